@@ -1,0 +1,57 @@
+#pragma once
+
+// Kubernetes objects read from YAML or JSON files: multi-document YAML,
+// `kind: List`, single objects; files or directories (recursively, *.yaml,
+// *.yml, *.json).
+
+#include "netpol_guard/namespace_snapshot.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace netpol_guard {
+
+struct manifest_object {
+  std::string source;  // "file.yaml" or "file.yaml#2" (document index)
+  nlohmann::json object;
+};
+
+struct manifest_error {
+  std::string source;
+  std::string reason;
+  std::string what() const { return source + ": " + reason; }
+};
+
+// Largest manifest file read; larger ones are an error, not a silent truncation.
+inline constexpr std::size_t max_manifest_bytes = 64 * 1024 * 1024;
+
+// Parses one YAML or JSON text (JSON is YAML) into objects; `kind: List` is
+// flattened. Throws nothing: errors come back in `error`.
+std::optional<std::vector<manifest_object>> parse_manifests(std::string_view text,
+                                                            const std::string& source,
+                                                            manifest_error& error);
+
+// Reads every file under `paths` (files or directories).
+std::optional<std::vector<manifest_object>> load_manifests(const std::vector<std::string>& paths,
+                                                           manifest_error& error);
+
+// Namespace of a namespaced object; "default" when unset, as kubectl does.
+std::string object_namespace(const nlohmann::json& object);
+std::string object_name(const nlohmann::json& object);
+
+// Adds a NetworkPolicy object (as stored, or as in a manifest: defaulting is
+// applied) to the index. `error` says what is wrong with a malformed policy.
+bool index_policy(namespace_index& index, const nlohmann::json& policy, std::string& error);
+// Adds a Namespace object; terminating when deletionTimestamp or phase Terminating.
+bool index_namespace(namespace_index& index, const nlohmann::json& ns, std::string& error);
+
+// Builds an index from manifest objects: NetworkPolicies and Namespaces; other
+// kinds only make their namespace known.
+std::optional<namespace_index> index_manifests(const std::vector<manifest_object>& objects,
+                                               manifest_error& error);
+
+}  // namespace netpol_guard

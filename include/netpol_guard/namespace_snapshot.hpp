@@ -1,0 +1,91 @@
+#pragma once
+
+// The per-namespace facts decisions need, as an immutable snapshot.
+// Only deny-all ("baseline") policies are kept by name; other policies are only
+// counted, so memory grows with the number of namespaces, not with policy size.
+
+#include "netpol_guard/policy.hpp"
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+namespace netpol_guard {
+
+struct baseline_policy {
+  std::string name;
+  deny_all_coverage coverage;
+  friend bool operator==(const baseline_policy&, const baseline_policy&) = default;
+};
+
+struct namespace_entry {
+  std::vector<baseline_policy> baselines;  // sorted by name; only policies with coverage.any()
+  std::uint32_t policy_count = 0;          // every NetworkPolicy in the namespace
+  bool known_namespace = false;            // a Namespace object was seen
+  bool terminating = false;                // Namespace has deletionTimestamp / phase Terminating
+
+  deny_all_coverage coverage() const;
+  // Names of the policies that provide the coverage, sorted.
+  std::vector<std::string> baseline_names() const;
+};
+
+struct string_hash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view s) const noexcept {
+    return std::hash<std::string_view>{}(s);
+  }
+};
+
+using namespace_map =
+    std::unordered_map<std::string, namespace_entry, string_hash, std::equal_to<>>;
+
+class namespace_snapshot {
+ public:
+  namespace_snapshot() = default;
+  explicit namespace_snapshot(namespace_map entries, std::string source = {});
+
+  // nullptr when nothing is known of the namespace (no policy, no Namespace object).
+  const namespace_entry* find(std::string_view ns) const;
+  deny_all_coverage coverage(std::string_view ns) const;
+
+  const namespace_map& entries() const { return entries_; }
+  std::size_t namespace_count() const { return entries_.size(); }
+  const std::string& source() const { return source_; }
+  std::chrono::steady_clock::time_point built_at() const { return built_at_; }
+
+ private:
+  namespace_map entries_;
+  std::string source_;
+  std::chrono::steady_clock::time_point built_at_ = std::chrono::steady_clock::now();
+};
+
+// Mutable index the state sources update, then freeze into snapshots.
+class namespace_index {
+ public:
+  // Records (or replaces) policy `name` in `ns` with the given coverage.
+  void upsert_policy(const std::string& ns, const std::string& name, deny_all_coverage c);
+  void remove_policy(const std::string& ns, const std::string& name);
+  void upsert_namespace(const std::string& ns, bool terminating);
+  void remove_namespace(const std::string& ns);
+  void clear();
+
+  std::shared_ptr<const namespace_snapshot> freeze(std::string source) const;
+  const namespace_map& entries() const { return entries_; }
+
+ private:
+  namespace_entry& entry(const std::string& ns);
+  void drop_if_empty(const std::string& ns);
+
+  namespace_map entries_;
+  // Non-baseline policy names per namespace, so MODIFIED/DELETED events keep the
+  // counts exact. Kept as one set per namespace of names only.
+  std::unordered_map<std::string, std::vector<std::string>, string_hash, std::equal_to<>> others_;
+};
+
+}  // namespace netpol_guard

@@ -1,0 +1,40 @@
+#pragma once
+
+// Namespace state from manifest files (--policies). Reloaded when the files
+// change; a failed reload keeps the last good state and says why.
+
+#include "netpol_guard/manifest.hpp"
+#include "netpol_guard/namespace_state.hpp"
+
+#include <atomic>
+#include <filesystem>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace netpol_guard {
+
+class offline_state final : public namespace_state {
+ public:
+  explicit offline_state(std::vector<std::string> paths);
+
+  // Loads the files. Returns false with `error` set when they cannot be read.
+  bool load(manifest_error& error);
+  // Reloads when any file's size or modification time changed (or files were
+  // added or removed). Returns true when a new snapshot was published.
+  bool reload_if_changed(manifest_error& error);
+
+  std::shared_ptr<const namespace_snapshot> snapshot() const override { return cell_.load(); }
+  state_readiness readiness() const override;
+
+ private:
+  std::string fingerprint() const;
+
+  std::vector<std::string> paths_;
+  snapshot_cell cell_;
+  std::mutex reload_mutex_;
+  std::string fingerprint_;
+  std::atomic<bool> loaded_{false};
+};
+
+}  // namespace netpol_guard

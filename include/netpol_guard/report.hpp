@@ -1,0 +1,53 @@
+#pragma once
+
+// The CIS 5.3.2 compliance report shared by `check` (manifests) and `audit`
+// (live cluster). Its JSON field names are a contract.
+
+#include "netpol_guard/manifest.hpp"
+#include "netpol_guard/namespace_snapshot.hpp"
+
+#include <optional>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace netpol_guard {
+
+struct namespace_report {
+  std::string name;
+  bool exempt = false;
+  deny_all_coverage coverage;
+  std::vector<std::string> baseline_policies;
+  std::uint32_t policy_count = 0;
+  // Pods and workloads the webhook would reject (check): {kind, name}.
+  std::vector<std::pair<std::string, std::string>> would_reject;
+  // Pods running unprotected (audit): set when counted.
+  std::optional<std::size_t> unprotected_pods;
+
+  bool compliant() const { return coverage.full(); }
+};
+
+struct compliance_report {
+  std::vector<namespace_report> namespaces;  // sorted by name
+  // True when every non-exempt namespace is compliant.
+  bool passed() const;
+};
+
+// One row per namespace in `entries`, plus `extra_namespaces` (namespaces that
+// only appear through other objects).
+compliance_report build_report(const namespace_map& entries,
+                               const std::set<std::string, std::less<>>& extra_namespaces,
+                               const std::set<std::string, std::less<>>& exempt);
+
+// The report for manifests: every namespace that appears, and the Pods and
+// workloads that would be rejected in non-compliant ones.
+compliance_report report_manifests(const std::vector<manifest_object>& objects,
+                                   const namespace_index& index,
+                                   const std::set<std::string, std::less<>>& exempt,
+                                   bool check_workloads);
+
+std::string render_text(const compliance_report& report);
+std::string render_json(const compliance_report& report);
+
+}  // namespace netpol_guard

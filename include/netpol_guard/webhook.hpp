@@ -1,0 +1,54 @@
+#pragma once
+
+// The admission endpoint's logic between HTTP and the decision: decode, decide,
+// confirm a denial live when the state may be stale, encode, count and log.
+
+#include "netpol_guard/admission.hpp"
+#include "netpol_guard/codec.hpp"
+#include "netpol_guard/live_reader.hpp"
+#include "netpol_guard/metrics.hpp"
+#include "netpol_guard/namespace_state.hpp"
+
+#include <boost/asio/awaitable.hpp>
+
+#include <chrono>
+#include <string>
+#include <string_view>
+
+namespace netpol_guard {
+
+struct webhook_answer {
+  unsigned status = 200;
+  std::string body;
+};
+
+struct webhook_options {
+  decision_config decision;
+  std::chrono::milliseconds confirm_timeout{500};
+  // How long a pod may wait for a namespace's provisioned policy.
+  std::chrono::milliseconds provision_wait{2000};
+};
+
+class webhook {
+ public:
+  webhook(const namespace_state& state, webhook_options options, metrics& m,
+          live_policy_reader* reader = nullptr);
+
+  // Answers one AdmissionReview body. Never throws.
+  boost::asio::awaitable<webhook_answer> review(std::string_view body);
+
+  const webhook_options& options() const { return options_; }
+
+ private:
+  boost::asio::awaitable<admission_decision> confirm(const admission_request& request,
+                                                     admission_decision decision);
+  void record(const admission_request& request, const admission_decision& decision,
+              double seconds);
+
+  const namespace_state& state_;
+  webhook_options options_;
+  metrics& metrics_;
+  live_policy_reader* reader_;
+};
+
+}  // namespace netpol_guard

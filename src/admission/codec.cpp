@@ -1,0 +1,515 @@
+#include "netpol_guard/codec.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <array>
+#include <bitset>
+#include <cstdio>
+
+namespace netpol_guard {
+namespace {
+
+using json = nlohmann::json;
+
+// Positions in the AdmissionReview that matter. Everything else is `skip`.
+enum class node : unsigned char {
+  skip,
+  root,
+  request,
+  kind,
+  resource,
+  user_info,
+  object,
+  old_object,
+  object_metadata,
+  old_object_metadata,
+  object_spec,
+  old_object_spec,
+};
+
+// Leaf fields the decision reads. Each may appear once.
+enum class field : unsigned char {
+  none,
+  api_version,
+  review_kind,
+  uid,
+  kind_group,
+  kind_version,
+  kind_kind,
+  res_group,
+  res_version,
+  res_resource,
+  sub_resource,
+  name,
+  namespace_name,
+  operation,
+  dry_run,
+  username,
+  obj_name,
+  obj_namespace,
+  obj_generate_name,
+  obj_deletion,
+  old_name,
+  old_namespace,
+  old_generate_name,
+  old_deletion,
+  // Containers, tracked for duplicate keys.
+  c_request,
+  c_kind,
+  c_resource,
+  c_user_info,
+  c_object,
+  c_old_object,
+  c_obj_metadata,
+  c_old_metadata,
+  c_obj_spec,
+  c_old_spec,
+  // Captured subtrees of a NetworkPolicy spec.
+  obj_spec_member,
+  old_spec_member,
+  count_
+};
+
+const char* field_path(field f) {
+  switch (f) {
+    case field::api_version: return "apiVersion";
+    case field::review_kind: return "kind";
+    case field::uid: return "request.uid";
+    case field::kind_group: return "request.kind.group";
+    case field::kind_version: return "request.kind.version";
+    case field::kind_kind: return "request.kind.kind";
+    case field::res_group: return "request.resource.group";
+    case field::res_version: return "request.resource.version";
+    case field::res_resource: return "request.resource.resource";
+    case field::sub_resource: return "request.subResource";
+    case field::name: return "request.name";
+    case field::namespace_name: return "request.namespace";
+    case field::operation: return "request.operation";
+    case field::dry_run: return "request.dryRun";
+    case field::username: return "request.userInfo.username";
+    case field::obj_name: return "request.object.metadata.name";
+    case field::obj_namespace: return "request.object.metadata.namespace";
+    case field::obj_generate_name: return "request.object.metadata.generateName";
+    case field::obj_deletion: return "request.object.metadata.deletionTimestamp";
+    case field::old_name: return "request.oldObject.metadata.name";
+    case field::old_namespace: return "request.oldObject.metadata.namespace";
+    case field::old_generate_name: return "request.oldObject.metadata.generateName";
+    case field::old_deletion: return "request.oldObject.metadata.deletionTimestamp";
+    case field::c_request: return "request";
+    case field::c_kind: return "request.kind";
+    case field::c_resource: return "request.resource";
+    case field::c_user_info: return "request.userInfo";
+    case field::c_object: return "request.object";
+    case field::c_old_object: return "request.oldObject";
+    case field::c_obj_metadata: return "request.object.metadata";
+    case field::c_old_metadata: return "request.oldObject.metadata";
+    case field::c_obj_spec: return "request.object.spec";
+    case field::c_old_spec: return "request.oldObject.spec";
+    default: return "field";
+  }
+}
+
+struct key_rule {
+  node parent;
+  std::string_view key;
+  field f;
+  node child;  // the node a container value becomes
+};
+
+// The whole map of what is read. Small enough to scan linearly per key.
+constexpr std::array<key_rule, 33> key_rules{{
+    {node::root, "apiVersion", field::api_version, node::skip},
+    {node::root, "kind", field::review_kind, node::skip},
+    {node::root, "request", field::c_request, node::request},
+    {node::request, "uid", field::uid, node::skip},
+    {node::request, "kind", field::c_kind, node::kind},
+    {node::request, "resource", field::c_resource, node::resource},
+    {node::request, "subResource", field::sub_resource, node::skip},
+    {node::request, "name", field::name, node::skip},
+    {node::request, "namespace", field::namespace_name, node::skip},
+    {node::request, "operation", field::operation, node::skip},
+    {node::request, "dryRun", field::dry_run, node::skip},
+    {node::request, "userInfo", field::c_user_info, node::user_info},
+    {node::request, "object", field::c_object, node::object},
+    {node::request, "oldObject", field::c_old_object, node::old_object},
+    {node::kind, "group", field::kind_group, node::skip},
+    {node::kind, "version", field::kind_version, node::skip},
+    {node::kind, "kind", field::kind_kind, node::skip},
+    {node::resource, "group", field::res_group, node::skip},
+    {node::resource, "version", field::res_version, node::skip},
+    {node::resource, "resource", field::res_resource, node::skip},
+    {node::user_info, "username", field::username, node::skip},
+    {node::object, "metadata", field::c_obj_metadata, node::object_metadata},
+    {node::object, "spec", field::c_obj_spec, node::object_spec},
+    {node::old_object, "metadata", field::c_old_metadata, node::old_object_metadata},
+    {node::old_object, "spec", field::c_old_spec, node::old_object_spec},
+    {node::object_metadata, "name", field::obj_name, node::skip},
+    {node::object_metadata, "namespace", field::obj_namespace, node::skip},
+    {node::object_metadata, "generateName", field::obj_generate_name, node::skip},
+    {node::object_metadata, "deletionTimestamp", field::obj_deletion, node::skip},
+    {node::old_object_metadata, "name", field::old_name, node::skip},
+    {node::old_object_metadata, "namespace", field::old_namespace, node::skip},
+    {node::old_object_metadata, "generateName", field::old_generate_name, node::skip},
+    {node::old_object_metadata, "deletionTimestamp", field::old_deletion, node::skip},
+}};
+
+bool is_policy_spec_key(std::string_view k) {
+  return k == "podSelector" || k == "policyTypes" || k == "ingress" || k == "egress";
+}
+
+// Streams the body, keeping the fields above and, for spec members of a
+// NetworkPolicy, a small DOM of just those members.
+class review_reader final : public nlohmann::json_sax<json> {
+ public:
+  admission_request req;
+  json object_spec = json::object();
+  json old_spec = json::object();
+  bool has_api_version = false, has_review_kind = false, has_request = false, has_uid = false;
+  std::string api_version, review_kind;
+  codec_error error;
+  bool failed = false;
+
+  bool null() override { return scalar(json(nullptr)); }
+  bool boolean(bool v) override { return scalar(json(v)); }
+  bool number_integer(number_integer_t v) override { return scalar(json(v)); }
+  bool number_unsigned(number_unsigned_t v) override { return scalar(json(v)); }
+  bool number_float(number_float_t v, const string_t&) override { return scalar(json(v)); }
+  bool string(string_t& v) override {
+    if (capture_depth_ > 0) return add_captured(json(std::move(v)));
+    field f = take_pending();
+    if (f == field::none) return true;
+    if (!mark_seen(f)) return false;
+    return store_string(f, std::move(v));
+  }
+  bool binary(binary_t&) override { return true; }
+
+  bool start_object(std::size_t) override { return open(/*is_object=*/true); }
+  bool end_object() override { return close(); }
+  bool start_array(std::size_t) override { return open(/*is_object=*/false); }
+  bool end_array() override { return close(); }
+
+  bool key(string_t& k) override {
+    if (capture_depth_ > 0) {
+      json& parent = *capture_stack_.back();
+      if (parent.contains(k)) return fail("duplicate_key", "duplicate key \"" + k + "\"");
+      capture_key_ = std::move(k);
+      return true;
+    }
+    pending_ = field::none;
+    pending_child_ = node::skip;
+    const node parent = stack_.back();
+    if (parent == node::skip) return true;
+    if (parent == node::object_spec || parent == node::old_object_spec) {
+      if (is_policy_spec_key(k)) {
+        pending_ = parent == node::object_spec ? field::obj_spec_member : field::old_spec_member;
+        capture_key_ = std::move(k);
+      }
+      return true;
+    }
+    for (const auto& r : key_rules) {
+      if (r.parent == parent && r.key == k) {
+        pending_ = r.f;
+        pending_child_ = r.child;
+        break;
+      }
+    }
+    return true;
+  }
+
+  bool parse_error(std::size_t pos, const std::string&, const nlohmann::detail::exception& e) override {
+    if (failed) return false;
+    // nlohmann's message names the byte position and what it expected.
+    std::string what = e.what();
+    if (auto p = what.find("] "); p != std::string::npos) what = what.substr(p + 2);
+    return fail("malformed_json", "malformed JSON at byte " + std::to_string(pos) + ": " + what);
+  }
+
+ private:
+  bool fail(const char* reason, std::string message) {
+    if (!failed) {
+      failed = true;
+      error = codec_error{400, reason, std::move(message)};
+    }
+    return false;
+  }
+
+  field take_pending() {
+    field f = pending_;
+    pending_ = field::none;
+    return f;
+  }
+
+  bool mark_seen(field f) {
+    auto i = static_cast<std::size_t>(f);
+    if (f == field::obj_spec_member || f == field::old_spec_member) return true;
+    if (seen_.test(i)) {
+      return fail("duplicate_key", std::string("duplicate key ") + field_path(f));
+    }
+    seen_.set(i);
+    return true;
+  }
+
+  bool wrong_type(field f, const char* want) {
+    return fail("wrong_type", std::string(field_path(f)) + ": expected " + want);
+  }
+
+  bool scalar(json v) {
+    if (capture_depth_ > 0) return add_captured(std::move(v));
+    field f = take_pending();
+    if (f == field::none) return true;
+    if (!mark_seen(f)) return false;
+    if (f == field::obj_spec_member || f == field::old_spec_member) {
+      (f == field::obj_spec_member ? object_spec : old_spec)[capture_key_] = std::move(v);
+      return true;
+    }
+    if (v.is_null()) {
+      // null is "unset" for every field we read (Go's encoding of empty values).
+      if (f == field::c_request) return true;
+      return true;
+    }
+    if (f == field::dry_run) {
+      if (!v.is_boolean()) return wrong_type(f, "a boolean");
+      req.dry_run = v.get<bool>();
+      return true;
+    }
+    if (f == field::obj_deletion || f == field::old_deletion) return wrong_type(f, "a string");
+    if (f >= field::c_request) return wrong_type(f, "an object");
+    return wrong_type(f, "a string");
+  }
+
+  bool store_string(field f, std::string&& v) {
+    switch (f) {
+      case field::api_version: api_version = std::move(v); has_api_version = true; break;
+      case field::review_kind: review_kind = std::move(v); has_review_kind = true; break;
+      case field::uid: req.uid = std::move(v); has_uid = true; break;
+      case field::kind_group: req.kind_group = std::move(v); break;
+      case field::kind_version: req.kind_version = std::move(v); break;
+      case field::kind_kind: req.kind = std::move(v); break;
+      case field::res_group: req.resource_group = std::move(v); break;
+      case field::res_version: req.resource_version = std::move(v); break;
+      case field::res_resource: req.resource = std::move(v); break;
+      case field::sub_resource: req.sub_resource = std::move(v); break;
+      case field::name: req.name = std::move(v); break;
+      case field::namespace_name: req.namespace_name = std::move(v); break;
+      case field::operation: req.operation = std::move(v); break;
+      case field::username: req.username = std::move(v); break;
+      case field::obj_name: req.object.name = std::move(v); break;
+      case field::obj_namespace: req.object.namespace_name = std::move(v); break;
+      case field::obj_generate_name: req.object.generate_name = std::move(v); break;
+      case field::obj_deletion: req.object.deleting = !v.empty(); break;
+      case field::old_name: req.old_object.name = std::move(v); break;
+      case field::old_namespace: req.old_object.namespace_name = std::move(v); break;
+      case field::old_generate_name: req.old_object.generate_name = std::move(v); break;
+      case field::old_deletion: req.old_object.deleting = !v.empty(); break;
+      case field::dry_run: return wrong_type(f, "a boolean");
+      default: return wrong_type(f, "an object");
+    }
+    return true;
+  }
+
+  bool open(bool is_object) {
+    if (++depth_ > max_json_depth) {
+      return fail("too_deep", "JSON nested deeper than " + std::to_string(max_json_depth) +
+                                  " levels");
+    }
+    if (capture_depth_ > 0) {
+      ++capture_depth_;
+      json& parent = *capture_stack_.back();
+      json child = is_object ? json::object() : json::array();
+      json* slot;
+      if (parent.is_array()) {
+        parent.push_back(std::move(child));
+        slot = &parent.back();
+      } else {
+        slot = &(parent[capture_key_] = std::move(child));
+      }
+      capture_stack_.push_back(slot);
+      return true;
+    }
+    if (stack_.empty()) {  // the document itself
+      if (!is_object) return fail("not_admission_review", "body is not a JSON object");
+      stack_.push_back(node::root);
+      return true;
+    }
+    field f = take_pending();
+    if (f == field::none) {
+      stack_.push_back(node::skip);
+      return true;
+    }
+    if (!mark_seen(f)) return false;
+    if (f == field::obj_spec_member || f == field::old_spec_member) {
+      json& spec = f == field::obj_spec_member ? object_spec : old_spec;
+      json* slot = &(spec[capture_key_] = is_object ? json::object() : json::array());
+      capture_stack_.push_back(slot);
+      capture_depth_ = 1;
+      return true;
+    }
+    if (f < field::c_request) return wrong_type(f, f == field::dry_run ? "a boolean" : "a string");
+    if (!is_object) return wrong_type(f, "an object");
+    if (f == field::c_request) has_request = true;
+    if (f == field::c_object) req.object.present = true;
+    if (f == field::c_old_object) req.old_object.present = true;
+    stack_.push_back(pending_child_);
+    return true;
+  }
+
+  bool close() {
+    --depth_;
+    if (capture_depth_ > 0) {
+      --capture_depth_;
+      capture_stack_.pop_back();
+      return true;
+    }
+    stack_.pop_back();
+    return true;
+  }
+
+  bool add_captured(json v) {
+    json& parent = *capture_stack_.back();
+    if (parent.is_array()) {
+      parent.push_back(std::move(v));
+    } else {
+      parent[capture_key_] = std::move(v);
+    }
+    return true;
+  }
+
+  std::vector<node> stack_;
+  std::vector<json*> capture_stack_;
+  std::size_t capture_depth_ = 0;
+  std::size_t depth_ = 0;
+  std::string capture_key_;
+  field pending_ = field::none;
+  node pending_child_ = node::skip;
+  std::bitset<static_cast<std::size_t>(field::count_)> seen_;
+};
+
+bool is_network_policy(const admission_request& r) {
+  return r.resource_group == "networking.k8s.io" && r.resource == "networkpolicies";
+}
+
+}  // namespace
+
+std::variant<admission_request, codec_error> decode_admission_review(std::string_view body) {
+  review_reader reader;
+  bool ok = json::sax_parse(body.begin(), body.end(), &reader, json::input_format_t::json,
+                            /*strict=*/true);
+  if (!ok || reader.failed) {
+    if (reader.failed) return reader.error;
+    return codec_error{400, "malformed_json", "malformed JSON"};
+  }
+  if (!reader.has_review_kind || reader.review_kind != "AdmissionReview") {
+    return codec_error{400, "not_admission_review",
+                       "body is not an AdmissionReview (kind must be \"AdmissionReview\")"};
+  }
+  if (reader.api_version == "admission.k8s.io/v1") {
+    reader.req.version = review_version::v1;
+  } else if (reader.api_version == "admission.k8s.io/v1beta1") {
+    reader.req.version = review_version::v1beta1;
+  } else {
+    return codec_error{400, "unsupported_version",
+                       "unsupported apiVersion \"" + reader.api_version +
+                           "\" (want admission.k8s.io/v1 or admission.k8s.io/v1beta1)"};
+  }
+  if (!reader.has_request) {
+    return codec_error{400, "missing_request", "AdmissionReview has no request"};
+  }
+  if (!reader.has_uid || reader.req.uid.empty()) {
+    return codec_error{400, "missing_uid", "AdmissionReview request has no uid"};
+  }
+  if (reader.req.operation.empty()) {
+    return codec_error{400, "missing_operation", "AdmissionReview request has no operation"};
+  }
+  if (is_network_policy(reader.req)) {
+    std::string err;
+    auto fill = [&](object_facts& o, const json& spec, const char* where) -> bool {
+      if (!o.present) return true;
+      auto facts = facts_from_spec(spec, err);
+      if (!facts) {
+        err = std::string(where) + ".spec." + err;
+        return false;
+      }
+      o.policy = *facts;
+      return true;
+    };
+    if (!fill(reader.req.object, reader.object_spec, "request.object") ||
+        !fill(reader.req.old_object, reader.old_spec, "request.oldObject")) {
+      return codec_error{400, "wrong_type", err};
+    }
+  }
+  return std::move(reader.req);
+}
+
+void append_json_string(std::string& out, std::string_view s) {
+  out.push_back('"');
+  for (char ch : s) {
+    const auto c = static_cast<unsigned char>(ch);
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (c < 0x20) {
+          char buf[8];
+          std::snprintf(buf, sizeof buf, "\\u%04x", c);
+          out += buf;
+        } else {
+          out.push_back(static_cast<char>(c));
+        }
+    }
+  }
+  out.push_back('"');
+}
+
+std::string encode_admission_review(const admission_request& request,
+                                    const admission_response& response) {
+  std::string out;
+  out.reserve(256 + response.message.size() * 2);
+  out += request.version == review_version::v1beta1
+             ? R"({"apiVersion":"admission.k8s.io/v1beta1","kind":"AdmissionReview","response":{"uid":)"
+             : R"({"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","response":{"uid":)";
+  append_json_string(out, request.uid);
+  out += response.allowed ? R"(,"allowed":true)" : R"(,"allowed":false)";
+  if (!response.allowed) {
+    out += R"(,"status":{"code":)";
+    out += std::to_string(response.code);
+    out += R"(,"reason":)";
+    append_json_string(out, response.reason);
+    out += R"(,"message":)";
+    append_json_string(out, response.message);
+    out += '}';
+  }
+  if (!response.warnings.empty()) {
+    out += R"(,"warnings":[)";
+    for (std::size_t i = 0; i < response.warnings.size(); ++i) {
+      if (i) out += ',';
+      append_json_string(out, response.warnings[i]);
+    }
+    out += ']';
+  }
+  if (!response.audit_annotations.empty()) {
+    out += R"(,"auditAnnotations":{)";
+    for (std::size_t i = 0; i < response.audit_annotations.size(); ++i) {
+      if (i) out += ',';
+      append_json_string(out, response.audit_annotations[i].first);
+      out += ':';
+      append_json_string(out, response.audit_annotations[i].second);
+    }
+    out += '}';
+  }
+  out += "}}";
+  return out;
+}
+
+std::string encode_error(const codec_error& error) {
+  std::string out = R"({"error":)";
+  append_json_string(out, error.message);
+  out += R"(,"reason":)";
+  append_json_string(out, error.reason);
+  out += "}";
+  return out;
+}
+
+}  // namespace netpol_guard

@@ -1,0 +1,249 @@
+#include "netpol_guard/admission.hpp"
+
+#include <array>
+
+namespace netpol_guard {
+namespace {
+
+struct workload_kind {
+  std::string_view group;
+  std::string_view resource;
+  std::string_view kind;
+};
+
+// Workloads whose controllers create pods. Matched by group and resource, so any
+// version the apiserver converts to (matchPolicy: Equivalent) is covered.
+constexpr std::array<workload_kind, 6> workloads{{
+    {"apps", "deployments", "Deployment"},
+    {"apps", "replicasets", "ReplicaSet"},
+    {"apps", "statefulsets", "StatefulSet"},
+    {"apps", "daemonsets", "DaemonSet"},
+    {"batch", "jobs", "Job"},
+    {"batch", "cronjobs", "CronJob"},
+}};
+
+// Usernames of the controller that empties a terminating namespace.
+constexpr std::string_view namespace_controller =
+    "system:serviceaccount:kube-system:namespace-controller";
+
+std::string in_quotes(std::string_view s) {
+  std::string out;
+  out.reserve(s.size() + 2);
+  out += '"';
+  out += s;
+  out += '"';
+  return out;
+}
+
+std::string describe_object(const request_subject& s) {
+  return s.name.empty() ? s.kind : s.kind + " " + in_quotes(s.name);
+}
+
+// What to apply to fix a missing direction: the template's default-deny-all, or
+// a deny-all policy for exactly the direction that is missing.
+std::string fix_for(const deny_all_coverage& have, const std::string& ns) {
+  if (!have.ingress && !have.egress) {
+    return "Fix: apply the template's default-deny-all (podSelector {}, policyTypes [Ingress, "
+           "Egress]) in " + in_quotes(ns) + ", then retry.";
+  }
+  const char* type = !have.ingress ? "Ingress" : "Egress";
+  const char* rules = !have.ingress ? "ingress" : "egress";
+  return std::string("Fix: apply default-deny-all, or a policy with podSelector {}, policyTypes [") +
+         type + "] and no " + rules + " rules, in " + in_quotes(ns) + ", then retry.";
+}
+
+std::string missing_message(const request_subject& s, const deny_all_coverage& have) {
+  return "CIS 5.3.2: " + describe_object(s) + " rejected: namespace " + in_quotes(s.namespace_name) +
+         " has no default-deny " + missing_directions(have) +
+         " NetworkPolicy (MITRE ATT&CK T1046). " + fix_for(have, s.namespace_name);
+}
+
+admission_decision reject(admission_decision d, std::string message, const char* annotation_value,
+                          const decision_config& config) {
+  if (config.audit_only) {
+    d.outcome = verdict::audited;
+    d.response.allowed = true;
+    d.response.warnings.push_back(to_warning(message));
+    d.response.audit_annotations.emplace_back("cis-5.3.2-violation", message);
+    d.response.audit_annotations.emplace_back("cis-5.3.2-missing", annotation_value);
+  } else {
+    d.outcome = verdict::denied;
+    d.response.allowed = false;
+    d.response.code = 403;
+    d.response.reason = "Forbidden";
+    d.response.message = std::move(message);
+  }
+  return d;
+}
+
+const char* missing_key(const deny_all_coverage& have) {
+  if (!have.ingress && !have.egress) return "ingress,egress";
+  return !have.ingress ? "ingress" : "egress";
+}
+
+admission_decision decide_pod_creator(admission_decision d, const namespace_snapshot& state,
+                                      const decision_config& config) {
+  d.coverage = state.coverage(d.subject.namespace_name);
+  if (d.coverage.full()) return d;
+  d.depends_on_state = true;
+  std::string message = missing_message(d.subject, d.coverage);
+  const char* key = missing_key(d.coverage);
+  return reject(std::move(d), std::move(message), key, config);
+}
+
+admission_decision decide_namespace(admission_decision d, const decision_config& config) {
+  const std::string& ns = d.subject.name;
+  if (config.provision_default_deny) {
+    d.outcome = verdict::warned;
+    d.response.warnings.push_back(to_warning(
+        "CIS 5.3.2: netpol-guard creates NetworkPolicy default-deny-all (deny all ingress and "
+        "egress) in new namespace " +
+        in_quotes(ns) + "; add allow policies for the traffic its pods need."));
+    return d;
+  }
+  // A NetworkPolicy cannot exist before its namespace, so a new namespace can never
+  // show a baseline. This is not a stale cache: no live read can change it.
+  std::string message =
+      "CIS 5.3.2: Namespace " + in_quotes(ns) +
+      " rejected: a new namespace has no default-deny ingress and egress NetworkPolicy yet and "
+      "netpol-guard is not provisioning one (MITRE ATT&CK T1046). Fix: run netpol-guard with "
+      "--provision-default-deny, or ask an admin to add the namespace to --exempt-namespaces.";
+  return reject(std::move(d), std::move(message), "ingress,egress", config);
+}
+
+// NetworkPolicy UPDATE/DELETE: refuse a change that takes away a direction the
+// namespace had. The namespace's state is taken from the snapshot, with the
+// request's own old and new objects standing in for the cached copy of this policy.
+admission_decision decide_policy_change(admission_decision d, const admission_request& r,
+                                        const namespace_snapshot& state,
+                                        const decision_config& config) {
+  const std::string& ns = d.subject.namespace_name;
+  const std::string& name = d.subject.name;
+  const namespace_entry* entry = state.find(ns);
+  if (entry && entry->terminating) return d;
+  if (r.username == namespace_controller) return d;
+  if (r.object.deleting && r.operation == "UPDATE") return d;  // finalizer removal
+
+  deny_all_coverage others;
+  deny_all_coverage cached_self;
+  if (entry) {
+    for (const auto& b : entry->baselines) {
+      if (b.name == name) {
+        cached_self = b.coverage;
+        continue;
+      }
+      others.ingress = others.ingress || b.coverage.ingress;
+      others.egress = others.egress || b.coverage.egress;
+    }
+  }
+  deny_all_coverage old_self =
+      r.old_object.policy ? coverage_of(*r.old_object.policy) : cached_self;
+  deny_all_coverage new_self;
+  if (r.operation == "UPDATE" && r.object.policy) new_self = coverage_of(*r.object.policy);
+
+  deny_all_coverage before{others.ingress || old_self.ingress, others.egress || old_self.egress};
+  deny_all_coverage after{others.ingress || new_self.ingress, others.egress || new_self.egress};
+  d.coverage = after;
+  deny_all_coverage lost{before.ingress && !after.ingress, before.egress && !after.egress};
+  if (!lost.any()) return d;
+
+  d.depends_on_state = true;
+  const std::string lost_dirs = missing_directions({!lost.ingress, !lost.egress});
+  const std::string verb = r.operation == "DELETE" ? "deleting" : "this change to";
+  std::string message = "CIS 5.3.2: " + verb + " NetworkPolicy " + in_quotes(name) +
+                        " rejected: it would leave namespace " + in_quotes(ns) +
+                        " without default-deny " + lost_dirs +
+                        " (MITRE ATT&CK T1046). Fix: apply the replacement baseline first, "
+                        "then remove or change this one.";
+  const char* key = lost.ingress && lost.egress ? "ingress,egress"
+                    : lost.ingress              ? "ingress"
+                                                : "egress";
+  return reject(std::move(d), std::move(message), key, config);
+}
+
+}  // namespace
+
+const char* to_string(verdict v) {
+  switch (v) {
+    case verdict::allowed: return "allowed";
+    case verdict::denied: return "denied";
+    case verdict::audited: return "audit";
+    case verdict::warned: return "warned";
+  }
+  return "allowed";
+}
+
+std::string to_warning(std::string_view message) {
+  constexpr std::size_t limit = 256;
+  std::string out;
+  out.reserve(std::min(message.size(), limit));
+  for (char ch : message) {
+    const auto c = static_cast<unsigned char>(ch);
+    out.push_back(c < 0x20 || c == 0x7f ? ' ' : static_cast<char>(c));
+  }
+  if (out.size() > limit) {
+    out.resize(limit - 3);
+    // Do not cut a UTF-8 sequence in half.
+    while (!out.empty() && (static_cast<unsigned char>(out.back()) & 0xC0) == 0x80) out.pop_back();
+    if (!out.empty() && static_cast<unsigned char>(out.back()) >= 0xC0) out.pop_back();
+    out += "...";
+  }
+  return out;
+}
+
+bool valid_audit_annotation_key(std::string_view key) {
+  if (key.empty() || key.size() > 63) return false;
+  auto alnum = [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+  };
+  if (!alnum(key.front()) || !alnum(key.back())) return false;
+  for (char c : key) {
+    if (!alnum(c) && c != '-' && c != '_' && c != '.') return false;
+  }
+  return true;
+}
+
+admission_decision decide(const admission_request& r, const namespace_snapshot& state,
+                          const decision_config& config) {
+  admission_decision d;
+  d.subject.kind = "other";
+  if (!r.sub_resource.empty()) return d;
+
+  const bool create = r.operation == "CREATE";
+  const std::string& request_ns =
+      r.namespace_name.empty() ? r.object.namespace_name : r.namespace_name;
+
+  if (r.resource_group.empty() && r.resource == "pods") {
+    d.subject = {"Pod", request_ns, r.object.name.empty() ? r.name : r.object.name};
+    if (!create || config.exempt_namespaces.contains(request_ns)) return d;
+    return decide_pod_creator(std::move(d), state, config);
+  }
+  for (const auto& w : workloads) {
+    if (r.resource_group == w.group && r.resource == w.resource) {
+      d.subject = {std::string(w.kind), request_ns, r.object.name.empty() ? r.name : r.object.name};
+      if (!create || !config.check_workloads || config.exempt_namespaces.contains(request_ns)) {
+        return d;
+      }
+      return decide_pod_creator(std::move(d), state, config);
+    }
+  }
+  if (r.resource_group.empty() && r.resource == "namespaces") {
+    // generateName namespaces arrive with empty request.name/namespace; the
+    // object's own metadata is authoritative.
+    std::string ns = !r.object.name.empty() ? r.object.name : r.name;
+    d.subject = {"Namespace", ns, ns};
+    if (!create || config.exempt_namespaces.contains(ns)) return d;
+    return decide_namespace(std::move(d), config);
+  }
+  if (r.resource_group == "networking.k8s.io" && r.resource == "networkpolicies") {
+    const object_facts& o = r.operation == "DELETE" ? r.old_object : r.object;
+    std::string name = !r.name.empty() ? r.name : o.name;
+    d.subject = {"NetworkPolicy", request_ns, name};
+    if (!config.protect_baseline || config.exempt_namespaces.contains(request_ns)) return d;
+    if (r.operation != "UPDATE" && r.operation != "DELETE") return d;
+    return decide_policy_change(std::move(d), r, state, config);
+  }
+  return d;
+}
+
+}  // namespace netpol_guard

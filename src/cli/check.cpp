@@ -1,0 +1,55 @@
+#include "netpol_guard/cli.hpp"
+#include "netpol_guard/manifest.hpp"
+#include "netpol_guard/report.hpp"
+
+#include <cstdio>
+#include <iostream>
+
+namespace netpol_guard::cli {
+
+int run_check(const std::vector<std::string>& args) {
+  std::string output = "text";
+  std::vector<std::string> exempt{"kube-system", "kube-public", "kube-node-lease"};
+  bool check_workloads = true;
+  bool help = false;
+  flag_set flags("check");
+  flags.add_string("output", &output, "text or json");
+  flags.add_list("exempt-namespaces", &exempt, "namespaces that are always allowed");
+  flags.add_bool("check-workloads", &check_workloads, "also report workloads that would be rejected");
+  flags.add_bool("help", &help, "show this help");
+  std::vector<std::string> paths;
+  std::string error;
+  if (!flags.parse(args, paths, error)) {
+    std::fprintf(stderr, "netpol-guard check: %s\n", error.c_str());
+    return 2;
+  }
+  if (help) {
+    std::cout << flags.usage() << "\nArguments: PATH... (files or directories of manifests)\n"
+              << "Exit codes: 0 compliant, 1 a non-exempt namespace is not, 2 bad input\n";
+    return 0;
+  }
+  if (output != "text" && output != "json") {
+    std::fprintf(stderr, "netpol-guard check: --output must be text or json\n");
+    return 2;
+  }
+  if (paths.empty()) {
+    std::fprintf(stderr, "netpol-guard check: give at least one PATH (file or directory)\n");
+    return 2;
+  }
+  manifest_error merr;
+  auto objects = load_manifests(paths, merr);
+  if (!objects) {
+    std::fprintf(stderr, "netpol-guard check: %s\n", merr.what().c_str());
+    return 2;
+  }
+  auto index = index_manifests(*objects, merr);
+  if (!index) {
+    std::fprintf(stderr, "netpol-guard check: %s\n", merr.what().c_str());
+    return 2;
+  }
+  auto report = report_manifests(*objects, *index, {exempt.begin(), exempt.end()}, check_workloads);
+  std::cout << (output == "json" ? render_json(report) : render_text(report));
+  return report.passed() ? 0 : 1;
+}
+
+}  // namespace netpol_guard::cli

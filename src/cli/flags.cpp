@@ -1,0 +1,159 @@
+#include "netpol_guard/cli.hpp"
+
+#include <cctype>
+#include <cstdlib>
+
+namespace netpol_guard::cli {
+
+std::optional<std::chrono::milliseconds> parse_duration(const std::string& text) {
+  if (text.empty()) return std::nullopt;
+  if (text == "0") return std::chrono::milliseconds(0);
+  double total_ms = 0;
+  std::size_t i = 0;
+  while (i < text.size()) {
+    std::size_t start = i;
+    while (i < text.size() && (std::isdigit(static_cast<unsigned char>(text[i])) || text[i] == '.')) ++i;
+    if (start == i) return std::nullopt;
+    double value = std::strtod(text.substr(start, i - start).c_str(), nullptr);
+    std::size_t ustart = i;
+    while (i < text.size() && std::isalpha(static_cast<unsigned char>(text[i]))) ++i;
+    std::string unit = text.substr(ustart, i - ustart);
+    if (unit == "ms") total_ms += value;
+    else if (unit == "s") total_ms += value * 1000;
+    else if (unit == "m") total_ms += value * 60'000;
+    else if (unit == "h") total_ms += value * 3'600'000;
+    else return std::nullopt;
+  }
+  return std::chrono::milliseconds(static_cast<long long>(total_ms));
+}
+
+std::vector<std::string> split_list(const std::string& text) {
+  std::vector<std::string> out;
+  std::string cur;
+  for (char c : text) {
+    if (c == ',') {
+      if (!cur.empty()) out.push_back(cur);
+      cur.clear();
+    } else if (c != ' ') {
+      cur.push_back(c);
+    }
+  }
+  if (!cur.empty()) out.push_back(cur);
+  return out;
+}
+
+void flag_set::add_string(const std::string& name, std::string* t, std::string help) {
+  flags_[name] = {flag::type::string, t, std::move(help), *t};
+}
+void flag_set::add_list(const std::string& name, std::vector<std::string>* t, std::string help) {
+  std::string def;
+  for (const auto& s : *t) def += (def.empty() ? "" : ",") + s;
+  flags_[name] = {flag::type::list, t, std::move(help), def};
+}
+void flag_set::add_bool(const std::string& name, bool* t, std::string help) {
+  flags_[name] = {flag::type::boolean, t, std::move(help), *t ? "true" : "false"};
+}
+void flag_set::add_size(const std::string& name, std::size_t* t, std::string help) {
+  flags_[name] = {flag::type::size, t, std::move(help), std::to_string(*t)};
+}
+void flag_set::add_duration(const std::string& name, std::chrono::milliseconds* t,
+                            std::string help) {
+  flags_[name] = {flag::type::duration, t, std::move(help), std::to_string(t->count()) + "ms"};
+}
+
+bool flag_set::parse(const std::vector<std::string>& args, std::vector<std::string>& positional,
+                     std::string& error) {
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (a == "--") {
+      positional.insert(positional.end(), args.begin() + static_cast<long>(i) + 1, args.end());
+      break;
+    }
+    if (a.size() < 2 || a[0] != '-') {
+      positional.push_back(a);
+      continue;
+    }
+    std::string body = a.substr(a[1] == '-' ? 2 : 1);
+    std::optional<std::string> value;
+    if (auto eq = body.find('='); eq != std::string::npos) {
+      value = body.substr(eq + 1);
+      body = body.substr(0, eq);
+    }
+    auto it = flags_.find(body);
+    if (it == flags_.end()) {
+      error = "unknown flag --" + body + " for `netpol-guard " + command_ + "` (see --help)";
+      return false;
+    }
+    flag& f = it->second;
+    if (f.kind == flag::type::boolean) {
+      bool v = true;
+      if (value) {
+        if (*value == "true" || *value == "1") v = true;
+        else if (*value == "false" || *value == "0") v = false;
+        else {
+          error = "flag --" + body + " wants true or false, not \"" + *value + "\"";
+          return false;
+        }
+      }
+      *static_cast<bool*>(f.target) = v;
+      set_[body] = true;
+      continue;
+    }
+    if (!value) {
+      if (i + 1 >= args.size()) {
+        error = "flag --" + body + " needs a value";
+        return false;
+      }
+      value = args[++i];
+    }
+    switch (f.kind) {
+      case flag::type::string:
+        *static_cast<std::string*>(f.target) = *value;
+        break;
+      case flag::type::list: {
+        auto* list = static_cast<std::vector<std::string>*>(f.target);
+        // The first use replaces the default; later uses append.
+        if (!set_[body]) list->clear();
+        for (auto& s : split_list(*value)) list->push_back(s);
+        break;
+      }
+      case flag::type::size: {
+        char* end = nullptr;
+        unsigned long long v = std::strtoull(value->c_str(), &end, 10);
+        if (value->empty() || *end != '\0') {
+          error = "flag --" + body + " wants a whole number, not \"" + *value + "\"";
+          return false;
+        }
+        *static_cast<std::size_t*>(f.target) = static_cast<std::size_t>(v);
+        break;
+      }
+      case flag::type::duration: {
+        auto d = parse_duration(*value);
+        if (!d) {
+          error = "flag --" + body + " wants a duration like 500ms, 10s or 2m, not \"" + *value + "\"";
+          return false;
+        }
+        *static_cast<std::chrono::milliseconds*>(f.target) = *d;
+        break;
+      }
+      case flag::type::boolean:
+        break;
+    }
+    set_[body] = true;
+  }
+  return true;
+}
+
+std::string flag_set::usage() const {
+  std::string out = "Usage: netpol-guard " + command_ + " [flags]\n\nFlags:\n";
+  for (const auto& [name, f] : flags_) {
+    out += "  --" + name;
+    if (f.kind != flag::type::boolean) out += " value";
+    out += "\n      " + f.help;
+    if (!f.default_text.empty()) out += " (default " + f.default_text + ")";
+    out += "\n";
+  }
+  return out;
+}
+
+}  // namespace netpol_guard::cli

@@ -1,0 +1,195 @@
+#include "netpol_guard/cli.hpp"
+#include "netpol_guard/log.hpp"
+#include "netpol_guard/metrics.hpp"
+#include "netpol_guard/offline_state.hpp"
+#include "netpol_guard/server.hpp"
+#include "netpol_guard/webhook.hpp"
+#include "netpol_guard/version.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+#include <thread>
+
+namespace netpol_guard::cli {
+
+namespace net = boost::asio;
+
+namespace {
+
+struct serve_options {
+  server_config server;
+  webhook_options hook;
+  std::vector<std::string> policies;
+  std::vector<std::string> exempt{"kube-system", "kube-public", "kube-node-lease"};
+  std::string kubeconfig;
+  std::string log_level = "info";
+  std::chrono::milliseconds max_state_age{std::chrono::minutes(2)};
+  std::chrono::milliseconds policy_reload_interval{2000};
+  std::size_t threads = 0;
+  bool help = false;
+};
+
+int fail(const std::string& line) {
+  std::fprintf(stderr, "netpol-guard serve: %s\n", line.c_str());
+  return 1;
+}
+
+net::awaitable<void> reload_policies(offline_state& state, std::chrono::milliseconds every,
+                                     const server& srv) {
+  net::steady_timer timer(co_await net::this_coro::executor);
+  for (;;) {
+    timer.expires_after(every);
+    auto [ec] = co_await timer.async_wait(net::as_tuple(net::use_awaitable));
+    if (ec || srv.stopping()) co_return;
+    manifest_error error;
+    if (state.reload_if_changed(error)) {
+      log::info("reloaded policies", {{"namespaces", std::to_string(state.snapshot()->namespace_count())}});
+    } else if (!error.reason.empty()) {
+      log::warn("policy reload failed; keeping the previous state", {{"error", error.what()}});
+    }
+  }
+}
+
+}  // namespace
+
+int run_serve(const std::vector<std::string>& args) {
+  serve_options o;
+  bool audit_only = false;
+  flag_set flags("serve");
+  flags.add_string("listen", &o.server.listen, "TLS address for POST /validate");
+  flags.add_string("health-listen", &o.server.health_listen,
+                   "plain HTTP address for /healthz, /readyz and /metrics");
+  flags.add_string("tls-cert-file", &o.server.tls_cert_file,
+                   "serving certificate (PEM, chain allowed); reloaded when it changes");
+  flags.add_string("tls-private-key-file", &o.server.tls_private_key_file,
+                   "serving private key (PEM); reloaded when it changes");
+  flags.add_string("client-ca-file", &o.server.client_ca_file,
+                   "require client certificates signed by this CA (mutual TLS)");
+  flags.add_list("policies", &o.policies,
+                 "offline state: NetworkPolicy and Namespace manifests (files or directories, "
+                 "repeatable); reloaded when they change");
+  flags.add_string("kubeconfig", &o.kubeconfig,
+                   "live state: watch the cluster of this kubeconfig's current context");
+  flags.add_list("exempt-namespaces", &o.exempt, "namespaces that are always allowed");
+  flags.add_bool("audit-only", &audit_only,
+                 "never deny: warn and add an audit annotation instead");
+  flags.add_bool("check-workloads", &o.hook.decision.check_workloads,
+                 "also check Deployments, ReplicaSets, StatefulSets, DaemonSets, Jobs, CronJobs");
+  flags.add_bool("provision-default-deny", &o.hook.decision.provision_default_deny,
+                 "create default-deny-all in new namespaces (needs a cluster connection)");
+  flags.add_bool("protect-baseline", &o.hook.decision.protect_baseline,
+                 "deny NetworkPolicy UPDATE/DELETE that removes a namespace's default deny");
+  flags.add_duration("max-state-age", &o.max_state_age,
+                     "not ready when the cluster watch has been down this long");
+  flags.add_duration("confirm-timeout", &o.hook.confirm_timeout,
+                     "deadline of the live read that confirms a denial");
+  flags.add_size("max-request-bytes", &o.server.max_request_bytes,
+                 "largest request body accepted; larger gets 413");
+  flags.add_size("max-connections", &o.server.max_connections,
+                 "open webhook connections; more are refused");
+  flags.add_duration("request-timeout", &o.server.request_timeout,
+                     "deadline to receive a whole request once it has started");
+  flags.add_duration("idle-timeout", &o.server.idle_timeout,
+                     "keep-alive connections idle this long are closed");
+  flags.add_duration("tls-reload-interval", &o.server.tls_reload_interval,
+                     "how often the certificate files are checked for rotation");
+  flags.add_duration("shutdown-delay", &o.server.shutdown_delay,
+                     "on SIGTERM, report not ready and keep serving this long");
+  flags.add_duration("shutdown-grace-period", &o.server.shutdown_grace,
+                     "then let in-flight requests finish for at most this long");
+  flags.add_size("threads", &o.threads, "worker threads (0: one per core)");
+  flags.add_string("log-level", &o.log_level, "debug, info, warn or error");
+  flags.add_bool("help", &o.help, "show this help");
+
+  std::vector<std::string> positional;
+  std::string error;
+  if (!flags.parse(args, positional, error)) return fail(error);
+  if (o.help) {
+    std::cout << flags.usage();
+    return 0;
+  }
+  if (!positional.empty()) return fail("unexpected argument \"" + positional[0] + "\"");
+  o.hook.decision.audit_only = audit_only;
+  o.hook.decision.exempt_namespaces = {o.exempt.begin(), o.exempt.end()};
+  o.server.exempt_namespaces = o.hook.decision.exempt_namespaces;
+
+  log::level lvl;
+  if (!log::parse_level(o.log_level, lvl)) return fail("--log-level must be debug, info, warn or error");
+  log::set_level(lvl);
+  if (o.server.tls_cert_file.empty() || o.server.tls_private_key_file.empty()) {
+    return fail("--tls-cert-file and --tls-private-key-file are required");
+  }
+  const bool in_cluster = std::getenv("KUBERNETES_SERVICE_HOST") != nullptr;
+  if (!o.policies.empty() && !o.kubeconfig.empty()) {
+    return fail("use either --policies (offline) or --kubeconfig (live), not both");
+  }
+  if (o.policies.empty()) {
+    if (o.hook.decision.provision_default_deny && o.kubeconfig.empty() && !in_cluster) {
+      return fail("--provision-default-deny needs a cluster connection (--kubeconfig or in-cluster)");
+    }
+    return fail("no namespace state: give --policies PATH (offline) or --kubeconfig (live), "
+                "or run in a cluster");
+  }
+  if (o.hook.decision.provision_default_deny) {
+    return fail("--provision-default-deny needs a cluster connection (--kubeconfig or "
+                "in-cluster), not --policies files");
+  }
+
+  offline_state state(o.policies);
+  manifest_error merr;
+  if (!state.load(merr)) return fail("cannot load --policies: " + merr.what());
+
+  std::size_t threads = o.threads ? o.threads : std::max(1u, std::thread::hardware_concurrency());
+  net::io_context ioc(static_cast<int>(threads));
+  metrics m;
+  webhook hook(state, o.hook, m);
+  server srv(ioc, o.server, hook, state, m);
+  try {
+    srv.start();
+  } catch (const std::exception& e) {
+    return fail(e.what());
+  }
+  auto wep = srv.webhook_endpoint();
+  auto hep = srv.health_endpoint();
+  auto fmt = [](const net::ip::tcp::endpoint& e) {
+    return (e.address().is_v6() ? "[" + e.address().to_string() + "]" : e.address().to_string()) +
+           ":" + std::to_string(e.port());
+  };
+  log::info("listening", {{"listen", fmt(wep)},
+                          {"health_listen", fmt(hep)},
+                          {"version", version_string},
+                          {"mode", audit_only ? "audit-only" : "enforce"},
+                          {"state", "files"},
+                          {"namespaces", std::to_string(state.snapshot()->namespace_count())}});
+
+  net::signal_set signals(ioc, SIGTERM, SIGINT);
+  signals.async_wait([&](const boost::system::error_code& ec, int sig) {
+    if (ec) return;
+    log::info("shutting down", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
+    srv.begin_shutdown([&] { ioc.stop(); });
+    // A second signal stops at once.
+    signals.async_wait([&](const boost::system::error_code& e2, int) {
+      if (!e2) ioc.stop();
+    });
+  });
+  net::co_spawn(ioc, reload_policies(state, o.policy_reload_interval, srv), net::detached);
+
+  std::vector<std::thread> pool;
+  for (std::size_t i = 1; i < threads; ++i) pool.emplace_back([&] { ioc.run(); });
+  ioc.run();
+  for (auto& t : pool) t.join();
+  log::info("stopped", {{"requests", std::to_string(m.requests_total())}});
+  return 0;
+}
+
+}  // namespace netpol_guard::cli

@@ -1,0 +1,289 @@
+#include "netpol_guard/manifest.hpp"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+namespace netpol_guard {
+namespace {
+
+using json = nlohmann::json;
+namespace fs = std::filesystem;
+
+constexpr std::size_t max_yaml_depth = 256;
+
+// YAML 1.2 core schema for plain scalars; quoted scalars stay strings.
+json scalar_to_json(const YAML::Node& n) {
+  const std::string& s = n.Scalar();
+  if (n.Tag() != "?") return s;  // quoted or explicitly tagged: a string
+  if (s.empty() || s == "~" || s == "null" || s == "Null" || s == "NULL") return nullptr;
+  if (s == "true" || s == "True" || s == "TRUE") return true;
+  if (s == "false" || s == "False" || s == "FALSE") return false;
+  char* end = nullptr;
+  errno = 0;
+  long long i = std::strtoll(s.c_str(), &end, 10);
+  if (errno == 0 && end && *end == '\0' && !s.empty() && s.find_first_of(" \t") == std::string::npos) {
+    return i;
+  }
+  errno = 0;
+  double d = std::strtod(s.c_str(), &end);
+  if (errno == 0 && end && *end == '\0' && s.find_first_of("0123456789") != std::string::npos &&
+      s.find_first_of("xXnN") == std::string::npos) {
+    return d;
+  }
+  return s;
+}
+
+bool to_json(const YAML::Node& n, json& out, std::size_t depth, std::string& error) {
+  if (depth > max_yaml_depth) {
+    error = "nested deeper than " + std::to_string(max_yaml_depth) + " levels";
+    return false;
+  }
+  switch (n.Type()) {
+    case YAML::NodeType::Null:
+    case YAML::NodeType::Undefined:
+      out = nullptr;
+      return true;
+    case YAML::NodeType::Scalar:
+      out = scalar_to_json(n);
+      return true;
+    case YAML::NodeType::Sequence:
+      out = json::array();
+      for (const auto& item : n) {
+        json v;
+        if (!to_json(item, v, depth + 1, error)) return false;
+        out.push_back(std::move(v));
+      }
+      return true;
+    case YAML::NodeType::Map:
+      out = json::object();
+      for (const auto& kv : n) {
+        if (!kv.first.IsScalar()) {
+          error = "mapping key is not a scalar";
+          return false;
+        }
+        const std::string& key = kv.first.Scalar();
+        if (out.contains(key)) {
+          error = "duplicate key \"" + key + "\"";
+          return false;
+        }
+        json v;
+        if (!to_json(kv.second, v, depth + 1, error)) return false;
+        out[key] = std::move(v);
+      }
+      return true;
+  }
+  out = nullptr;
+  return true;
+}
+
+bool add_object(json obj, const std::string& source, std::vector<manifest_object>& out,
+                manifest_error& error, int depth = 0) {
+  if (obj.is_null()) return true;  // empty document
+  if (!obj.is_object()) {
+    error = {source, "document is not a Kubernetes object (expected a mapping)"};
+    return false;
+  }
+  auto kind = obj.find("kind");
+  if (kind == obj.end() || !kind->is_string()) {
+    error = {source, "object has no \"kind\""};
+    return false;
+  }
+  if (kind->get_ref<const std::string&>() == "List" ||
+      (kind->get_ref<const std::string&>().ends_with("List") && obj.contains("items"))) {
+    auto items = obj.find("items");
+    if (items == obj.end() || items->is_null()) return true;
+    if (!items->is_array()) {
+      error = {source, "List.items is not an array"};
+      return false;
+    }
+    if (depth > 4) {
+      error = {source, "List nested too deeply"};
+      return false;
+    }
+    for (auto& item : *items) {
+      if (!add_object(std::move(item), source, out, error, depth + 1)) return false;
+    }
+    return true;
+  }
+  out.push_back({source, std::move(obj)});
+  return true;
+}
+
+bool is_manifest_file(const fs::path& p) {
+  auto ext = p.extension().string();
+  return ext == ".yaml" || ext == ".yml" || ext == ".json";
+}
+
+}  // namespace
+
+std::optional<std::vector<manifest_object>> parse_manifests(std::string_view text,
+                                                            const std::string& source,
+                                                            manifest_error& error) {
+  std::vector<manifest_object> out;
+  std::vector<YAML::Node> docs;
+  try {
+    docs = YAML::LoadAll(std::string(text));
+  } catch (const YAML::Exception& e) {
+    error = {source, std::string("invalid YAML/JSON: ") + e.what()};
+    return std::nullopt;
+  } catch (const std::exception& e) {
+    error = {source, std::string("cannot parse: ") + e.what()};
+    return std::nullopt;
+  }
+  for (std::size_t i = 0; i < docs.size(); ++i) {
+    std::string where = docs.size() > 1 ? source + "#" + std::to_string(i + 1) : source;
+    json obj;
+    std::string why;
+    try {
+      if (!to_json(docs[i], obj, 0, why)) {
+        error = {where, why};
+        return std::nullopt;
+      }
+    } catch (const std::exception& e) {
+      error = {where, std::string("cannot convert: ") + e.what()};
+      return std::nullopt;
+    }
+    if (!add_object(std::move(obj), where, out, error)) return std::nullopt;
+  }
+  return out;
+}
+
+std::optional<std::vector<manifest_object>> load_manifests(const std::vector<std::string>& paths,
+                                                           manifest_error& error) {
+  std::vector<fs::path> files;
+  for (const auto& p : paths) {
+    std::error_code ec;
+    auto status = fs::status(p, ec);
+    if (ec || !fs::exists(status)) {
+      error = {p, "no such file or directory"};
+      return std::nullopt;
+    }
+    if (fs::is_directory(status)) {
+      std::vector<fs::path> found;
+      for (auto it = fs::recursive_directory_iterator(p, ec); !ec && it != fs::end(it);
+           it.increment(ec)) {
+        if (it->is_regular_file() && is_manifest_file(it->path())) found.push_back(it->path());
+      }
+      if (ec) {
+        error = {p, "cannot read directory: " + ec.message()};
+        return std::nullopt;
+      }
+      std::sort(found.begin(), found.end());
+      files.insert(files.end(), found.begin(), found.end());
+    } else {
+      files.emplace_back(p);
+    }
+  }
+  std::vector<manifest_object> out;
+  for (const auto& f : files) {
+    std::ifstream in(f, std::ios::binary);
+    if (!in) {
+      error = {f.string(), std::string("cannot open: ") + std::strerror(errno)};
+      return std::nullopt;
+    }
+    std::error_code ec;
+    auto size = fs::file_size(f, ec);
+    if (!ec && size > max_manifest_bytes) {
+      error = {f.string(), "file larger than " + std::to_string(max_manifest_bytes) + " bytes"};
+      return std::nullopt;
+    }
+    std::ostringstream text;
+    text << in.rdbuf();
+    auto objs = parse_manifests(text.str(), f.string(), error);
+    if (!objs) return std::nullopt;
+    std::move(objs->begin(), objs->end(), std::back_inserter(out));
+  }
+  return out;
+}
+
+std::string object_namespace(const json& o) {
+  auto md = o.find("metadata");
+  if (md != o.end() && md->is_object()) {
+    auto ns = md->find("namespace");
+    if (ns != md->end() && ns->is_string() && !ns->get_ref<const std::string&>().empty()) {
+      return ns->get<std::string>();
+    }
+  }
+  return "default";
+}
+
+std::string object_name(const json& o) {
+  auto md = o.find("metadata");
+  if (md != o.end() && md->is_object()) {
+    auto n = md->find("name");
+    if (n != md->end() && n->is_string()) return n->get<std::string>();
+    auto g = md->find("generateName");
+    if (g != md->end() && g->is_string()) return g->get<std::string>();
+  }
+  return "";
+}
+
+bool index_policy(namespace_index& index, const json& policy, std::string& error) {
+  std::string name = object_name(policy);
+  if (name.empty()) {
+    error = "NetworkPolicy has no metadata.name";
+    return false;
+  }
+  auto spec = policy.find("spec");
+  auto facts = facts_from_spec(spec == policy.end() ? json() : *spec, error);
+  if (!facts) {
+    error = "NetworkPolicy \"" + name + "\": spec." + error;
+    return false;
+  }
+  index.upsert_policy(object_namespace(policy), name, coverage_of(*facts));
+  return true;
+}
+
+bool index_namespace(namespace_index& index, const json& ns, std::string& error) {
+  std::string name;
+  auto md = ns.find("metadata");
+  if (md != ns.end() && md->is_object()) {
+    auto n = md->find("name");
+    if (n != md->end() && n->is_string()) name = n->get<std::string>();
+  }
+  if (name.empty()) {
+    error = "Namespace has no metadata.name";
+    return false;
+  }
+  bool terminating = false;
+  if (md != ns.end() && md->is_object()) {
+    auto d = md->find("deletionTimestamp");
+    terminating = d != md->end() && d->is_string() && !d->get_ref<const std::string&>().empty();
+  }
+  auto status = ns.find("status");
+  if (status != ns.end() && status->is_object()) {
+    auto phase = status->find("phase");
+    terminating = terminating || (phase != status->end() && phase->is_string() &&
+                                  phase->get_ref<const std::string&>() == "Terminating");
+  }
+  index.upsert_namespace(name, terminating);
+  return true;
+}
+
+std::optional<namespace_index> index_manifests(const std::vector<manifest_object>& objects,
+                                               manifest_error& error) {
+  namespace_index index;
+  for (const auto& m : objects) {
+    const auto& kind = m.object["kind"].get_ref<const std::string&>();
+    std::string why;
+    bool ok = true;
+    if (kind == "NetworkPolicy") {
+      ok = index_policy(index, m.object, why);
+    } else if (kind == "Namespace") {
+      ok = index_namespace(index, m.object, why);
+    }
+    if (!ok) {
+      error = {m.source, why};
+      return std::nullopt;
+    }
+  }
+  return index;
+}
+
+}  // namespace netpol_guard

@@ -1,0 +1,105 @@
+#include "netpol_guard/namespace_snapshot.hpp"
+
+#include <algorithm>
+
+namespace netpol_guard {
+
+deny_all_coverage namespace_entry::coverage() const {
+  deny_all_coverage c;
+  for (const auto& b : baselines) {
+    c.ingress = c.ingress || b.coverage.ingress;
+    c.egress = c.egress || b.coverage.egress;
+  }
+  return c;
+}
+
+std::vector<std::string> namespace_entry::baseline_names() const {
+  std::vector<std::string> names;
+  names.reserve(baselines.size());
+  for (const auto& b : baselines) names.push_back(b.name);
+  return names;
+}
+
+namespace_snapshot::namespace_snapshot(namespace_map entries, std::string source)
+    : entries_(std::move(entries)), source_(std::move(source)) {}
+
+const namespace_entry* namespace_snapshot::find(std::string_view ns) const {
+  auto it = entries_.find(ns);
+  return it == entries_.end() ? nullptr : &it->second;
+}
+
+deny_all_coverage namespace_snapshot::coverage(std::string_view ns) const {
+  const auto* e = find(ns);
+  return e ? e->coverage() : deny_all_coverage{};
+}
+
+namespace_entry& namespace_index::entry(const std::string& ns) { return entries_[ns]; }
+
+void namespace_index::upsert_policy(const std::string& ns, const std::string& name,
+                                    deny_all_coverage c) {
+  remove_policy(ns, name);
+  auto& e = entry(ns);
+  e.policy_count++;
+  if (c.any()) {
+    auto pos = std::lower_bound(
+        e.baselines.begin(), e.baselines.end(), name,
+        [](const baseline_policy& b, const std::string& n) { return b.name < n; });
+    e.baselines.insert(pos, baseline_policy{name, c});
+  } else {
+    auto& names = others_[ns];
+    names.insert(std::lower_bound(names.begin(), names.end(), name), name);
+  }
+}
+
+void namespace_index::remove_policy(const std::string& ns, const std::string& name) {
+  auto it = entries_.find(ns);
+  if (it == entries_.end()) return;
+  auto& e = it->second;
+  auto b = std::find_if(e.baselines.begin(), e.baselines.end(),
+                        [&](const baseline_policy& p) { return p.name == name; });
+  if (b != e.baselines.end()) {
+    e.baselines.erase(b);
+    e.policy_count--;
+  } else if (auto o = others_.find(ns); o != others_.end()) {
+    auto& names = o->second;
+    auto pos = std::lower_bound(names.begin(), names.end(), name);
+    if (pos != names.end() && *pos == name) {
+      names.erase(pos);
+      e.policy_count--;
+      if (names.empty()) others_.erase(o);
+    }
+  }
+  drop_if_empty(ns);
+}
+
+void namespace_index::upsert_namespace(const std::string& ns, bool terminating) {
+  auto& e = entry(ns);
+  e.known_namespace = true;
+  e.terminating = terminating;
+}
+
+void namespace_index::remove_namespace(const std::string& ns) {
+  auto it = entries_.find(ns);
+  if (it == entries_.end()) return;
+  it->second.known_namespace = false;
+  it->second.terminating = false;
+  drop_if_empty(ns);
+}
+
+void namespace_index::drop_if_empty(const std::string& ns) {
+  auto it = entries_.find(ns);
+  if (it != entries_.end() && it->second.policy_count == 0 && !it->second.known_namespace) {
+    entries_.erase(it);
+  }
+}
+
+void namespace_index::clear() {
+  entries_.clear();
+  others_.clear();
+}
+
+std::shared_ptr<const namespace_snapshot> namespace_index::freeze(std::string source) const {
+  return std::make_shared<const namespace_snapshot>(entries_, std::move(source));
+}
+
+}  // namespace netpol_guard

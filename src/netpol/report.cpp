@@ -1,0 +1,150 @@
+#include "netpol_guard/report.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <array>
+#include <map>
+
+namespace netpol_guard {
+
+namespace {
+
+constexpr std::array<std::string_view, 7> pod_creators{
+    "Pod", "Deployment", "ReplicaSet", "StatefulSet", "DaemonSet", "Job", "CronJob"};
+
+bool is_pod_creator(std::string_view kind, bool check_workloads) {
+  if (kind == "Pod") return true;
+  return check_workloads &&
+         std::find(pod_creators.begin(), pod_creators.end(), kind) != pod_creators.end();
+}
+
+std::string join(const std::vector<std::string>& v, std::string_view sep) {
+  std::string out;
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    if (i) out += sep;
+    out += v[i];
+  }
+  return out;
+}
+
+}  // namespace
+
+bool compliance_report::passed() const {
+  return std::all_of(namespaces.begin(), namespaces.end(),
+                     [](const namespace_report& n) { return n.exempt || n.compliant(); });
+}
+
+compliance_report build_report(const namespace_map& entries,
+                               const std::set<std::string, std::less<>>& extra_namespaces,
+                               const std::set<std::string, std::less<>>& exempt) {
+  std::map<std::string, namespace_report> rows;
+  for (const auto& [ns, entry] : entries) {
+    auto& r = rows[ns];
+    r.name = ns;
+    r.coverage = entry.coverage();
+    r.baseline_policies = entry.baseline_names();
+    r.policy_count = entry.policy_count;
+  }
+  for (const auto& ns : extra_namespaces) rows[ns].name = ns;
+  compliance_report report;
+  for (auto& [ns, r] : rows) {
+    r.exempt = exempt.contains(ns);
+    report.namespaces.push_back(std::move(r));
+  }
+  return report;
+}
+
+compliance_report report_manifests(const std::vector<manifest_object>& objects,
+                                   const namespace_index& index,
+                                   const std::set<std::string, std::less<>>& exempt,
+                                   bool check_workloads) {
+  std::set<std::string, std::less<>> seen;
+  std::map<std::string, std::vector<std::pair<std::string, std::string>>> creators;
+  for (const auto& m : objects) {
+    const auto& kind = m.object["kind"].get_ref<const std::string&>();
+    if (kind == "Namespace") continue;  // indexed already
+    // Cluster-scoped kinds other than Namespace do not make a namespace appear.
+    if (kind == "ClusterRole" || kind == "ClusterRoleBinding" || kind == "CustomResourceDefinition" ||
+        kind == "ValidatingWebhookConfiguration" || kind == "MutatingWebhookConfiguration" ||
+        kind == "PersistentVolume" || kind == "StorageClass" || kind == "PriorityClass" ||
+        kind == "IngressClass" || kind == "APIService") {
+      continue;
+    }
+    std::string ns = object_namespace(m.object);
+    seen.insert(ns);
+    if (is_pod_creator(kind, check_workloads)) creators[ns].emplace_back(kind, object_name(m.object));
+  }
+  auto report = build_report(index.entries(), seen, exempt);
+  for (auto& row : report.namespaces) {
+    if (row.exempt || row.compliant()) continue;
+    if (auto it = creators.find(row.name); it != creators.end()) row.would_reject = it->second;
+  }
+  return report;
+}
+
+std::string render_text(const compliance_report& report) {
+  std::string out;
+  std::size_t pass = 0, fail = 0, exempt = 0;
+  for (const auto& n : report.namespaces) {
+    std::string line;
+    if (n.exempt) {
+      ++exempt;
+      line = "[INFO] 5.3.2 namespace " + n.name + ": exempt";
+      if (!n.compliant()) line += " (no default-deny " + missing_directions(n.coverage) + ")";
+    } else if (n.compliant()) {
+      ++pass;
+      line = "[PASS] 5.3.2 namespace " + n.name + ": default-deny ingress and egress (" +
+             join(n.baseline_policies, ", ") + ")";
+    } else {
+      ++fail;
+      line = "[FAIL] 5.3.2 namespace " + n.name + ": no default-deny " +
+             missing_directions(n.coverage) + " NetworkPolicy";
+      if (!n.baseline_policies.empty()) line += " (has " + join(n.baseline_policies, ", ") + ")";
+      if (!n.would_reject.empty()) {
+        std::vector<std::string> items;
+        for (const auto& [k, name] : n.would_reject) items.push_back(k + "/" + name);
+        line += "; would reject " + join(items, ", ");
+      }
+      if (n.unprotected_pods) line += "; " + std::to_string(*n.unprotected_pods) + " running pods unprotected";
+      line += "; fix: apply default-deny-all (podSelector {}, policyTypes [Ingress, Egress])";
+    }
+    out += line + "\n";
+  }
+  out += "\n== Summary ==\n";
+  out += std::to_string(pass) + " checks PASS\n" + std::to_string(fail) + " checks FAIL\n" +
+         std::to_string(exempt) + " namespaces exempt\n";
+  return out;
+}
+
+std::string render_json(const compliance_report& report) {
+  nlohmann::ordered_json doc;
+  doc["namespaces"] = nlohmann::ordered_json::array();
+  std::size_t pass = 0, fail = 0, exempt = 0;
+  for (const auto& n : report.namespaces) {
+    nlohmann::ordered_json row;
+    row["namespace"] = n.name;
+    row["denyAllIngress"] = n.coverage.ingress;
+    row["denyAllEgress"] = n.coverage.egress;
+    row["compliant"] = n.compliant();
+    row["baselinePolicies"] = n.baseline_policies;
+    row["exempt"] = n.exempt;
+    row["status"] = n.exempt ? "EXEMPT" : n.compliant() ? "PASS" : "FAIL";
+    row["missing"] = nlohmann::ordered_json::array();
+    if (!n.coverage.ingress) row["missing"].push_back("ingress");
+    if (!n.coverage.egress) row["missing"].push_back("egress");
+    row["policyCount"] = n.policy_count;
+    row["wouldReject"] = nlohmann::ordered_json::array();
+    for (const auto& [k, name] : n.would_reject) {
+      row["wouldReject"].push_back({{"kind", k}, {"name", name}});
+    }
+    if (n.unprotected_pods) row["unprotectedPods"] = *n.unprotected_pods;
+    (n.exempt ? exempt : n.compliant() ? pass : fail)++;
+    doc["namespaces"].push_back(std::move(row));
+  }
+  doc["summary"] = {{"pass", pass}, {"fail", fail}, {"exempt", exempt},
+                    {"compliant", report.passed()}, {"control", "CIS 5.3.2"}};
+  return doc.dump(2) + "\n";
+}
+
+}  // namespace netpol_guard

@@ -1,0 +1,142 @@
+#include "netpol_guard/server.hpp"
+
+#include <boost/asio/ssl.hpp>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
+#include <fstream>
+#include <sstream>
+
+namespace netpol_guard {
+
+namespace ssl = boost::asio::ssl;
+
+namespace {
+
+// TLS 1.2 suites: ECDHE with AEAD only. TLS 1.3 suites are all AEAD.
+constexpr const char* tls12_ciphers =
+    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
+    "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
+    "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305";
+
+bool read_file(const std::string& path, std::string& out, std::string& error) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    error = "cannot read " + path;
+    return false;
+  }
+  std::ostringstream s;
+  s << in.rdbuf();
+  out = s.str();
+  return true;
+}
+
+std::string openssl_error() {
+  unsigned long e = ERR_get_error();
+  if (e == 0) return "unknown TLS error";
+  char buf[256];
+  ERR_error_string_n(e, buf, sizeof buf);
+  ERR_clear_error();
+  return buf;
+}
+
+// The apiserver offers only http/1.1; pick it when offered, and do not fail
+// clients that offer something else.
+int select_alpn(SSL*, const unsigned char** out, unsigned char* outlen, const unsigned char* in,
+                unsigned int inlen, void*) {
+  for (unsigned int i = 0; i < inlen;) {
+    unsigned int len = in[i];
+    if (i + 1 + len > inlen) break;
+    if (len == 8 && std::memcmp(in + i + 1, "http/1.1", 8) == 0) {
+      *out = in + i + 1;
+      *outlen = static_cast<unsigned char>(len);
+      return SSL_TLSEXT_ERR_OK;
+    }
+    i += 1 + len;
+  }
+  return SSL_TLSEXT_ERR_NOACK;
+}
+
+}  // namespace
+
+std::shared_ptr<ssl::context> make_server_tls_context(const std::string& cert_pem,
+                                                      const std::string& key_pem,
+                                                      const std::string& client_ca_file,
+                                                      std::string& error) {
+  auto ctx = std::make_shared<ssl::context>(ssl::context::tls_server);
+  boost::system::error_code ec;
+  ctx->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
+                       ssl::context::no_sslv3 | ssl::context::no_tlsv1 |
+                       ssl::context::no_tlsv1_1 | ssl::context::single_dh_use |
+                       ssl::context::no_compression,
+                   ec);
+  SSL_CTX* native = ctx->native_handle();
+  SSL_CTX_set_min_proto_version(native, TLS1_2_VERSION);
+  SSL_CTX_set_options(native, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
+  if (SSL_CTX_set_cipher_list(native, tls12_ciphers) != 1) {
+    error = "cannot set TLS ciphers: " + openssl_error();
+    return nullptr;
+  }
+  SSL_CTX_set_alpn_select_cb(native, select_alpn, nullptr);
+  ctx->use_certificate_chain(boost::asio::buffer(cert_pem), ec);
+  if (ec) {
+    error = "invalid TLS certificate: " + ec.message();
+    return nullptr;
+  }
+  ctx->use_private_key(boost::asio::buffer(key_pem), ssl::context::pem, ec);
+  if (ec) {
+    error = "invalid TLS private key: " + ec.message();
+    return nullptr;
+  }
+  if (SSL_CTX_check_private_key(native) != 1) {
+    error = "TLS private key does not match the certificate";
+    ERR_clear_error();
+    return nullptr;
+  }
+  if (!client_ca_file.empty()) {
+    ctx->load_verify_file(client_ca_file, ec);
+    if (ec) {
+      error = "cannot load --client-ca-file " + client_ca_file + ": " + ec.message();
+      return nullptr;
+    }
+    ctx->set_verify_mode(ssl::verify_peer | ssl::verify_fail_if_no_peer_cert);
+  }
+  return ctx;
+}
+
+tls_credentials::tls_credentials(std::string cert_file, std::string key_file,
+                                 std::string client_ca_file)
+    : cert_file_(std::move(cert_file)),
+      key_file_(std::move(key_file)),
+      client_ca_file_(std::move(client_ca_file)) {}
+
+bool tls_credentials::load(std::string& error) {
+  std::string cert, key, ca;
+  if (!read_file(cert_file_, cert, error) || !read_file(key_file_, key, error)) return false;
+  if (!client_ca_file_.empty() && !read_file(client_ca_file_, ca, error)) return false;
+  std::string contents = cert + '\0' + key + '\0' + ca;
+  auto ctx = make_server_tls_context(cert, key, client_ca_file_, error);
+  if (!ctx) {
+    last_failed_contents_ = contents;
+    return false;
+  }
+  current_.store(std::move(ctx), std::memory_order_release);
+  last_contents_ = std::move(contents);
+  last_failed_contents_.clear();
+  return true;
+}
+
+bool tls_credentials::reload_if_changed(std::string& error) {
+  std::string cert, key, ca;
+  if (!read_file(cert_file_, cert, error) || !read_file(key_file_, key, error)) return false;
+  if (!client_ca_file_.empty() && !read_file(client_ca_file_, ca, error)) return false;
+  std::string contents = cert + '\0' + key + '\0' + ca;
+  if (contents == last_contents_) return false;
+  if (contents == last_failed_contents_) {
+    error.clear();  // already reported; wait for the files to change again
+    return false;
+  }
+  return load(error);
+}
+
+}  // namespace netpol_guard

@@ -1,0 +1,113 @@
+#include "netpol_guard/webhook.hpp"
+
+#include "netpol_guard/log.hpp"
+
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+namespace netpol_guard {
+
+namespace net = boost::asio;
+
+webhook::webhook(const namespace_state& state, webhook_options options, metrics& m,
+                 live_policy_reader* reader)
+    : state_(state), options_(std::move(options)), metrics_(m), reader_(reader) {}
+
+net::awaitable<webhook_answer> webhook::review(std::string_view body) {
+  const auto start = std::chrono::steady_clock::now();
+  auto decoded = decode_admission_review(body);
+  if (auto* err = std::get_if<codec_error>(&decoded)) {
+    metrics_.count_error(error_reason_from(err->reason));
+    log::warn("rejected malformed AdmissionReview", {{"reason", err->reason}, {"error", err->message}});
+    co_return webhook_answer{static_cast<unsigned>(err->http_status), encode_error(*err)};
+  }
+  const auto& request = std::get<admission_request>(decoded);
+  admission_decision decision;
+  try {
+    auto snapshot = state_.snapshot();
+    decision = decide(request, *snapshot, options_.decision);
+    if (decision.outcome != verdict::allowed && decision.outcome != verdict::warned &&
+        decision.depends_on_state && reader_ != nullptr) {
+      decision = co_await confirm(request, std::move(decision));
+    }
+  } catch (const std::exception& e) {
+    // A bug, not bad input: answer with an AdmissionReview so the apiserver
+    // applies failurePolicy knowingly; audit-only never blocks.
+    metrics_.count_error(error_reason::internal);
+    log::error("internal error deciding request", {{"uid", request.uid}, {"error", e.what()}});
+    decision = admission_decision{};
+    decision.response.allowed = options_.decision.audit_only;
+    decision.response.code = 500;
+    decision.response.reason = "InternalError";
+    decision.response.message = "netpol-guard internal error; see its logs";
+  }
+  std::string out = encode_admission_review(request, decision.response);
+  double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  record(request, decision, seconds);
+  co_return webhook_answer{200, std::move(out)};
+}
+
+net::awaitable<admission_decision> webhook::confirm(const admission_request& request,
+                                                    admission_decision decision) {
+  const std::string ns = decision.subject.namespace_name;
+  auto deadline = std::chrono::steady_clock::now() + options_.provision_wait;
+  for (int attempt = 0;; ++attempt) {
+    auto live = co_await reader_->read_namespace(ns, options_.confirm_timeout);
+    if (!live) {
+      metrics_.count_confirmation("unavailable");
+      metrics_.count_error(error_reason::confirm_failed);
+      log::warn("live read failed; deciding from cached state",
+                {{"namespace", ns}, {"uid", request.uid}});
+      co_return decision;
+    }
+    namespace_map one;
+    one.emplace(ns, std::move(*live));
+    namespace_snapshot fresh(std::move(one), "live");
+    auto again = decide(request, fresh, options_.decision);
+    if (again.outcome == verdict::allowed || again.outcome == verdict::warned) {
+      metrics_.count_confirmation("overturned");
+      log::info("live read overturned a denial from cached state",
+                {{"namespace", ns}, {"uid", request.uid}});
+      co_return again;
+    }
+    // A namespace whose baseline netpol-guard is creating right now: wait for it
+    // a bounded time rather than fail the pod.
+    if (!reader_->provisioning(ns) || std::chrono::steady_clock::now() >= deadline) {
+      metrics_.count_confirmation("confirmed");
+      co_return again;
+    }
+    net::steady_timer timer(co_await net::this_coro::executor);
+    timer.expires_after(std::chrono::milliseconds(100));
+    co_await timer.async_wait(net::use_awaitable);
+  }
+}
+
+void webhook::record(const admission_request& request, const admission_decision& decision,
+                     double seconds) {
+  metrics_.count_request(decision.outcome, decision.subject.kind, request.operation);
+  metrics_.observe_latency(seconds);
+  if (decision.outcome == verdict::denied || decision.outcome == verdict::audited) {
+    const std::string& message = decision.outcome == verdict::denied
+                                     ? decision.response.message
+                                     : decision.response.audit_annotations.front().second;
+    log::info(decision.outcome == verdict::denied ? "denied" : "audit: would deny",
+              {{"uid", request.uid},
+               {"kind", decision.subject.kind},
+               {"namespace", decision.subject.namespace_name},
+               {"name", decision.subject.name},
+               {"operation", request.operation},
+               {"user", request.username},
+               {"dry_run", request.dry_run ? "true" : "false"},
+               {"missing", missing_directions(decision.coverage)},
+               {"message", message}});
+  } else if (log::enabled(log::level::debug)) {
+    log::debug("allowed", {{"uid", request.uid},
+                           {"kind", decision.subject.kind},
+                           {"namespace", decision.subject.namespace_name},
+                           {"operation", request.operation}});
+  }
+}
+
+}  // namespace netpol_guard

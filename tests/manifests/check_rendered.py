@@ -1,0 +1,433 @@
+#!/usr/bin/env python3
+"""Checks every rendered install of netpol-guard (tests/manifests/render-all.sh).
+
+    check_rendered.py RENDER_DIR [SOURCE_DIR]
+
+Each rendering is read as a whole and checked for what the issue asks of it:
+hardened Deployment, probes, PDB that never blocks a drain, least-privilege RBAC,
+a webhook configuration whose failurePolicy follows the mode, whose exclusions
+match the binary's --exempt-namespaces and whose rules match the features on,
+the namespace's own NetworkPolicies, the project's labels, and `serve` args
+that are all flags the binary knows. The expectations per file are in EXPECT.
+"""
+import base64
+import os
+import sys
+
+import yaml
+
+# `netpol-guard serve` flags (README / CONTRACT): name -> takes a value.
+SERVE_FLAGS = {
+    "listen": True, "health-listen": True, "tls-cert-file": True,
+    "tls-private-key-file": True, "client-ca-file": True, "policies": True,
+    "kubeconfig": True, "exempt-namespaces": True, "audit-only": False,
+    "check-workloads": "bool", "provision-default-deny": False,
+    "protect-baseline": "bool", "max-state-age": True, "log-level": True,
+}
+LOG_LEVELS = {"info", "debug", "warn"}
+WEBHOOK = "netpol-guard.k8s-security-pro.io"
+NS = "netpol-guard"
+ALWAYS_EXEMPT = {"kube-system", "kube-public", "kube-node-lease", NS}
+PROJECT_LABELS = {"app.kubernetes.io/part-of": "k8s-security-pro",
+                  "app.kubernetes.io/managed-by": "k8s-security-pro"}
+WORKLOADS = {("apps", "deployments"), ("apps", "replicasets"), ("apps", "statefulsets"),
+             ("apps", "daemonsets"), ("batch", "jobs"), ("batch", "cronjobs")}
+
+# file -> what must hold. mode: enforce|audit; replicas; provisioning;
+# netpols: the namespace's own NetworkPolicies present; certmanager: Certificate
+# + CA injection; namespace: the Namespace object is part of the rendering.
+EXPECT = {
+    "kustomize-base.yaml": dict(mode="enforce", replicas=3, provisioning=False, netpols=True,
+                                certmanager=False, namespace=True),
+    "kustomize-dev.yaml": dict(mode="audit", replicas=1, provisioning=False, netpols=True,
+                               certmanager=False, namespace=True),
+    "kustomize-prod.yaml": dict(mode="enforce", replicas=3, provisioning=True, netpols=True,
+                                certmanager=False, namespace=True),
+    "kustomize-prod-cert-manager.yaml": dict(mode="enforce", replicas=3, provisioning=True,
+                                             netpols=True, certmanager=True, namespace=True),
+    "install.yaml": dict(mode="enforce", replicas=3, provisioning=True, netpols=True,
+                         certmanager=False, namespace=True),
+    "helm-default.yaml": dict(mode="audit", replicas=3, provisioning=False, netpols=True,
+                              certmanager=False, namespace=False),
+    "helm-prod.yaml": dict(mode="enforce", replicas=3, provisioning=True, netpols=True,
+                           certmanager=False, namespace=False),
+    "helm-cert-manager.yaml": dict(mode="enforce", replicas=3, provisioning=True, netpols=True,
+                                   certmanager=True, namespace=False),
+    "helm-minimal.yaml": dict(mode="enforce", replicas=2, provisioning=False, netpols=False,
+                              certmanager=False, namespace=False, pdb=False,
+                              protect_baseline=False, check_workloads=False,
+                              secret="my-tls", ca_bundle="Q0EK",
+                              exempt=ALWAYS_EXEMPT | {"monitoring"}),
+}
+
+
+class Problems:
+    def __init__(self):
+        self.items = []
+        self.where = ""
+
+    def check(self, cond, msg):
+        if not cond:
+            self.items.append(f"{self.where}: {msg}")
+        return cond
+
+
+def load(path):
+    with open(path) as f:
+        return [d for d in yaml.safe_load_all(f) if d]
+
+
+def one(docs, kind, name=None, p=None):
+    found = [d for d in docs if d["kind"] == kind and (name is None or d["metadata"]["name"] == name)]
+    if p is not None:
+        p.check(len(found) == 1, f"expected exactly one {kind} {name or ''}, found {len(found)}")
+    return found[0] if found else None
+
+
+def parse_args(args, p):
+    """Returns {flag: value} for `serve` args; reports unknown or malformed ones."""
+    p.check(args[:1] == ["serve"], f"args must start with 'serve', got {args[:1]}")
+    flags = {}
+    for a in args[1:]:
+        if not p.check(a.startswith("--"), f"argument {a!r} is not a --flag"):
+            continue
+        name, eq, value = a[2:].partition("=")
+        kind = SERVE_FLAGS.get(name)
+        if not p.check(kind is not None, f"unknown serve flag --{name}"):
+            continue
+        if kind is True:
+            p.check(eq == "=" and value != "", f"--{name} needs a value (--{name}=VALUE)")
+        elif kind is False:
+            p.check(eq == "", f"--{name} takes no value")
+        else:
+            p.check(eq == "" or value in ("true", "false"), f"--{name} takes =true or =false")
+            value = value or "true"
+        p.check(name not in flags or name == "policies", f"--{name} given twice")
+        flags[name] = value if eq or kind == "bool" else True
+    if "log-level" in flags:
+        p.check(flags["log-level"] in LOG_LEVELS, f"--log-level={flags['log-level']} is not one of {LOG_LEVELS}")
+    return flags
+
+
+def check_labels(docs, p):
+    for d in docs:
+        labels = d["metadata"].get("labels") or {}
+        what = f'{d["kind"]} {d["metadata"]["name"]}'
+        for k, v in PROJECT_LABELS.items():
+            p.check(labels.get(k) == v, f"{what}: label {k}={v} missing")
+        p.check(labels.get("app.kubernetes.io/name") in ("netpol-guard", "k8s-security"),
+                f"{what}: label app.kubernetes.io/name missing")
+
+
+def container_port(container, port):
+    if isinstance(port, int):
+        return port
+    for cp in container.get("ports", []):
+        if cp.get("name") == port:
+            return cp["containerPort"]
+    return None
+
+
+def check_deployment(docs, exp, p):
+    dep = one(docs, "Deployment", "netpol-guard", p)
+    if dep is None:
+        return None, {}
+    p.check(dep["metadata"].get("namespace") == NS, "Deployment not in namespace netpol-guard")
+    spec = dep["spec"]
+    p.check(spec.get("replicas") == exp["replicas"], f'replicas {spec.get("replicas")} != {exp["replicas"]}')
+    pod = spec["template"]["spec"]
+    pod_labels = spec["template"]["metadata"]["labels"]
+    selector = spec["selector"]["matchLabels"]
+    p.check(all(pod_labels.get(k) == v for k, v in selector.items()), "selector does not match the pod labels")
+    p.check(pod.get("serviceAccountName") == "netpol-guard", "serviceAccountName is not netpol-guard")
+    p.check(pod.get("automountServiceAccountToken") is True, "automountServiceAccountToken must be true (API access)")
+    psc = pod.get("securityContext", {})
+    p.check(psc.get("runAsNonRoot") is True, "pod runAsNonRoot")
+    p.check(psc.get("runAsUser") == 65532, "pod runAsUser 65532")
+    p.check(psc.get("seccompProfile", {}).get("type") == "RuntimeDefault", "pod seccompProfile RuntimeDefault")
+    p.check(any(c.get("topologyKey") == "kubernetes.io/hostname" for c in pod.get("topologySpreadConstraints", [])),
+            "no topologySpreadConstraints over kubernetes.io/hostname")
+    p.check("podAntiAffinity" in pod.get("affinity", {}), "no podAntiAffinity")
+    p.check(pod.get("priorityClassName") in (None, ""), "priorityClassName set by default")
+    p.check(len(pod["containers"]) == 1, "exactly one container")
+    c = pod["containers"][0]
+    sc = c.get("securityContext", {})
+    p.check(sc.get("runAsNonRoot") is True, "container runAsNonRoot")
+    p.check(sc.get("runAsUser") == 65532, "container runAsUser 65532")
+    p.check(sc.get("readOnlyRootFilesystem") is True, "readOnlyRootFilesystem")
+    p.check(sc.get("allowPrivilegeEscalation") is False, "allowPrivilegeEscalation false")
+    p.check(sc.get("privileged") in (None, False), "privileged")
+    p.check(sc.get("capabilities", {}).get("drop") == ["ALL"], "capabilities drop [ALL]")
+    p.check(not sc.get("capabilities", {}).get("add"), "capabilities added")
+    p.check(sc.get("seccompProfile", {}).get("type") == "RuntimeDefault", "container seccompProfile RuntimeDefault")
+    res = c.get("resources", {})
+    for key in ("cpu", "memory"):
+        p.check(key in res.get("requests", {}), f"resources.requests.{key} missing")
+    p.check("memory" in res.get("limits", {}), "resources.limits.memory missing")
+    for probe, path in (("livenessProbe", "/healthz"), ("readinessProbe", "/readyz")):
+        get = c.get(probe, {}).get("httpGet", {})
+        p.check(get.get("path") == path, f"{probe} path is not {path}")
+        p.check(container_port(c, get.get("port")) == 8080, f"{probe} is not on port 8080")
+        p.check(get.get("scheme", "HTTP") == "HTTP", f"{probe} is not plain http")
+    p.check(container_port(c, "https") == 8443, "container port https is not 8443")
+
+    flags = parse_args(c.get("args", []), p)
+    p.check(flags.get("listen") == "0.0.0.0:8443", "--listen is not 0.0.0.0:8443")
+    p.check(flags.get("health-listen") == "0.0.0.0:8080", "--health-listen is not 0.0.0.0:8080")
+    p.check(flags.get("tls-cert-file") == "/etc/netpol-guard/tls/tls.crt", "--tls-cert-file")
+    p.check(flags.get("tls-private-key-file") == "/etc/netpol-guard/tls/tls.key", "--tls-private-key-file")
+    p.check(("audit-only" in flags) == (exp["mode"] == "audit"), f'--audit-only does not match mode {exp["mode"]}')
+    p.check(("provision-default-deny" in flags) == exp["provisioning"], "--provision-default-deny does not match provisioning")
+    p.check("kubeconfig" not in flags and "policies" not in flags, "in-cluster Deployment must use live in-cluster state")
+    mounts = {m["mountPath"]: m for m in c.get("volumeMounts", [])}
+    tls_mount = mounts.get("/etc/netpol-guard/tls")
+    if p.check(tls_mount is not None, "no volume mounted at /etc/netpol-guard/tls"):
+        p.check("subPath" not in tls_mount, "TLS Secret mounted with subPath (rotations would never arrive)")
+        p.check(tls_mount.get("readOnly") is True, "TLS mount not readOnly")
+        vol = next((v for v in pod.get("volumes", []) if v["name"] == tls_mount["name"]), {})
+        p.check(vol.get("secret", {}).get("secretName") == exp.get("secret", "netpol-guard-tls"),
+                f'TLS volume is not Secret {exp.get("secret", "netpol-guard-tls")}')
+    return dep, flags
+
+
+def check_webhook(docs, exp, flags, p):
+    vwc = one(docs, "ValidatingWebhookConfiguration", WEBHOOK, p)
+    if vwc is None:
+        return
+    hooks = vwc["webhooks"]
+    if not p.check(len(hooks) == 1, f"expected one webhook, found {len(hooks)}"):
+        return
+    w = hooks[0]
+    p.check(w["name"] == WEBHOOK, f"webhook name {w['name']}")
+    svc = w["clientConfig"].get("service", {})
+    p.check(svc == {"name": "netpol-guard", "namespace": NS, "path": "/validate", "port": 443},
+            f"clientConfig.service is {svc}")
+    if "ca_bundle" in exp:
+        p.check(w["clientConfig"].get("caBundle") == exp["ca_bundle"], "caBundle from values not used")
+        base64.b64decode(w["clientConfig"]["caBundle"], validate=True)
+    else:
+        p.check("caBundle" not in w["clientConfig"], "caBundle must come from the cert tooling, not the manifests")
+    annotations = vwc["metadata"].get("annotations") or {}
+    if exp["certmanager"]:
+        inject = annotations.get("cert-manager.io/inject-ca-from", "")
+        p.check(inject == f"{NS}/netpol-guard-tls", f"cert-manager.io/inject-ca-from is {inject!r}")
+        cert = one(docs, "Certificate", "netpol-guard-tls", p)
+        if cert:
+            p.check(cert["metadata"].get("namespace") == NS, "Certificate namespace")
+            p.check(cert["spec"]["secretName"] == "netpol-guard-tls", "Certificate secretName")
+            p.check(f"netpol-guard.{NS}.svc" in cert["spec"]["dnsNames"], "Certificate lacks the Service's DNS name")
+            issuer = cert["spec"]["issuerRef"]
+            p.check(one(docs, issuer.get("kind", "Issuer"), issuer["name"]) is not None,
+                    f"issuer {issuer} not in the rendering")
+    else:
+        p.check("cert-manager.io/inject-ca-from" not in annotations, "CA injection without cert-manager")
+        p.check(not any(d["kind"] in ("Certificate", "Issuer") for d in docs), "cert-manager objects without cert-manager")
+
+    want_policy = "Fail" if exp["mode"] == "enforce" else "Ignore"
+    p.check(w.get("failurePolicy") == want_policy, f'failurePolicy {w.get("failurePolicy")} != {want_policy} for {exp["mode"]}')
+    p.check(1 <= w.get("timeoutSeconds", 10) <= 5, f'timeoutSeconds {w.get("timeoutSeconds")} is not small (1-5)')
+    p.check(w.get("sideEffects") == "None", "sideEffects None")
+    p.check(w.get("admissionReviewVersions") == ["v1"], "admissionReviewVersions [v1]")
+    p.check(w.get("matchPolicy") == "Equivalent", "matchPolicy Equivalent")
+    exprs = w.get("namespaceSelector", {}).get("matchExpressions", [])
+    excluded = set()
+    for e in exprs:
+        if e["key"] == "kubernetes.io/metadata.name" and e["operator"] == "NotIn":
+            excluded |= set(e["values"])
+    p.check(excluded == exp.get("exempt", ALWAYS_EXEMPT),
+            f'namespaceSelector excludes {sorted(excluded)}, expected {sorted(exp.get("exempt", ALWAYS_EXEMPT))}')
+    exempt_flag = set(str(flags.get("exempt-namespaces", "")).split(","))
+    p.check(exempt_flag == excluded, f"--exempt-namespaces {sorted(exempt_flag)} differs from the namespaceSelector {sorted(excluded)}")
+    p.check(w.get("objectSelector") in (None, {}), "objectSelector would let labels bypass the check")
+
+    ops = {}
+    for r in w["rules"]:
+        for g in r["apiGroups"]:
+            for res in r["resources"]:
+                ops.setdefault((g, res), set()).update(r["operations"])
+                p.check(r["apiVersions"] == ["v1"], f"rule for {res} is not v1")
+    p.check(ops.get(("", "pods")) == {"CREATE"}, "no CREATE pods rule")
+    p.check(ops.get(("", "namespaces")) == {"CREATE"}, "no CREATE namespaces rule")
+    check_workloads = exp.get("check_workloads", True)
+    p.check(flags.get("check-workloads", "true") == ("true" if check_workloads else "false"), "--check-workloads")
+    for key in WORKLOADS:
+        p.check((ops.get(key) == {"CREATE"}) == check_workloads, f"CREATE {key[1]} rule does not match checkWorkloads={check_workloads}")
+    protect = exp.get("protect_baseline", True)
+    p.check(flags.get("protect-baseline", "true") == ("true" if protect else "false"), "--protect-baseline")
+    p.check((ops.get(("networking.k8s.io", "networkpolicies")) == {"UPDATE", "DELETE"}) == protect,
+            f"UPDATE/DELETE networkpolicies rule does not match protectBaseline={protect}")
+    known = {("", "pods"), ("", "namespaces"), ("networking.k8s.io", "networkpolicies")} | WORKLOADS
+    p.check(set(ops) <= known, f"unexpected rules: {sorted(set(ops) - known)}")
+    if protect:
+        names = [mc["name"] for mc in w.get("matchConditions", [])]
+        p.check(names == ["not-namespace-cleanup"], f"matchConditions {names}")
+
+
+def check_service_pdb(docs, dep, exp, p):
+    pod_labels = dep["spec"]["template"]["metadata"]["labels"]
+    svc = one(docs, "Service", "netpol-guard", p)
+    if svc:
+        p.check(svc["metadata"].get("namespace") == NS, "Service namespace")
+        p.check(all(pod_labels.get(k) == v for k, v in svc["spec"]["selector"].items()), "Service selector does not match the pods")
+        ports = svc["spec"]["ports"]
+        p.check(len(ports) == 1 and ports[0]["name"] == "https" and ports[0]["port"] == 443
+                and container_port(dep["spec"]["template"]["spec"]["containers"][0], ports[0]["targetPort"]) == 8443,
+                f"Service ports {ports} are not https 443 -> 8443")
+    pdb = one(docs, "PodDisruptionBudget", "netpol-guard")
+    if not exp.get("pdb", True):
+        p.check(pdb is None, "PodDisruptionBudget rendered though disabled")
+        return
+    if p.check(pdb is not None, "no PodDisruptionBudget"):
+        sel = pdb["spec"]["selector"]["matchLabels"]
+        p.check(all(pod_labels.get(k) == v for k, v in sel.items()), "PDB selector does not match the pods")
+        replicas = exp["replicas"]
+        if "maxUnavailable" in pdb["spec"]:
+            allowed = pdb["spec"]["maxUnavailable"]
+        else:
+            allowed = replicas - pdb["spec"].get("minAvailable", replicas)
+        p.check(isinstance(allowed, int) and allowed >= 1, f"PDB allows no disruption at {replicas} replica(s): a drain would block")
+        if replicas >= 3:
+            p.check(allowed <= replicas - 2, "PDB lets more than one of three replicas go at once")
+
+
+def check_rbac(docs, exp, p):
+    rules = []
+    for cr in (d for d in docs if d["kind"] == "ClusterRole"):
+        bindings = [b for b in docs if b["kind"] == "ClusterRoleBinding" and b["roleRef"]["name"] == cr["metadata"]["name"]]
+        p.check(len(bindings) == 1, f'ClusterRole {cr["metadata"]["name"]} has {len(bindings)} bindings')
+        for b in bindings:
+            p.check(b["subjects"] == [{"kind": "ServiceAccount", "name": "netpol-guard", "namespace": NS}],
+                    f'{b["metadata"]["name"]} subjects {b["subjects"]}')
+        for r in cr["rules"]:
+            for g in r["apiGroups"]:
+                for res in r["resources"]:
+                    p.check("resourceNames" not in r and "nonResourceURLs" not in r, "unexpected rule fields")
+                    rules.extend((g, res, v) for v in r["verbs"])
+    want = {("networking.k8s.io", "networkpolicies", v) for v in ("get", "list", "watch")}
+    want |= {("", "namespaces", v) for v in ("get", "list", "watch")}
+    if exp["provisioning"]:
+        want.add(("networking.k8s.io", "networkpolicies", "create"))
+    p.check(set(rules) == want and len(rules) == len(want),
+            f"RBAC grants {sorted(set(rules))}, least privilege is {sorted(want)}")
+    p.check(not any(d["kind"] in ("Role", "RoleBinding") for d in docs), "unexpected namespaced RBAC")
+    sa = one(docs, "ServiceAccount", "netpol-guard", p)
+    if sa:
+        p.check(sa["metadata"].get("namespace") == NS, "ServiceAccount namespace")
+
+
+def is_deny_all(np_):
+    s = np_["spec"]
+    return (s.get("podSelector") in ({}, None) and set(s.get("policyTypes", [])) == {"Ingress", "Egress"}
+            and not s.get("ingress") and not s.get("egress"))
+
+
+def check_own_networkpolicies(docs, exp, p):
+    nps = {d["metadata"]["name"]: d for d in docs if d["kind"] == "NetworkPolicy"}
+    if not exp["netpols"]:
+        p.check(not nps, "NetworkPolicies rendered though disabled")
+        return
+    for name, np_ in nps.items():
+        p.check(np_["metadata"].get("namespace") == NS, f"NetworkPolicy {name} not in {NS}")
+    p.check(set(nps) == {"default-deny-all", "allow-dns-egress", "allow-webhook-ingress",
+                         "allow-health-ingress", "allow-apiserver-egress"}, f"NetworkPolicies {sorted(nps)}")
+    if "default-deny-all" in nps:
+        p.check(is_deny_all(nps["default-deny-all"]), "default-deny-all is not a deny-all")
+        p.check(nps["default-deny-all"]["metadata"]["labels"].get("app.kubernetes.io/name") == "k8s-security",
+                "default-deny-all lost the template's labels")
+
+    def ports(np_, direction):
+        rules = np_["spec"].get(direction, [])
+        return sorted((pt.get("protocol", "TCP"), pt["port"]) for r in rules for pt in r.get("ports", []))
+
+    def only(name, direction, want):
+        np_ = nps.get(name)
+        if p.check(np_ is not None, f"{name} missing"):
+            p.check(np_["spec"]["policyTypes"] == [direction.capitalize()], f"{name} policyTypes")
+            p.check(ports(np_, direction) == want, f"{name} opens {ports(np_, direction)}, expected {want}")
+            p.check(np_["spec"]["podSelector"] == {} or np_["spec"]["podSelector"].get("matchLabels", {}).get(
+                "app.kubernetes.io/name") == "netpol-guard", f"{name} selects other pods")
+            p.check(all(r.get("ports") for r in np_["spec"].get(direction, [])), f"{name} has a rule without ports")
+    only("allow-webhook-ingress", "ingress", [("TCP", 8443)])
+    only("allow-health-ingress", "ingress", [("TCP", 8080)])
+    only("allow-apiserver-egress", "egress", [("TCP", 443), ("TCP", 6443)])
+    only("allow-dns-egress", "egress", [("TCP", 53), ("UDP", 53)])
+    dns = nps.get("allow-dns-egress")
+    if dns:
+        to = dns["spec"]["egress"][0]["to"][0]
+        p.check(to.get("namespaceSelector", {}).get("matchLabels") == {"kubernetes.io/metadata.name": "kube-system"}
+                and to.get("podSelector", {}).get("matchLabels") == {"k8s-app": "kube-dns"},
+                "allow-dns-egress does not target kube-dns in kube-system")
+
+
+def check_install(name, docs, exp, p):
+    if exp["namespace"]:
+        ns = one(docs, "Namespace", NS, p)
+        if ns:
+            p.check(ns["metadata"]["labels"].get("pod-security.kubernetes.io/enforce") == "restricted",
+                    "namespace does not enforce the restricted Pod Security Standard")
+    else:
+        p.check(one(docs, "Namespace") is None, "Helm must not render the release Namespace")
+    namespaced = {"Namespace", "ClusterRole", "ClusterRoleBinding", "ValidatingWebhookConfiguration"}
+    for d in docs:
+        if d["kind"] not in namespaced:
+            p.check(d["metadata"].get("namespace") == NS, f'{d["kind"]} {d["metadata"]["name"]} not in {NS}')
+    check_labels(docs, p)
+    dep, flags = check_deployment(docs, exp, p)
+    if dep is not None:
+        check_webhook(docs, exp, flags, p)
+        check_service_pdb(docs, dep, exp, p)
+    check_rbac(docs, exp, p)
+    check_own_networkpolicies(docs, exp, p)
+
+
+def check_policies(docs, p, source_dir):
+    nps = {d["metadata"]["name"]: d for d in docs}
+    p.check(set(nps) == {"default-deny-all", "allow-dns-egress"}, f"policies {sorted(nps)}")
+    dd = nps.get("default-deny-all")
+    if dd:
+        p.check(dd["metadata"]["namespace"] == "default", "the template's namespace: default changed")
+        p.check(dd["metadata"]["labels"] == {"app.kubernetes.io/name": "k8s-security", **PROJECT_LABELS},
+                "the template's labels changed")
+        p.check(is_deny_all(dd), "default-deny-all is not a deny-all")
+    check_labels(docs, p)
+    # The template text itself, where the seed is available beside the clone.
+    if source_dir:
+        seed = os.path.join(source_dir, "..", "shared", "seed", "01-default-deny-network-policy.txt")
+        if os.path.exists(seed):
+            text = open(seed).read()
+            start = text.index("apiVersion: networking.k8s.io/v1")
+            end = text.index("allow Frontend -> Backend).") + len("allow Frontend -> Backend).")
+            mine = open(os.path.join(source_dir, "manifests", "policies", "default-deny-all.yaml")).read()
+            p.check(mine.strip() == text[start:end].strip(), "manifests/policies/default-deny-all.yaml is not the template verbatim")
+            print("ok: default-deny-all.yaml is the template verbatim")
+
+
+def main():
+    render_dir = sys.argv[1]
+    source_dir = sys.argv[2] if len(sys.argv) > 2 else None
+    p = Problems()
+    checked = 0
+    for name in sorted(os.listdir(render_dir)):
+        path = os.path.join(render_dir, name)
+        p.where = name
+        before = len(p.items)
+        docs = load(path)
+        if name == "kustomize-policies.yaml":
+            check_policies(docs, p, source_dir)
+        elif name in EXPECT:
+            check_install(name, docs, EXPECT[name], p)
+        else:
+            p.check(False, "no expectations for this rendering")
+        checked += 1
+        print(f"{'ok' if len(p.items) == before else 'FAIL'}: {name} ({len(docs)} objects)")
+    missing = set(EXPECT) - set(os.listdir(render_dir))
+    for m in sorted(missing):
+        p.items.append(f"{m}: not rendered")
+    for item in p.items:
+        print(f"  {item}")
+    print(f"checked {checked} renderings; problems in {len({i.split(':')[0] for i in p.items})}")
+    return 1 if p.items else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Renders every way of installing netpol-guard into OUT_DIR, one file each:
+#   kustomize-{policies,base,dev,prod,prod-cert-manager}.yaml   (kubectl kustomize)
+#   helm-{default,prod,cert-manager,minimal}.yaml               (helm template)
+#   install.yaml                                                (the committed single file)
+#
+#   tests/manifests/render-all.sh SOURCE_DIR OUT_DIR [HELM]
+# KUBECTL selects the kubectl whose built-in kustomize renders (default: kubectl).
+set -euo pipefail
+
+src=${1:?usage: render-all.sh SOURCE_DIR OUT_DIR [HELM]}
+out=${2:?usage: render-all.sh SOURCE_DIR OUT_DIR [HELM]}
+helm=${3:-}
+kubectl=${KUBECTL:-kubectl}
+m=$src/manifests
+chart=$m/charts/netpol-guard
+mkdir -p "$out"
+
+for k in policies base overlays/dev overlays/prod overlays/prod-cert-manager; do
+  name=kustomize-$(basename "$k").yaml
+  timeout 60 "$kubectl" kustomize "$m/$k" > "$out/$name"
+  echo "rendered $name"
+done
+cp "$m/install.yaml" "$out/install.yaml"
+
+if [[ -n $helm ]]; then
+  ht() { local name=$1; shift; timeout 60 "$helm" template netpol-guard "$chart" --namespace netpol-guard "$@" > "$out/$name"; echo "rendered $name"; }
+  ht helm-default.yaml
+  ht helm-prod.yaml -f "$chart/values-prod.yaml"
+  ht helm-cert-manager.yaml -f "$chart/values-prod.yaml" --set certificates.certManager.enabled=true
+  # Everything optional switched off, a caBundle brought in.
+  ht helm-minimal.yaml --set mode=enforce --set replicas=2 --set protectBaseline=false \
+    --set checkWorkloads=false --set networkPolicies.enabled=false --set podDisruptionBudget.enabled=false \
+    --set certificates.existingSecret=my-tls --set certificates.caBundle=Q0EK \
+    --set 'exemptNamespaces={kube-system,kube-public,kube-node-lease,monitoring}'
+fi
