@@ -1,22 +1,27 @@
 #!/usr/bin/env python3
 """Checks every rendered install of netpol-guard (tests/manifests/render-all.sh).
 
-    check_rendered.py RENDER_DIR [SOURCE_DIR]
+    check_rendered.py RENDER_DIR [SOURCE_DIR] [NETPOL_GUARD_BINARY]
 
 Each rendering is read as a whole and checked for what the issue asks of it:
 hardened Deployment, probes, PDB that never blocks a drain, least-privilege RBAC,
 a webhook configuration whose failurePolicy follows the mode, whose exclusions
 match the binary's --exempt-namespaces and whose rules match the features on,
 the namespace's own NetworkPolicies, the project's labels, and `serve` args
-that are all flags the binary knows. The expectations per file are in EXPECT.
+that are all flags the binary knows (from `netpol-guard serve --help` when the
+binary is given, else the documented list below). The expectations per file
+are in EXPECT.
 """
 import base64
 import os
+import re
+import subprocess
 import sys
 
 import yaml
 
-# `netpol-guard serve` flags (README / CONTRACT): name -> takes a value.
+# `netpol-guard serve` flags as documented: name -> True (takes a value),
+# False (no value) or "bool" (bare, or =true/=false).
 SERVE_FLAGS = {
     "listen": True, "health-listen": True, "tls-cert-file": True,
     "tls-private-key-file": True, "client-ca-file": True, "policies": True,
@@ -24,7 +29,7 @@ SERVE_FLAGS = {
     "check-workloads": "bool", "provision-default-deny": False,
     "protect-baseline": "bool", "max-state-age": True, "log-level": True,
 }
-LOG_LEVELS = {"info", "debug", "warn"}
+LOG_LEVELS = {"info", "debug", "warn", "error"}
 WEBHOOK = "netpol-guard.k8s-security-pro.io"
 NS = "netpol-guard"
 ALWAYS_EXEMPT = {"kube-system", "kube-public", "kube-node-lease", NS}
@@ -82,6 +87,20 @@ def one(docs, kind, name=None, p=None):
     if p is not None:
         p.check(len(found) == 1, f"expected exactly one {kind} {name or ''}, found {len(found)}")
     return found[0] if found else None
+
+
+def flags_from_binary(binary):
+    """The flags `serve --help` lists: "  --name value" takes a value, "  --name" is a boolean."""
+    out = subprocess.run([binary, "serve", "--help"], capture_output=True, text=True, timeout=10)
+    flags = {}
+    for line in (out.stdout + out.stderr).splitlines():
+        m = re.match(r"^  --([a-z0-9-]+)( value)?$", line)
+        if m:
+            flags[m.group(1)] = True if m.group(2) else "bool"
+    flags.pop("help", None)
+    if not {"listen", "tls-cert-file", "exempt-namespaces"} <= set(flags):
+        raise SystemExit(f"could not read the flags from {binary} serve --help")
+    return flags
 
 
 def parse_args(args, p):
@@ -405,6 +424,10 @@ def check_policies(docs, p, source_dir):
 def main():
     render_dir = sys.argv[1]
     source_dir = sys.argv[2] if len(sys.argv) > 2 else None
+    if len(sys.argv) > 3:
+        SERVE_FLAGS.clear()
+        SERVE_FLAGS.update(flags_from_binary(sys.argv[3]))
+        print(f"serve flags from {sys.argv[3]} serve --help: {len(SERVE_FLAGS)}")
     p = Problems()
     checked = 0
     for name in sorted(os.listdir(render_dir)):

@@ -20,7 +20,7 @@ src=$(cd "${2:?usage: e2e-webhook.sh NETPOL_GUARD_BINARY SOURCE_DIR}" && pwd)
 webhook=netpol-guard.k8s-security-pro.io
 denied="admission webhook \"$webhook\" denied the request"
 mkdir -p "$work/render"
-for o in prod dev; do kubectl=${KUBECTL:-kubectl} timeout 60 "${KUBECTL:-kubectl}" kustomize "$src/manifests/overlays/$o" > "$work/render/$o.yaml"; done
+for o in prod dev; do timeout 60 "${KUBECTL:-kubectl}" kustomize "$src/manifests/overlays/$o" > "$work/render/$o.yaml"; done
 e2e_up
 export KUBECTL=$kubectl
 
@@ -129,7 +129,8 @@ new_namespace legacy # made before netpol-guard: no policy
 
 start_netpol_guard "$work/render/prod.yaml"
 install_webhook "$work/render/prod.yaml"
-if wait_until 30 "the webhook to answer" bash -c "! kubectl --kubeconfig '$cluster/kubeconfig' -n legacy run probe --image=registry.k8s.io/pause:3.10 --restart=Never --dry-run=server"; then
+denied_dry_run() { local out; out=$(kc -n legacy run probe --image=registry.k8s.io/pause:3.10 --restart=Never --dry-run=server 2>&1); grep -qF "$denied" <<<"$out"; }
+if wait_until 30 "the webhook to answer" denied_dry_run; then
   ok "the apiserver calls netpol-guard through the rendered webhook configuration (caBundle from install-cluster-certs.sh)"
 else
   bad "the webhook never answered"; tail -n 20 "$ng_log" >&2
