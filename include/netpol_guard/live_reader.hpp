@@ -23,6 +23,8 @@ class live_policy_reader {
   // True while a namespace's default-deny-all is being provisioned: pods in it
   // may wait briefly for the policy instead of being denied.
   virtual bool provisioning(const std::string& ns) const = 0;
+  // A Namespace CREATE was admitted because its baseline will be provisioned.
+  virtual void namespace_admitted(const std::string& ns) = 0;
 };
 
 }  // namespace netpol_guard

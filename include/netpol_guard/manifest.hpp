@@ -43,6 +43,18 @@ std::optional<std::vector<manifest_object>> load_manifests(const std::vector<std
 std::string object_namespace(const nlohmann::json& object);
 std::string object_name(const nlohmann::json& object);
 
+// What the index keeps of one NetworkPolicy object.
+struct policy_summary {
+  std::string namespace_name;
+  std::string name;
+  deny_all_coverage coverage;
+};
+// Reads a NetworkPolicy object (stored or from a manifest: defaulting applied).
+std::optional<policy_summary> summarize_policy(const nlohmann::json& policy, std::string& error);
+// Whether a Namespace object is terminating; its name in `name`.
+bool summarize_namespace(const nlohmann::json& ns, std::string& name, bool& terminating,
+                         std::string& error);
+
 // Adds a NetworkPolicy object (as stored, or as in a manifest: defaulting is
 // applied) to the index. `error` says what is wrong with a malformed policy.
 bool index_policy(namespace_index& index, const nlohmann::json& policy, std::string& error);

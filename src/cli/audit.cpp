@@ -1,12 +1,145 @@
 #include "netpol_guard/cli.hpp"
+#include "netpol_guard/kube/api_client.hpp"
+#include "netpol_guard/kube/config.hpp"
+#include "netpol_guard/manifest.hpp"
+#include "netpol_guard/report.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/use_future.hpp>
+#include <nlohmann/json.hpp>
 
 #include <cstdio>
+#include <cstdlib>
+#include <iostream>
+#include <map>
 
 namespace netpol_guard::cli {
 
-int run_audit(const std::vector<std::string>&) {
-  std::fprintf(stderr, "netpol-guard audit: not available in this build\n");
-  return 2;
+namespace net = boost::asio;
+using json = nlohmann::json;
+
+namespace {
+
+// Every item of a collection, page by page (limit 500 + continue).
+net::awaitable<std::optional<std::vector<json>>> list_all(kube::api_client& client,
+                                                           std::string path, std::string& error) {
+  std::vector<json> items;
+  std::string cont;
+  for (int page = 0; page < 100'000; ++page) {
+    std::string target = path + "?limit=500";
+    if (!cont.empty()) target += "&continue=" + cont;
+    auto reply = co_await client.request(boost::beast::http::verb::get, target, {},
+                                         std::chrono::seconds(60));
+    if (reply.status == 410 && !cont.empty()) {  // expired continuation: start over
+      items.clear();
+      cont.clear();
+      continue;
+    }
+    if (reply.status != 200) {
+      error = "list " + path + ": " +
+              (reply.status ? "HTTP " + std::to_string(reply.status) + " " + reply.body.substr(0, 300)
+                            : reply.error);
+      co_return std::nullopt;
+    }
+    json doc = json::parse(reply.body, nullptr, false);
+    if (doc.is_discarded() || !doc.is_object()) {
+      error = "list " + path + ": malformed response";
+      co_return std::nullopt;
+    }
+    if (auto it = doc.find("items"); it != doc.end() && it->is_array()) {
+      for (auto& i : *it) items.push_back(std::move(i));
+    }
+    cont.clear();
+    if (auto md = doc.find("metadata"); md != doc.end() && md->is_object()) {
+      if (auto c = md->find("continue"); c != md->end() && c->is_string()) cont = c->get<std::string>();
+    }
+    if (cont.empty()) co_return items;
+  }
+  error = "list " + path + ": too many pages";
+  co_return std::nullopt;
+}
+
+}  // namespace
+
+int run_audit(const std::vector<std::string>& args) {
+  std::string output = "text";
+  std::string kubeconfig;
+  std::vector<std::string> exempt{"kube-system", "kube-public", "kube-node-lease"};
+  bool help = false;
+  flag_set flags("audit");
+  flags.add_string("kubeconfig", &kubeconfig, "kubeconfig to use (default: in-cluster, then $KUBECONFIG)");
+  flags.add_string("output", &output, "text or json");
+  flags.add_list("exempt-namespaces", &exempt, "namespaces reported as exempt");
+  flags.add_bool("help", &help, "show this help");
+  std::vector<std::string> positional;
+  std::string error;
+  if (!flags.parse(args, positional, error)) {
+    std::fprintf(stderr, "netpol-guard audit: %s\n", error.c_str());
+    return 2;
+  }
+  if (help) {
+    std::cout << flags.usage() << "\nExit codes: 0 every non-exempt namespace passes, 1 any fails, 2 error\n";
+    return 0;
+  }
+  if (output != "text" && output != "json") {
+    std::fprintf(stderr, "netpol-guard audit: --output must be text or json\n");
+    return 2;
+  }
+  if (kubeconfig.empty() && !std::getenv("KUBERNETES_SERVICE_HOST")) {
+    if (const char* env = std::getenv("KUBECONFIG"); env && *env) kubeconfig = env;
+  }
+  auto cfg = kubeconfig.empty() ? kube::in_cluster_config(error) : kube::load_kubeconfig(kubeconfig, error);
+  if (!cfg) {
+    std::fprintf(stderr, "netpol-guard audit: %s\n", error.c_str());
+    return 2;
+  }
+  std::optional<compliance_report> report;
+  try {
+    kube::api_client client(*cfg);
+    net::io_context ioc;
+    auto fut = net::co_spawn(
+        ioc,
+        [&]() -> net::awaitable<std::optional<compliance_report>> {
+          auto namespaces = co_await list_all(client, "/api/v1/namespaces", error);
+          if (!namespaces) co_return std::nullopt;
+          auto policies = co_await list_all(client, "/apis/networking.k8s.io/v1/networkpolicies", error);
+          if (!policies) co_return std::nullopt;
+          auto pods = co_await list_all(client, "/api/v1/pods", error);
+          if (!pods) co_return std::nullopt;
+          namespace_index index;
+          std::string why;
+          for (const auto& n : *namespaces) index_namespace(index, n, why);
+          for (const auto& p : *policies) index_policy(index, p, why);
+          auto r = build_report(index.entries(), {}, {exempt.begin(), exempt.end()});
+          // Pods that are not finished, per namespace: these run (or will run)
+          // without the baseline in a failing namespace.
+          std::map<std::string, std::size_t> live_pods;
+          for (const auto& p : *pods) {
+            std::string phase;
+            if (auto st = p.find("status"); st != p.end() && st->is_object()) {
+              if (auto ph = st->find("phase"); ph != st->end() && ph->is_string()) phase = ph->get<std::string>();
+            }
+            if (phase != "Succeeded" && phase != "Failed") live_pods[object_namespace(p)]++;
+          }
+          for (auto& row : r.namespaces) {
+            row.unprotected_pods = row.compliant() || row.exempt ? 0 : live_pods[row.name];
+          }
+          co_return r;
+        },
+        net::use_future);
+    ioc.run();
+    report = fut.get();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "netpol-guard audit: %s\n", e.what());
+    return 2;
+  }
+  if (!report) {
+    std::fprintf(stderr, "netpol-guard audit: %s\n", error.c_str());
+    return 2;
+  }
+  std::cout << (output == "json" ? render_json(*report) : render_text(*report));
+  return report->passed() ? 0 : 1;
 }
 
 }  // namespace netpol_guard::cli

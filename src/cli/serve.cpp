@@ -1,4 +1,6 @@
 #include "netpol_guard/cli.hpp"
+#include "netpol_guard/kube/cluster_state.hpp"
+#include "netpol_guard/kube/config.hpp"
 #include "netpol_guard/log.hpp"
 #include "netpol_guard/metrics.hpp"
 #include "netpol_guard/offline_state.hpp"
@@ -133,32 +135,56 @@ int run_serve(const std::vector<std::string>& args) {
   if (!o.policies.empty() && !o.kubeconfig.empty()) {
     return fail("use either --policies (offline) or --kubeconfig (live), not both");
   }
-  if (o.policies.empty()) {
-    if (o.hook.decision.provision_default_deny && o.kubeconfig.empty() && !in_cluster) {
-      return fail("--provision-default-deny needs a cluster connection (--kubeconfig or in-cluster)");
-    }
+  if (o.policies.empty() && o.kubeconfig.empty() && !in_cluster) {
     return fail("no namespace state: give --policies PATH (offline) or --kubeconfig (live), "
                 "or run in a cluster");
   }
-  if (o.hook.decision.provision_default_deny) {
+  if (!o.policies.empty() && o.hook.decision.provision_default_deny) {
     return fail("--provision-default-deny needs a cluster connection (--kubeconfig or "
                 "in-cluster), not --policies files");
   }
 
-  offline_state state(o.policies);
-  manifest_error merr;
-  if (!state.load(merr)) return fail("cannot load --policies: " + merr.what());
+  metrics m;
+  std::unique_ptr<offline_state> offline;
+  std::unique_ptr<kube::cluster_state> live;
+  namespace_state* state = nullptr;
+  std::string state_kind;
+  if (!o.policies.empty()) {
+    offline = std::make_unique<offline_state>(o.policies);
+    manifest_error merr;
+    if (!offline->load(merr)) return fail("cannot load --policies: " + merr.what());
+    state = offline.get();
+    state_kind = "files";
+  } else {
+    std::string cerr;
+    auto cfg = o.kubeconfig.empty() ? kube::in_cluster_config(cerr)
+                                    : kube::load_kubeconfig(o.kubeconfig, cerr);
+    if (!cfg) return fail(cerr);
+    std::shared_ptr<kube::api_client> client;
+    try {
+      client = std::make_shared<kube::api_client>(*cfg);
+    } catch (const std::exception& e) {
+      return fail(e.what());
+    }
+    kube::cluster_state_options co;
+    co.max_state_age = o.max_state_age;
+    co.provision_default_deny = o.hook.decision.provision_default_deny;
+    co.exempt_namespaces = o.hook.decision.exempt_namespaces;
+    live = std::make_unique<kube::cluster_state>(std::move(client), co, m);
+    state = live.get();
+    state_kind = "cluster (" + cfg->source + ", " + cfg->server + ")";
+  }
 
   std::size_t threads = o.threads ? o.threads : std::max(1u, std::thread::hardware_concurrency());
   net::io_context ioc(static_cast<int>(threads));
-  metrics m;
-  webhook hook(state, o.hook, m);
-  server srv(ioc, o.server, hook, state, m);
+  webhook hook(*state, o.hook, m, live.get());
+  server srv(ioc, o.server, hook, *state, m);
   try {
     srv.start();
   } catch (const std::exception& e) {
     return fail(e.what());
   }
+  if (live) live->start(ioc.get_executor());
   auto wep = srv.webhook_endpoint();
   auto hep = srv.health_endpoint();
   auto fmt = [](const net::ip::tcp::endpoint& e) {
@@ -169,20 +195,21 @@ int run_serve(const std::vector<std::string>& args) {
                           {"health_listen", fmt(hep)},
                           {"version", version_string},
                           {"mode", audit_only ? "audit-only" : "enforce"},
-                          {"state", "files"},
-                          {"namespaces", std::to_string(state.snapshot()->namespace_count())}});
+                          {"state", state_kind},
+                          {"namespaces", std::to_string(state->snapshot()->namespace_count())}});
 
   net::signal_set signals(ioc, SIGTERM, SIGINT);
   signals.async_wait([&](const boost::system::error_code& ec, int sig) {
     if (ec) return;
     log::info("shutting down", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
+    if (live) live->stop();
     srv.begin_shutdown([&] { ioc.stop(); });
     // A second signal stops at once.
     signals.async_wait([&](const boost::system::error_code& e2, int) {
       if (!e2) ioc.stop();
     });
   });
-  net::co_spawn(ioc, reload_policies(state, o.policy_reload_interval, srv), net::detached);
+  if (offline) net::co_spawn(ioc, reload_policies(*offline, o.policy_reload_interval, srv), net::detached);
 
   std::vector<std::thread> pool;
   for (std::size_t i = 1; i < threads; ++i) pool.emplace_back([&] { ioc.run(); });

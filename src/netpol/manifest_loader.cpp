@@ -224,37 +224,35 @@ std::string object_name(const json& o) {
   return "";
 }
 
-bool index_policy(namespace_index& index, const json& policy, std::string& error) {
+std::optional<policy_summary> summarize_policy(const json& policy, std::string& error) {
   std::string name = object_name(policy);
   if (name.empty()) {
     error = "NetworkPolicy has no metadata.name";
-    return false;
+    return std::nullopt;
   }
   auto spec = policy.find("spec");
   auto facts = facts_from_spec(spec == policy.end() ? json() : *spec, error);
   if (!facts) {
     error = "NetworkPolicy \"" + name + "\": spec." + error;
-    return false;
+    return std::nullopt;
   }
-  index.upsert_policy(object_namespace(policy), name, coverage_of(*facts));
-  return true;
+  return policy_summary{object_namespace(policy), std::move(name), coverage_of(*facts)};
 }
 
-bool index_namespace(namespace_index& index, const json& ns, std::string& error) {
-  std::string name;
+bool summarize_namespace(const json& ns, std::string& name, bool& terminating,
+                         std::string& error) {
+  name.clear();
+  terminating = false;
   auto md = ns.find("metadata");
   if (md != ns.end() && md->is_object()) {
     auto n = md->find("name");
     if (n != md->end() && n->is_string()) name = n->get<std::string>();
+    auto d = md->find("deletionTimestamp");
+    terminating = d != md->end() && d->is_string() && !d->get_ref<const std::string&>().empty();
   }
   if (name.empty()) {
     error = "Namespace has no metadata.name";
     return false;
-  }
-  bool terminating = false;
-  if (md != ns.end() && md->is_object()) {
-    auto d = md->find("deletionTimestamp");
-    terminating = d != md->end() && d->is_string() && !d->get_ref<const std::string&>().empty();
   }
   auto status = ns.find("status");
   if (status != ns.end() && status->is_object()) {
@@ -262,6 +260,20 @@ bool index_namespace(namespace_index& index, const json& ns, std::string& error)
     terminating = terminating || (phase != status->end() && phase->is_string() &&
                                   phase->get_ref<const std::string&>() == "Terminating");
   }
+  return true;
+}
+
+bool index_policy(namespace_index& index, const json& policy, std::string& error) {
+  auto p = summarize_policy(policy, error);
+  if (!p) return false;
+  index.upsert_policy(p->namespace_name, p->name, p->coverage);
+  return true;
+}
+
+bool index_namespace(namespace_index& index, const json& ns, std::string& error) {
+  std::string name;
+  bool terminating = false;
+  if (!summarize_namespace(ns, name, terminating, error)) return false;
   index.upsert_namespace(name, terminating);
   return true;
 }

@@ -31,6 +31,10 @@ net::awaitable<webhook_answer> webhook::review(std::string_view body) {
         decision.depends_on_state && reader_ != nullptr) {
       decision = co_await confirm(request, std::move(decision));
     }
+    if (decision.outcome == verdict::warned && decision.subject.kind == "Namespace" &&
+        reader_ != nullptr && !request.dry_run) {
+      reader_->namespace_admitted(decision.subject.name);
+    }
   } catch (const std::exception& e) {
     // A bug, not bad input: answer with an AdmissionReview so the apiserver
     // applies failurePolicy knowingly; audit-only never blocks.

@@ -1,0 +1,60 @@
+#pragma once
+
+// A minimal Kubernetes API client over Beast + OpenSSL: one-shot requests and
+// streaming watches, each with deadlines and size limits, TLS always verified.
+
+#include "netpol_guard/kube/config.hpp"
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/beast/http/verb.hpp>
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace netpol_guard::kube {
+
+struct api_reply {
+  unsigned status = 0;  // 0: no answer (see error)
+  std::string body;
+  std::string error;    // transport error, when status is 0
+};
+
+struct watch_outcome {
+  unsigned status = 0;  // HTTP status of the watch request (0: transport error)
+  std::string error;
+  std::string body;     // the error body, for a non-200 status
+};
+
+class api_client {
+ public:
+  static constexpr std::size_t max_response_bytes = 64 * 1024 * 1024;
+
+  // Throws std::runtime_error with one clear line when the TLS material is bad.
+  explicit api_client(cluster_config config);
+
+  // One request on a new connection; the whole exchange within `timeout`.
+  // A 401 invalidates the cached token, so the next request re-reads it.
+  boost::asio::awaitable<api_reply> request(boost::beast::http::verb verb, std::string target,
+                                            std::string body, std::chrono::milliseconds timeout);
+
+  // A streaming GET: `on_bytes` gets the decoded body as it arrives and returns
+  // false to stop. Each read must arrive within `idle_timeout`.
+  boost::asio::awaitable<watch_outcome> stream(
+      std::string target, std::chrono::milliseconds idle_timeout,
+      std::function<bool(std::string_view)> on_bytes);
+
+  const cluster_config& config() const { return config_; }
+
+ private:
+  cluster_config config_;
+  std::shared_ptr<boost::asio::ssl::context> tls_;
+  token_source tokens_;
+};
+
+}  // namespace netpol_guard::kube

@@ -1,0 +1,272 @@
+#include "netpol_guard/kube/reflector.hpp"
+
+#include "netpol_guard/log.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+namespace netpol_guard::kube {
+
+namespace net = boost::asio;
+using json = nlohmann::json;
+
+namespace {
+
+std::string url_escape(const std::string& s) {
+  static constexpr char hex[] = "0123456789ABCDEF";
+  std::string out;
+  for (char ch : s) {
+    auto c = static_cast<unsigned char>(ch);
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out.push_back(ch);
+    } else {
+      out.push_back('%');
+      out.push_back(hex[c >> 4]);
+      out.push_back(hex[c & 15]);
+    }
+  }
+  return out;
+}
+
+std::int64_t now_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+// A Status object's code, or 0.
+long status_code(const json& status) {
+  auto c = status.find("code");
+  return c != status.end() && c->is_number_integer() ? c->get<long>() : 0;
+}
+
+std::string resource_version_of(const json& object) {
+  auto md = object.find("metadata");
+  if (md == object.end() || !md->is_object()) return "";
+  auto rv = md->find("resourceVersion");
+  return rv != md->end() && rv->is_string() ? rv->get<std::string>() : "";
+}
+
+}  // namespace
+
+net::awaitable<api_reply> api_list_watch::list(std::string continue_token) {
+  std::string target = path_ + "?limit=" + std::to_string(page_size_);
+  if (!continue_token.empty()) target += "&continue=" + url_escape(continue_token);
+  co_return co_await client_.request(boost::beast::http::verb::get, target, {}, list_timeout_);
+}
+
+net::awaitable<watch_outcome> api_list_watch::watch(std::string resource_version,
+                                                    std::chrono::seconds timeout,
+                                                    std::function<bool(std::string_view)> on_bytes) {
+  std::string target = path_ + "?watch=1&allowWatchBookmarks=true&resourceVersion=" +
+                       url_escape(resource_version) + "&timeoutSeconds=" +
+                       std::to_string(timeout.count());
+  // The apiserver ends the watch at timeoutSeconds; bookmarks arrive about every
+  // minute, so a read that waits longer than the timeout plus a margin is dead.
+  co_return co_await client_.stream(target, timeout + std::chrono::seconds(30),
+                                    std::move(on_bytes));
+}
+
+reflector::reflector(std::string name, list_watch_source& source, reflector_sink& sink,
+                     reflector_options options)
+    : name_(std::move(name)), source_(source), sink_(sink), options_(options) {
+  stale_since_ns_ = now_ns();
+}
+
+double reflector::state_age_seconds() const {
+  auto since = stale_since_ns_.load();
+  if (since == 0) return 0;
+  return static_cast<double>(now_ns() - since) / 1e9;
+}
+
+void reflector::mark_current() {
+  watching_ = true;
+  stale_since_ns_ = 0;
+}
+
+void reflector::mark_stale() {
+  watching_ = false;
+  std::int64_t expected = 0;
+  stale_since_ns_.compare_exchange_strong(expected, now_ns());
+}
+
+void reflector::fail(std::string error) {
+  failures_++;
+  last_error_ = std::move(error);
+  log::warn("watch of " + name_ + " failed; retrying with backoff", {{"error", last_error_}});
+}
+
+std::chrono::milliseconds reflector::next_backoff() {
+  backoff_ = backoff_.count() == 0 ? options_.min_backoff
+                                   : std::min(backoff_ * 2, options_.max_backoff);
+  // Jitter: up to +100%, as client-go's wait.Jitter(1.0), capped at the maximum.
+  std::uniform_real_distribution<double> jitter(0.0, 1.0);
+  auto d = std::chrono::milliseconds(
+      static_cast<long long>(static_cast<double>(backoff_.count()) * (1.0 + jitter(rng_))));
+  return std::min(d, options_.max_backoff);
+}
+
+net::awaitable<void> reflector::sleep(std::chrono::milliseconds d) {
+  net::steady_timer t(co_await net::this_coro::executor);
+  t.expires_after(d);
+  co_await t.async_wait(net::as_tuple(net::use_awaitable));
+}
+
+net::awaitable<bool> reflector::list_all(std::string& resource_version) {
+  std::string continue_token;
+  bool begun = false;
+  for (std::size_t page = 0; page < options_.max_list_pages; ++page) {
+    if (stopped_) co_return false;
+    api_reply reply = co_await source_.list(continue_token);
+    if (reply.status == 410 && !continue_token.empty()) {
+      // The continue token expired: list again from the start.
+      log::info("list continuation expired; listing " + name_ + " again");
+      continue_token.clear();
+      begun = false;
+      continue;
+    }
+    if (reply.status != 200) {
+      fail(reply.status == 0 ? reply.error
+                             : "list " + name_ + ": HTTP " + std::to_string(reply.status) + " " +
+                                   reply.body.substr(0, 200));
+      co_return false;
+    }
+    json doc = json::parse(reply.body, nullptr, false);
+    if (doc.is_discarded() || !doc.is_object()) {
+      fail("list " + name_ + ": malformed response");
+      co_return false;
+    }
+    if (!begun) {
+      sink_.replace_begin();
+      begun = true;
+    }
+    auto items = doc.find("items");
+    if (items != doc.end() && items->is_array()) {
+      for (const auto& item : *items) {
+        if (item.is_object()) sink_.replace_add(item);
+      }
+    }
+    std::string next;
+    auto md = doc.find("metadata");
+    if (md != doc.end() && md->is_object()) {
+      if (auto c = md->find("continue"); c != md->end() && c->is_string()) next = c->get<std::string>();
+      if (next.empty()) {
+        if (auto rv = md->find("resourceVersion"); rv != md->end() && rv->is_string()) {
+          resource_version = rv->get<std::string>();
+        }
+      }
+    }
+    if (next.empty()) {
+      sink_.replace_end();
+      co_return true;
+    }
+    continue_token = std::move(next);
+  }
+  fail("list " + name_ + ": more pages than the limit");
+  co_return false;
+}
+
+net::awaitable<reflector::watch_end> reflector::watch_once(std::string& resource_version,
+                                                           bool& saw_events) {
+  std::uniform_int_distribution<long> pick(options_.min_watch_timeout.count(),
+                                           options_.max_watch_timeout.count());
+  std::chrono::seconds timeout(pick(rng_));
+  watch_stream_parser parser;
+  watch_end end = watch_end::normal;
+  bool connected = false;
+  std::string error;
+  auto on_bytes = [&](std::string_view bytes) -> bool {
+    if (!connected) {
+      connected = true;
+      mark_current();
+    }
+    bool ok = parser.feed(bytes, [&](watch_event&& e) -> bool {
+      saw_events = true;
+      if (e.type == "ERROR") {
+        long code = status_code(e.object);
+        end = code == 410 ? watch_end::expired : watch_end::failed;
+        error = "watch " + name_ + ": ERROR event " + e.object.dump().substr(0, 200);
+        return false;
+      }
+      std::string rv = resource_version_of(e.object);
+      if (!rv.empty()) resource_version = rv;
+      if (e.type != "BOOKMARK") sink_.apply(e.type, e.object);
+      return true;
+    });
+    sink_.batch_end();
+    if (!ok) {
+      end = watch_end::failed;
+      error = parser.error();
+      return false;
+    }
+    return end == watch_end::normal && !stopped_;
+  };
+  watch_outcome out = co_await source_.watch(resource_version, timeout, on_bytes);
+  if (stopped_) co_return watch_end::stopped;
+  if (out.status == 200 && !connected) mark_current();  // an empty but healthy watch
+  if (out.status == 410) co_return watch_end::expired;
+  if (out.status != 200) {
+    fail(out.status == 0 ? out.error
+                         : "watch " + name_ + ": HTTP " + std::to_string(out.status) + " " +
+                               out.body.substr(0, 200));
+    co_return watch_end::failed;
+  }
+  if (end == watch_end::expired) co_return end;
+  if (end == watch_end::failed) {
+    fail(error);
+    co_return end;
+  }
+  if (!out.error.empty()) {
+    fail(out.error);
+    co_return watch_end::failed;
+  }
+  if (parser.mid_event()) {
+    fail("watch " + name_ + ": stream ended inside an event");
+    co_return watch_end::failed;
+  }
+  co_return watch_end::normal;
+}
+
+net::awaitable<void> reflector::run() {
+  while (!stopped_) {
+    std::string rv;
+    if (!(co_await list_all(rv))) {
+      mark_stale();
+      if (stopped_) break;
+      co_await sleep(next_backoff());
+      continue;
+    }
+    relists_++;
+    if (on_relist_) on_relist_();
+    synced_ = true;
+    mark_current();
+    backoff_ = std::chrono::milliseconds(0);
+    log::info("listed " + name_, {{"resourceVersion", rv}});
+
+    while (!stopped_) {
+      const auto started = std::chrono::steady_clock::now();
+      bool saw_events = false;
+      watch_end end = co_await watch_once(rv, saw_events);
+      if (end == watch_end::stopped) break;
+      if (end == watch_end::expired) {
+        log::info("watch of " + name_ + " expired (410); listing again");
+        break;
+      }
+      const bool quick_empty =
+          !saw_events && std::chrono::steady_clock::now() - started < std::chrono::seconds(1);
+      if (end == watch_end::failed || quick_empty) {
+        if (end != watch_end::failed) fail("watch " + name_ + " ended at once with no events");
+        mark_stale();
+        co_await sleep(next_backoff());
+        continue;
+      }
+      backoff_ = std::chrono::milliseconds(0);
+    }
+    if (!stopped_) mark_stale();
+  }
+  watching_ = false;
+}
+
+}  // namespace netpol_guard::kube
