@@ -169,7 +169,9 @@ net::awaitable<watch_outcome> api_client::stream(std::string target,
     parser.get().body().data = chunk.data();
     parser.get().body().size = chunk.size();
     tcp_layer.expires_after(idle_timeout);
-    auto [rec, rn] = co_await http::async_read(stream, buffer, parser, use_tuple);
+    // read_some returns as soon as some body arrived: events are delivered as
+    // they come, not when the buffer fills.
+    auto [rec, rn] = co_await http::async_read_some(stream, buffer, parser, use_tuple);
     (void)rn;
     if (rec && rec != http::error::need_buffer) {
       if (rec != http::error::end_of_stream && rec != net::error::eof &&

@@ -210,25 +210,44 @@ void cluster_state::stop() {
 }
 
 void cluster_state::publish() {
+  // Build and publish under the lock: two reflectors publish from different
+  // threads, and an older build must never replace a newer one.
+  std::lock_guard lock(mutex_);
   namespace_map entries;
-  {
-    std::lock_guard lock(mutex_);
-    entries.reserve(namespaces_.size() + policies_.size());
-    for (const auto& [ns, terminating] : namespaces_) {
-      auto& e = entries[ns];
-      e.known_namespace = true;
-      e.terminating = terminating;
-    }
-    for (const auto& [ns, by_name] : policies_) {
-      auto& e = entries[ns];
-      e.policy_count = static_cast<std::uint32_t>(by_name.size());
-      for (const auto& [name, c] : by_name) {
-        if (c.any()) e.baselines.push_back({name, c});  // std::map: already sorted
-      }
-      if (e.coverage().full()) pending_.erase(ns);
-    }
+  entries.reserve(namespaces_.size() + policies_.size());
+  for (const auto& [ns, terminating] : namespaces_) {
+    auto& e = entries[ns];
+    e.known_namespace = true;
+    e.terminating = terminating;
   }
-  cell_.publish(std::make_shared<const namespace_snapshot>(std::move(entries), "cluster"));
+  for (const auto& [ns, by_name] : policies_) {
+    auto& e = entries[ns];
+    e.policy_count = static_cast<std::uint32_t>(by_name.size());
+    for (const auto& [name, c] : by_name) {
+      if (c.any()) e.baselines.push_back({name, c});  // std::map: already sorted
+    }
+    if (e.coverage().full()) pending_.erase(ns);
+  }
+  auto next = std::make_shared<const namespace_snapshot>(std::move(entries), "cluster");
+  log_drift(*cell_.load(), *next);
+  cell_.publish(std::move(next));
+}
+
+void cluster_state::log_drift(const namespace_snapshot& before, const namespace_snapshot& after) {
+  // Only after the first full sync: the initial list is not drift.
+  if (before.source().empty()) return;
+  for (const auto& [ns, old_entry] : before.entries()) {
+    if (options_.exempt_namespaces.contains(ns)) continue;
+    auto was = old_entry.coverage();
+    if (!was.any()) continue;
+    const namespace_entry* now_entry = after.find(ns);
+    if (now_entry == nullptr || now_entry->terminating) continue;  // namespace going away
+    auto now = now_entry->coverage();
+    deny_all_coverage lost{was.ingress && !now.ingress, was.egress && !now.egress};
+    if (!lost.any()) continue;
+    log::warn("namespace lost its default deny (CIS 5.3.2 drift)",
+              {{"namespace", ns}, {"lost", missing_directions({!lost.ingress, !lost.egress})}});
+  }
 }
 
 state_readiness cluster_state::readiness() const {

@@ -63,6 +63,8 @@ class cluster_state final : public namespace_state, public live_policy_reader {
   class policy_sink;
   class namespace_sink;
   void publish();
+  // Logs namespaces that went from having a baseline direction to not having it.
+  void log_drift(const namespace_snapshot& before, const namespace_snapshot& after);
   void namespace_seen(const std::string& ns, const nlohmann::json& object, bool from_watch);
   boost::asio::awaitable<void> provision(std::string ns);
 
