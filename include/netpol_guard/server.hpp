@@ -89,7 +89,8 @@ class server {
  private:
   struct impl;
   std::unique_ptr<impl> impl_;
-  std::atomic<bool> stopping_{false};
+  std::atomic<bool> stopping_{false};  // not ready; still serving
+  std::atomic<bool> draining_{false};  // no new connections; closing idle ones
   std::atomic<std::size_t> sessions_{0};
 };
 

@@ -217,7 +217,7 @@ struct server::impl {
       // Wait for the next request with the idle deadline; once its first bytes
       // arrive, the whole request must come within request_timeout (slowloris).
       if (buffer.size() == 0) {
-        if (owner.stopping_) break;
+        if (owner.draining_) break;
         idle = true;
         beast::get_lowest_layer(stream).expires_after(config.idle_timeout);
         auto [ec, n] = co_await stream.async_read_some(buffer.prepare(4096), use_tuple);
@@ -258,7 +258,7 @@ struct server::impl {
       }
       auto& req = parser.get();
       response res = co_await route(req);
-      const bool keep_alive = req.keep_alive() && !owner.stopping_;
+      const bool keep_alive = req.keep_alive() && !owner.draining_;
       res.keep_alive(keep_alive);
       beast::get_lowest_layer(stream).expires_after(config.write_timeout);
       auto [wec, wn] = co_await http::async_write(stream, res, use_tuple);
@@ -445,6 +445,7 @@ void server::begin_shutdown(std::function<void()> done) {
         // Readiness already fails; keep serving while endpoints stop routing here.
         t.expires_after(self->config.shutdown_delay);
         co_await t.async_wait(use_tuple);
+        draining_ = true;
         net::post(self->acceptor.get_executor(), [self] {
           boost::system::error_code ignored;
           self->acceptor.close(ignored);
