@@ -58,7 +58,11 @@ void flag_set::add_size(const std::string& name, std::size_t* t, std::string hel
 }
 void flag_set::add_duration(const std::string& name, std::chrono::milliseconds* t,
                             std::string help) {
-  flags_[name] = {flag::type::duration, t, std::move(help), std::to_string(t->count()) + "ms"};
+  const auto ms = t->count();
+  std::string text = ms % 60'000 == 0 && ms > 0 ? std::to_string(ms / 60'000) + "m"
+                     : ms % 1000 == 0           ? std::to_string(ms / 1000) + "s"
+                                                : std::to_string(ms) + "ms";
+  flags_[name] = {flag::type::duration, t, std::move(help), text};
 }
 
 bool flag_set::parse(const std::vector<std::string>& args, std::vector<std::string>& positional,
