@@ -9,7 +9,6 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
-#include <ctime>
 
 namespace netpol_guard::kube {
 
@@ -28,21 +27,6 @@ bool is_dns_label(const std::string& s) {
     if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-')) return false;
   }
   return s.front() != '-' && s.back() != '-';
-}
-
-// RFC 3339 UTC timestamp ("2026-11-26T04:31:44Z") to system time.
-std::optional<std::chrono::system_clock::time_point> parse_timestamp(const std::string& s) {
-  std::tm tm{};
-  const char* end = strptime(s.c_str(), "%Y-%m-%dT%H:%M:%S", &tm);
-  if (!end) return std::nullopt;
-  return std::chrono::system_clock::from_time_t(timegm(&tm));
-}
-
-std::string creation_timestamp(const json& object) {
-  auto md = object.find("metadata");
-  if (md == object.end() || !md->is_object()) return "";
-  auto t = md->find("creationTimestamp");
-  return t != md->end() && t->is_string() ? t->get<std::string>() : "";
 }
 
 }  // namespace
@@ -143,8 +127,10 @@ class cluster_state::namespace_sink final : public reflector_sink {
     listed_.push_back(object);
   }
   void replace_end() override {
+    std::unordered_map<std::string, bool> previous;
     {
       std::lock_guard lock(s_.mutex_);
+      previous = std::move(s_.namespaces_);
       s_.namespaces_ = std::move(staging_);
     }
     staging_ = {};
@@ -152,8 +138,14 @@ class cluster_state::namespace_sink final : public reflector_sink {
     for (const auto& object : listed_) {
       std::string name, error;
       bool terminating = false;
-      if (summarize_namespace(object, name, terminating, error)) s_.namespace_seen(name, object, false);
+      if (!summarize_namespace(object, name, terminating, error)) continue;
+      if (!listed_once_) {
+        s_.namespace_seen(name, object, seen_how::first_list);
+      } else if (!previous.count(name)) {
+        s_.namespace_seen(name, object, seen_how::new_in_relist);
+      }
     }
+    listed_once_ = true;
     listed_.clear();
   }
   void apply(const std::string& type, const json& object) override {
@@ -166,7 +158,7 @@ class cluster_state::namespace_sink final : public reflector_sink {
       else s_.namespaces_[name] = terminating;
     }
     dirty_ = true;
-    if (type == "ADDED") s_.namespace_seen(name, object, true);
+    if (type == "ADDED") s_.namespace_seen(name, object, seen_how::watch_added);
   }
   void batch_end() override {
     if (dirty_) s_.publish();
@@ -177,6 +169,7 @@ class cluster_state::namespace_sink final : public reflector_sink {
   cluster_state& s_;
   std::unordered_map<std::string, bool> staging_;
   std::vector<json> listed_;
+  bool listed_once_ = false;
   bool dirty_ = false;
 };
 
@@ -300,7 +293,7 @@ void cluster_state::namespace_admitted(const std::string& ns) {
   pending_[ns] = std::chrono::steady_clock::now();
 }
 
-void cluster_state::namespace_seen(const std::string& ns, const json& object, bool from_watch) {
+void cluster_state::namespace_seen(const std::string& ns, const json& object, seen_how how) {
   if (!options_.provision_default_deny || options_.exempt_namespaces.contains(ns) ||
       !is_dns_label(ns)) {
     return;
@@ -308,14 +301,14 @@ void cluster_state::namespace_seen(const std::string& ns, const json& object, bo
   std::string name, error;
   bool terminating = false;
   if (!summarize_namespace(object, name, terminating, error) || terminating) return;
-  if (!from_watch) {
-    // On a (re)list only namespaces created very recently: existing namespaces
-    // are never given a deny-all behind their owners' backs.
-    auto created = parse_timestamp(creation_timestamp(object));
-    if (!created || std::chrono::system_clock::now() - *created > options_.provision_recent) return;
-  }
   {
     std::lock_guard lock(mutex_);
+    // Provision only namespaces that are new: a watch ADDED event, one that
+    // appeared between two lists, or one whose CREATE this replica admitted.
+    // Namespaces that existed before netpol-guard started are never given a
+    // deny-all behind their owners' backs (`audit` lists them).
+    const bool admitted_here = pending_.count(ns) > 0;
+    if (how == seen_how::first_list && !admitted_here) return;
     auto it = policies_.find(ns);
     if (it != policies_.end() && it->second.count("default-deny-all")) return;
     pending_[ns] = std::chrono::steady_clock::now();

@@ -57,16 +57,18 @@ while IFS= read -r c; do
 done <<<"$docker_cmake"
 
 # --- packages: README and Dockerfile share .ci/install-deps.sh ----------------
-deps_packages=$(sed -e 's/#.*//' "$deps" | sed -e ':a' -e '/\\$/N; s/\\\n/ /; ta' \
-  | grep -E 'apt-get( +-[^ ]+)* +install' | sed -E 's/.*apt-get( +-[^ ]+)* +install//' \
-  | tr ' ' '\n' | grep -vE '^(-.*|\$.*|)$' | sort -u)
+# The base package list: a bash array "packages=( ... )" or a literal
+# "apt-get install ..." line.
+deps_packages=$( (sed -n '/^[[:space:]]*packages=(/,/)/p' "$deps" | sed -e 's/#.*//' -e 's/packages=(//' -e 's/)//'
+  sed -e 's/#.*//' "$deps" | sed -e ':a' -e '/\\$/N; s/\\\n/ /; ta' | grep -E 'apt-get( +-[^ ]+)* +install' \
+    | sed -E 's/.*apt-get( +-[^ ]+)* +install//') | tr ' \t' '\n\n' | grep -E '^[a-z0-9][a-z0-9+.-]+$' | sort -u)
 [[ -n $deps_packages ]] && pass ".ci/install-deps.sh installs $(wc -l <<<"$deps_packages") packages" \
   || fail "no 'apt-get install' package list found in .ci/install-deps.sh"
 if grep -q '\.ci/install-deps\.sh' "$readme"; then
   pass "README installs packages with .ci/install-deps.sh"
 else
   readme_packages=$(grep -E 'apt-get( +-[^ ]+)* +install' "$readme" | sed -E 's/.*apt-get( +-[^ ]+)* +install//' \
-    | tr ' ' '\n' | grep -vE '^(-.*|\$.*|\\|)$' | sort -u)
+    | tr ' ' '\n' | grep -E '^[a-z0-9][a-z0-9+.-]+$' | sort -u)
   if [[ -n $readme_packages && $readme_packages == "$deps_packages" ]]; then
     pass "README lists the same packages as .ci/install-deps.sh"
   else

@@ -108,6 +108,10 @@ fi
 "$src/certs/install-cluster-certs.sh" --prune-ca-bundle >/dev/null 2>&1
 [[ $(ca_bundle) == "$(cat "$work/ca2.crt")" ]] && ok "--prune-ca-bundle leaves only the current CA" || bad "--prune-ca-bundle"
 
+kc apply -f "$src/manifests/install.yaml" >/dev/null 2>&1
+[[ $(ca_bundle) == "$(cat "$work/ca2.crt")" ]] && ok "kubectl apply -f install.yaml again (an upgrade) keeps the caBundle" \
+  || bad "re-applying install.yaml dropped the caBundle"
+
 # --- recovery: delete the webhook configuration ------------------------------
 if kc delete validatingwebhookconfiguration "$webhook" >/dev/null 2>&1; then
   sleep 2

@@ -67,6 +67,7 @@ networkpolicies.networking.k8s.io watch"
   for verb in "delete networkpolicies" "update networkpolicies" "patch networkpolicies" "deletecollection networkpolicies" \
               "get secrets" "list secrets" "create pods" "update namespaces" "delete namespaces" \
               "update validatingwebhookconfigurations.admissionregistration.k8s.io"; do
+    # shellcheck disable=SC2086 # "verb resource" splits on purpose
     if [[ $(kc auth can-i $verb --as="$sa" -A 2>/dev/null) != no ]]; then
       bad "$name: the ServiceAccount can $verb"; fine=0
     fi

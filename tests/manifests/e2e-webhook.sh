@@ -6,9 +6,13 @@
 # kubelet to run the Pod, so the webhook's clientConfig is pointed at the local
 # binary with a url instead of the Service; the certificate comes through
 # certs/install-cluster-certs.sh --cert-dir (bring your own). Then kubectl
-# shows: the denial, the allow once the template's policy is in place,
-# baseline protection and the safe replacement order, provisioning of a new
-# namespace, namespace deletion, and the dev overlay's audit-only answers.
+# shows, with each rendering's own args:
+#  - base (enforce, no provisioning): the denial, the allow once the template's
+#    policy is in place, baseline protection and the safe replacement order,
+#    namespace deletion;
+#  - prod (enforce + --provision-default-deny): a new namespace gets
+#    default-deny-all, created with the ServiceAccount's own RBAC;
+#  - dev (audit-only, failurePolicy Ignore): warnings instead of denials.
 #
 #   tests/manifests/e2e-webhook.sh NETPOL_GUARD_BINARY SOURCE_DIR
 set -euo pipefail
@@ -20,7 +24,7 @@ src=$(cd "${2:?usage: e2e-webhook.sh NETPOL_GUARD_BINARY SOURCE_DIR}" && pwd)
 webhook=netpol-guard.k8s-security-pro.io
 denied="admission webhook \"$webhook\" denied the request"
 mkdir -p "$work/render"
-for o in prod dev; do timeout 60 "${KUBECTL:-kubectl}" kustomize "$src/manifests/overlays/$o" > "$work/render/$o.yaml"; done
+for o in base prod dev; do timeout 60 "${KUBECTL:-kubectl}" kustomize "$src/manifests/$([[ $o == base ]] || echo overlays/)$o" > "$work/render/$o.yaml"; done
 e2e_up
 export KUBECTL=$kubectl
 
@@ -77,6 +81,7 @@ start_netpol_guard() { # RENDER: the Deployment's args, adapted to run here
   args+=("--kubeconfig=$work/sa.kubeconfig")
   ng_log=$work/netpol-guard.$((${#bg_pids[@]} + 1)).log
   say "netpol-guard ${args[*]}"
+  : >"$ng_log"
   "$ng_bin" "${args[@]}" </dev/null >"$ng_log" 2>&1 &
   ng_pid=$!
   bg_pids+=("$ng_pid")
@@ -127,8 +132,9 @@ chmod 600 "$work/sa.kubeconfig"
 "$src/certs/gen-dev-certs.sh" "$work/certs" netpol-guard netpol-guard >/dev/null
 new_namespace legacy # made before netpol-guard: no policy
 
-start_netpol_guard "$work/render/prod.yaml"
-install_webhook "$work/render/prod.yaml"
+# --- base: enforce --------------------------------------------------------------
+start_netpol_guard "$work/render/base.yaml"
+install_webhook "$work/render/base.yaml"
 denied_dry_run() { local out; out=$(kc -n legacy run probe --image=registry.k8s.io/pause:3.10 --restart=Never --dry-run=server 2>&1); grep -qF "$denied" <<<"$out"; }
 if wait_until 30 "the webhook to answer" denied_dry_run; then
   ok "the apiserver calls netpol-guard through the rendered webhook configuration (caBundle from install-cluster-certs.sh)"
@@ -136,7 +142,6 @@ else
   bad "the webhook never answered"; tail -n 20 "$ng_log" >&2
 fi
 
-# --- enforce ------------------------------------------------------------------
 out=$(run_pod legacy web) && bad "Pod admitted in a namespace without default-deny-all" || {
   grep -qF "$denied" <<<"$out" && ok "Pod in namespace legacy (no policy) denied: $out" || bad "unexpected error: $out"; }
 out=$(kc -n legacy create deployment web --image=registry.k8s.io/pause:3.10 2>&1) && bad "Deployment admitted without default-deny-all" || {
@@ -156,22 +161,30 @@ else
   bad "replacement in the right order refused: $out"
 fi
 
-# --- provisioning (--provision-default-deny, with the provisioner RBAC) --------
-if out=$(kc create namespace fresh 2>&1); then
-  ok "Namespace creation admitted: $(tr '\n' ' ' <<<"$out")"
-  if wait_until 20 "default-deny-all in fresh" kc -n fresh get networkpolicy default-deny-all; then
-    ok "--provision-default-deny created default-deny-all in the new namespace, with the ServiceAccount's own RBAC"
-  else
-    bad "no default-deny-all provisioned in namespace fresh"; grep -i provision "$ng_log" | tail -n 5 >&2 || true
-  fi
-else
-  bad "Namespace creation refused: $out"
-fi
-
+out=$(kc create namespace unprovisioned 2>&1) && ok "without provisioning, Namespace creation admitted: $(tr '\n' ' ' <<<"$out")" \
+  || { grep -qF "$denied" <<<"$out" && ok "without provisioning, a new namespace is denied (it cannot have a policy yet): $out" || bad "Namespace creation: $out"; }
 if kc delete namespace legacy --wait=false >/dev/null 2>&1 && wait_until 120 "namespace legacy to go" gone namespace legacy; then
   ok "kubectl delete namespace legacy completes"
 else
   bad "namespace legacy not deleted"
+fi
+
+# --- prod: provisioning (--provision-default-deny, with the provisioner RBAC) ---
+stop_bg "$ng_pid"
+start_netpol_guard "$work/render/prod.yaml"
+install_webhook "$work/render/prod.yaml"
+sleep 2
+if out=$(kc create namespace fresh 2>&1); then
+  ok "prod: Namespace creation admitted: $(tr '\n' ' ' <<<"$out")"
+  if wait_until 20 "default-deny-all in fresh" kc -n fresh get networkpolicy default-deny-all; then
+    ok "prod: --provision-default-deny created default-deny-all in the new namespace, with the ServiceAccount's own RBAC"
+  else
+    bad "prod: no default-deny-all provisioned in namespace fresh"; grep -i provision "$ng_log" | tail -n 5 >&2 || true
+  fi
+  wait_until 60 "ServiceAccount fresh/default" kc -n fresh get serviceaccount default || true
+  out=$(run_pod fresh web) && ok "prod: a Pod in the provisioned namespace is admitted" || bad "prod: Pod in fresh refused: $out"
+else
+  bad "prod: Namespace creation refused: $out"
 fi
 
 # --- audit (the dev overlay) -----------------------------------------------------

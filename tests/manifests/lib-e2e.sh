@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2154
 # Shared by the e2e scripts of tests/manifests (sourced, not run).
 # Each script gets its own control plane (tests/e2e/local-cluster) in its own
 # temporary directory, so the scripts can run in parallel with anything else;

@@ -27,9 +27,6 @@ struct cluster_state_options {
   std::chrono::milliseconds max_state_age{std::chrono::minutes(2)};
   bool provision_default_deny = false;
   std::set<std::string, std::less<>> exempt_namespaces;
-  // Namespaces created at most this long before they are seen are provisioned
-  // (covers a namespace created while no replica was watching).
-  std::chrono::seconds provision_recent{300};
   reflector_options reflect;
 };
 
@@ -65,7 +62,8 @@ class cluster_state final : public namespace_state, public live_policy_reader {
   void publish();
   // Logs namespaces that went from having a baseline direction to not having it.
   void log_drift(const namespace_snapshot& before, const namespace_snapshot& after);
-  void namespace_seen(const std::string& ns, const nlohmann::json& object, bool from_watch);
+  enum class seen_how { first_list, new_in_relist, watch_added };
+  void namespace_seen(const std::string& ns, const nlohmann::json& object, seen_how how);
   boost::asio::awaitable<void> provision(std::string ns);
 
   std::shared_ptr<api_client> client_;
