@@ -44,18 +44,19 @@ std::string describe_object(const request_subject& s) {
 std::string fix_for(const deny_all_coverage& have, const std::string& ns) {
   if (!have.ingress && !have.egress) {
     return "Fix: apply the template's default-deny-all (podSelector {}, policyTypes [Ingress, "
-           "Egress]) in " + in_quotes(ns) + ", then retry.";
+           "Egress]) to namespace " + in_quotes(ns) + ".";
   }
   const char* type = !have.ingress ? "Ingress" : "Egress";
   const char* rules = !have.ingress ? "ingress" : "egress";
   return std::string("Fix: apply default-deny-all, or a policy with podSelector {}, policyTypes [") +
-         type + "] and no " + rules + " rules, in " + in_quotes(ns) + ", then retry.";
+         type + "] and no " + rules + " rules, to namespace " + in_quotes(ns) + ".";
 }
 
+// Worded so that it reads right both as a denial and as an audit-only warning.
 std::string missing_message(const request_subject& s, const deny_all_coverage& have) {
-  return "CIS 5.3.2: " + describe_object(s) + " rejected: namespace " + in_quotes(s.namespace_name) +
-         " has no default-deny " + missing_directions(have) +
-         " NetworkPolicy (MITRE ATT&CK T1046). " + fix_for(have, s.namespace_name);
+  return "CIS 5.3.2: namespace " + in_quotes(s.namespace_name) + " has no default-deny " +
+         missing_directions(have) + " NetworkPolicy, which " + describe_object(s) +
+         " requires (MITRE ATT&CK T1046). " + fix_for(have, s.namespace_name);
 }
 
 admission_decision reject(admission_decision d, std::string message, const char* annotation_value,
@@ -104,10 +105,10 @@ admission_decision decide_namespace(admission_decision d, const decision_config&
   // A NetworkPolicy cannot exist before its namespace, so a new namespace can never
   // show a baseline. This is not a stale cache: no live read can change it.
   std::string message =
-      "CIS 5.3.2: Namespace " + in_quotes(ns) +
-      " rejected: a new namespace has no default-deny ingress and egress NetworkPolicy yet and "
-      "netpol-guard is not provisioning one (MITRE ATT&CK T1046). Fix: run netpol-guard with "
-      "--provision-default-deny, or ask an admin to add the namespace to --exempt-namespaces.";
+      "CIS 5.3.2: new Namespace " + in_quotes(ns) +
+      " cannot have its default-deny ingress and egress NetworkPolicy yet and netpol-guard is "
+      "not provisioning one (MITRE ATT&CK T1046). Fix: ask an admin to run netpol-guard with "
+      "--provision-default-deny, or to exempt the namespace.";
   return reject(std::move(d), std::move(message), "ingress,egress", config);
 }
 
@@ -151,8 +152,8 @@ admission_decision decide_policy_change(admission_decision d, const admission_re
   const std::string lost_dirs = missing_directions({!lost.ingress, !lost.egress});
   const std::string verb = r.operation == "DELETE" ? "deleting" : "this change to";
   std::string message = "CIS 5.3.2: " + verb + " NetworkPolicy " + in_quotes(name) +
-                        " rejected: it would leave namespace " + in_quotes(ns) +
-                        " without default-deny " + lost_dirs +
+                        " would leave namespace " + in_quotes(ns) + " without default-deny " +
+                        lost_dirs +
                         " (MITRE ATT&CK T1046). Fix: apply the replacement baseline first, "
                         "then remove or change this one.";
   const char* key = lost.ingress && lost.egress ? "ingress,egress"

@@ -46,6 +46,7 @@ stop_netpol_guard() {
 cleanup() {
   local rc=$?
   set +e
+  [[ -n "${watchdog_pid:-}" ]] && kill "$watchdog_pid" 2>/dev/null
   stop_netpol_guard
   "$lc" down "$cluster" >/dev/null 2>&1
   if ((rc != 0 || failed > 0)) || [[ "${KEEP_WORKDIR:-0}" == 1 ]]; then
@@ -57,11 +58,26 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
+# The control plane outlives `local-cluster up` (its daemons are re-parented),
+# so a killed run (ctest timeout, SIGKILL) would leave it behind. A watchdog in
+# its own session stops it, by pid, once this script is gone (at most 2 hours).
+# shellcheck disable=SC2016 # expanded by the watchdog's own bash
+setsid bash -c '
+  for ((i = 0; i < 14400; i++)); do kill -0 "$1" 2>/dev/null || break; sleep 0.5; done
+  pid=$(cat "$3/netpol-guard.pid" 2>/dev/null) &&
+    [[ "$(readlink "/proc/$pid/exe")" == "$4" ]] && kill -TERM "$pid"
+  "$2" down "$3/cluster"
+' watchdog "$$" "$lc" "$work" "$ng_bin" </dev/null >/dev/null 2>&1 &
+watchdog_pid=$!
+
 setup_fail() {
   echo "FAIL: setup: $*"
-  for f in "$work"/netpol-guard.*.log "$cluster"/kube-apiserver.log; do
+  local f
+  for f in "$work"/netpol-guard.*.log; do
     [[ -f "$f" ]] && { echo "----- tail $f" >&2; tail -n 20 "$f" >&2; }
   done
+  f="$cluster/kube-apiserver.log"
+  [[ -f "$f" ]] && { echo "----- webhook lines of $f" >&2; grep -i webhook "$f" | tail -n 10 >&2; }
   echo "$passed passed, $((failed + 1)) failed"
   exit 1
 }
@@ -242,6 +258,7 @@ start_netpol_guard() {
   say "starting netpol-guard ${args[*]}"
   "$ng_bin" "${args[@]}" </dev/null >"$logf" 2>&1 &
   ng_pid=$!
+  echo "$ng_pid" >"$work/netpol-guard.pid"
   local i
   health=""
   for ((i = 0; i < 300; i++)); do
@@ -274,7 +291,7 @@ PY
 # The state changed in the cluster: in files mode the mirrored files changed
 # too, so restart netpol-guard (hot reload is not promised); live mode watches.
 state_changed() {
-  if [[ "$state" == files ]]; then start_netpol_guard "$@"; fi
+  if [[ "$state" == files ]]; then start_netpol_guard; fi
 }
 
 wait_sa() { # NAMESPACE: the ServiceAccount admission plugin needs "default"

@@ -49,8 +49,9 @@ func main() {
 	cfg.AdvertisePeerUrls = []url.URL{*pu}
 	cfg.InitialCluster = fmt.Sprintf("%s=%s", *name, pu.String())
 	cfg.LogLevel = *logLevel
-	// Test control plane: no fsync per write is not configurable, keep the
-	// defaults; compact the history so long runs stay small.
+	// A throwaway test store: skip fsync (faster on slow disks) and compact
+	// the history so long runs stay small.
+	cfg.UnsafeNoFsync = true
 	cfg.AutoCompactionMode = "periodic"
 	cfg.AutoCompactionRetention = "5m"
 
