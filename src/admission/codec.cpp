@@ -179,6 +179,11 @@ class review_reader final : public nlohmann::json_sax<json> {
     field f = take_pending();
     if (f == field::none) return true;
     if (!mark_seen(f)) return false;
+    if (f == field::obj_spec_member || f == field::old_spec_member) {
+      // Kept for the NetworkPolicy check, which reports a wrong type there.
+      (f == field::obj_spec_member ? object_spec : old_spec)[capture_key_] = std::move(v);
+      return true;
+    }
     return store_string(f, std::move(v));
   }
   bool binary(binary_t&) override { return true; }
@@ -241,7 +246,16 @@ class review_reader final : public nlohmann::json_sax<json> {
 
   bool mark_seen(field f) {
     auto i = static_cast<std::size_t>(f);
-    if (f == field::obj_spec_member || f == field::old_spec_member) return true;
+    if (f == field::obj_spec_member || f == field::old_spec_member) {
+      const json& spec = f == field::obj_spec_member ? object_spec : old_spec;
+      if (spec.contains(capture_key_)) {
+        return fail("duplicate_key", std::string("duplicate key ") +
+                                         (f == field::obj_spec_member ? "request.object.spec."
+                                                                      : "request.oldObject.spec.") +
+                                         capture_key_);
+      }
+      return true;
+    }
     if (seen_.test(i)) {
       return fail("duplicate_key", std::string("duplicate key ") + field_path(f));
     }

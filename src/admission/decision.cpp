@@ -176,11 +176,40 @@ const char* to_string(verdict v) {
 
 std::string to_warning(std::string_view message) {
   constexpr std::size_t limit = 256;
+  // The apiserver drops a warning that is not valid UTF-8 or holds a control
+  // character (C0, DEL or C1): replace those with '?' or a space.
   std::string out;
-  out.reserve(std::min(message.size(), limit));
-  for (char ch : message) {
-    const auto c = static_cast<unsigned char>(ch);
-    out.push_back(c < 0x20 || c == 0x7f ? ' ' : static_cast<char>(c));
+  out.reserve(std::min(message.size(), limit + 4));
+  std::size_t i = 0;
+  while (i < message.size()) {
+    const auto c = static_cast<unsigned char>(message[i]);
+    if (c < 0x80) {
+      out.push_back(c < 0x20 || c == 0x7f ? ' ' : static_cast<char>(c));
+      ++i;
+      continue;
+    }
+    std::size_t len = (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 0;
+    bool ok = len != 0 && i + len <= message.size();
+    std::uint32_t cp = ok ? (c & (0x7Fu >> len)) : 0;
+    for (std::size_t k = 1; ok && k < len; ++k) {
+      const auto cc = static_cast<unsigned char>(message[i + k]);
+      ok = (cc & 0xC0) == 0x80;
+      cp = (cp << 6) | (cc & 0x3Fu);
+    }
+    // Overlong forms, surrogates and values past U+10FFFF are invalid too.
+    ok = ok && !(len == 2 && cp < 0x80) && !(len == 3 && cp < 0x800) &&
+         !(len == 4 && (cp < 0x10000 || cp > 0x10FFFF)) && !(cp >= 0xD800 && cp <= 0xDFFF);
+    if (!ok) {
+      out.push_back('?');
+      ++i;
+      continue;
+    }
+    if (cp >= 0x80 && cp <= 0x9F) {
+      out.push_back(' ');
+    } else {
+      out.append(message.substr(i, len));
+    }
+    i += len;
   }
   if (out.size() > limit) {
     out.resize(limit - 3);

@@ -14,7 +14,12 @@ std::optional<std::chrono::milliseconds> parse_duration(const std::string& text)
     std::size_t start = i;
     while (i < text.size() && (std::isdigit(static_cast<unsigned char>(text[i])) || text[i] == '.')) ++i;
     if (start == i) return std::nullopt;
-    double value = std::strtod(text.substr(start, i - start).c_str(), nullptr);
+    const std::string number = text.substr(start, i - start);
+    char* end = nullptr;
+    double value = std::strtod(number.c_str(), &end);
+    if (end != number.c_str() + number.size() || number.find_first_of("0123456789") == std::string::npos) {
+      return std::nullopt;  // "1.2.3s", ".s"
+    }
     std::size_t ustart = i;
     while (i < text.size() && std::isalpha(static_cast<unsigned char>(text[i]))) ++i;
     std::string unit = text.substr(ustart, i - ustart);
@@ -124,7 +129,7 @@ bool flag_set::parse(const std::vector<std::string>& args, std::vector<std::stri
       case flag::type::size: {
         char* end = nullptr;
         unsigned long long v = std::strtoull(value->c_str(), &end, 10);
-        if (value->empty() || *end != '\0') {
+        if (value->empty() || *end != '\0' || value->find_first_not_of("0123456789") != std::string::npos) {
           error = "flag --" + body + " wants a whole number, not \"" + *value + "\"";
           return false;
         }

@@ -19,6 +19,25 @@ bool is_pod_creator(std::string_view kind, bool check_workloads) {
          std::find(pod_creators.begin(), pod_creators.end(), kind) != pod_creators.end();
 }
 
+constexpr std::array<std::string_view, 28> namespaced_builtins{
+    "Pod", "Deployment", "ReplicaSet", "StatefulSet", "DaemonSet", "Job", "CronJob",
+    "ReplicationController", "ControllerRevision", "PodTemplate", "Service", "Endpoints",
+    "EndpointSlice", "ConfigMap", "Secret", "ServiceAccount", "NetworkPolicy", "Role",
+    "RoleBinding", "Ingress", "PersistentVolumeClaim", "HorizontalPodAutoscaler",
+    "PodDisruptionBudget", "LimitRange", "ResourceQuota", "Lease", "Event", "CSIStorageCapacity"};
+
+bool is_namespaced_builtin(std::string_view kind) {
+  return std::find(namespaced_builtins.begin(), namespaced_builtins.end(), kind) !=
+         namespaced_builtins.end();
+}
+
+bool has_namespace(const nlohmann::json& o) {
+  auto md = o.find("metadata");
+  if (md == o.end() || !md->is_object()) return false;
+  auto ns = md->find("namespace");
+  return ns != md->end() && ns->is_string() && !ns->get_ref<const std::string&>().empty();
+}
+
 std::string join(const std::vector<std::string>& v, std::string_view sep) {
   std::string out;
   for (std::size_t i = 0; i < v.size(); ++i) {
@@ -64,13 +83,10 @@ compliance_report report_manifests(const std::vector<manifest_object>& objects,
   for (const auto& m : objects) {
     const auto& kind = m.object["kind"].get_ref<const std::string&>();
     if (kind == "Namespace") continue;  // indexed already
-    // Cluster-scoped kinds other than Namespace do not make a namespace appear.
-    if (kind == "ClusterRole" || kind == "ClusterRoleBinding" || kind == "CustomResourceDefinition" ||
-        kind == "ValidatingWebhookConfiguration" || kind == "MutatingWebhookConfiguration" ||
-        kind == "PersistentVolume" || kind == "StorageClass" || kind == "PriorityClass" ||
-        kind == "IngressClass" || kind == "APIService") {
-      continue;
-    }
+    // An object names its namespace, or is a built-in namespaced kind that
+    // kubectl would put in "default". Anything else may be cluster-scoped
+    // (ClusterRole, RuntimeClass, custom kinds...) and makes no namespace appear.
+    if (!has_namespace(m.object) && !is_namespaced_builtin(kind)) continue;
     std::string ns = object_namespace(m.object);
     seen.insert(ns);
     if (is_pod_creator(kind, check_workloads)) creators[ns].emplace_back(kind, object_name(m.object));

@@ -1,0 +1,369 @@
+#include "netpol_guard/manifest.hpp"
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include <string>
+#include <vector>
+
+using namespace netpol_guard;
+using Catch::Matchers::Contains;
+using Catch::Matchers::EndsWith;
+using nlohmann::json;
+
+namespace {
+
+constexpr deny_all_coverage none{false, false};
+constexpr deny_all_coverage ingress_only{true, false};
+constexpr deny_all_coverage both{true, true};
+
+std::string manifest_path(const std::string& rel) {
+  return std::string(NETPOL_GUARD_FIXTURES) + "/manifests/" + rel;
+}
+
+std::vector<manifest_object> load_ok(const std::vector<std::string>& paths) {
+  manifest_error err;
+  auto objs = load_manifests(paths, err);
+  INFO(err.what());
+  REQUIRE(objs);
+  return *objs;
+}
+
+manifest_error load_fails(const std::string& path) {
+  manifest_error err;
+  auto objs = load_manifests({path}, err);
+  REQUIRE_FALSE(objs);
+  return err;
+}
+
+std::vector<manifest_object> parse_ok(const std::string& text) {
+  manifest_error err;
+  auto objs = parse_manifests(text, "inline.yaml", err);
+  INFO(err.what());
+  REQUIRE(objs);
+  return *objs;
+}
+
+manifest_error parse_fails(const std::string& text) {
+  manifest_error err;
+  auto objs = parse_manifests(text, "inline.yaml", err);
+  REQUIRE_FALSE(objs);
+  return err;
+}
+
+namespace_index index_ok(const std::vector<manifest_object>& objs) {
+  manifest_error err;
+  auto index = index_manifests(objs, err);
+  INFO(err.what());
+  REQUIRE(index);
+  return std::move(*index);
+}
+
+std::vector<std::string> kinds_of(const std::vector<manifest_object>& objs) {
+  std::vector<std::string> out;
+  for (const auto& o : objs) out.push_back(o.object.at("kind").get<std::string>());
+  return out;
+}
+
+std::vector<std::string> names_of(const std::vector<manifest_object>& objs) {
+  std::vector<std::string> out;
+  for (const auto& o : objs) out.push_back(object_name(o.object));
+  return out;
+}
+
+using strings = std::vector<std::string>;
+
+}  // namespace
+
+TEST_CASE("multi-document YAML, with empty documents skipped", "[netpol]") {
+  const auto file = manifest_path("multi-doc.yaml");
+  auto objs = load_ok({file});
+  CHECK(kinds_of(objs) == strings{"Namespace", "NetworkPolicy", "NetworkPolicy", "Deployment"});
+  CHECK(names_of(objs) == strings{"team-a", "default-deny-all", "allow-web", "web"});
+
+  // Sources count documents as the file has them, empty ones included.
+  REQUIRE(objs.size() == 4);
+  CHECK(objs[0].source == file + "#1");
+  CHECK(objs[1].source == file + "#2");
+  CHECK(objs[2].source == file + "#5");
+  CHECK(objs[3].source == file + "#6");
+
+  auto index = index_ok(objs);
+  const auto& e = index.entries().at("team-a");
+  CHECK(e.known_namespace);
+  CHECK(e.policy_count == 2);
+  CHECK(e.coverage() == both);
+  CHECK(e.baseline_names() == strings{"default-deny-all"});
+}
+
+TEST_CASE("kind: List is flattened", "[netpol]") {
+  const auto file = manifest_path("list.yaml");
+  auto objs = load_ok({file});
+  CHECK(kinds_of(objs) == strings{"NetworkPolicy", "NetworkPolicy", "Pod"});
+  for (const auto& o : objs) CHECK(o.source == file);
+
+  auto index = index_ok(objs);
+  const auto& e = index.entries().at("team-l");
+  CHECK(e.coverage() == both);
+  CHECK(e.baseline_names() == strings{"deny-egress", "deny-ingress"});
+  CHECK_FALSE(e.known_namespace);
+}
+
+TEST_CASE("List variants", "[netpol]") {
+  SECTION("a typed list with items is flattened too") {
+    auto objs = parse_ok(R"(apiVersion: networking.k8s.io/v1
+kind: NetworkPolicyList
+items:
+  - {kind: NetworkPolicy, metadata: {name: a, namespace: n}}
+  - {kind: NetworkPolicy, metadata: {name: b, namespace: n}}
+)");
+    CHECK(names_of(objs) == strings{"a", "b"});
+  }
+  SECTION("a List inside a List") {
+    auto objs = parse_ok(R"(kind: List
+items:
+  - kind: List
+    items:
+      - {kind: Pod, metadata: {name: inner}}
+  - {kind: Pod, metadata: {name: outer}}
+)");
+    CHECK(names_of(objs) == strings{"inner", "outer"});
+  }
+  SECTION("empty and null items give nothing") {
+    CHECK(parse_ok("kind: List\nitems: []\n").empty());
+    CHECK(parse_ok("kind: List\nitems:\n").empty());
+    CHECK(parse_ok("kind: List\n").empty());
+  }
+  SECTION("items that are not an array are an error") {
+    auto err = parse_fails("kind: List\nitems: {a: b}\n");
+    CHECK(err.source == "inline.yaml");
+    CHECK_THAT(err.reason, Contains("items"));
+  }
+}
+
+TEST_CASE("a JSON file is read as a manifest", "[netpol]") {
+  auto objs = load_ok({manifest_path("policy.json")});
+  REQUIRE(objs.size() == 1);
+  CHECK(object_name(objs[0].object) == "default-deny-all");
+  CHECK(object_namespace(objs[0].object) == "team-j");
+  CHECK(index_ok(objs).entries().at("team-j").coverage() == both);
+}
+
+TEST_CASE("an object without a namespace belongs to default", "[netpol]") {
+  auto objs = load_ok({manifest_path("no-namespace.yaml")});
+  REQUIRE(objs.size() == 2);
+  CHECK(object_namespace(objs[0].object) == "default");
+  CHECK(object_namespace(objs[1].object) == "default");
+  auto index = index_ok(objs);
+  CHECK(index.entries().at("default").coverage() == both);
+
+  CHECK(object_namespace(json::parse(R"({"metadata":{"namespace":""}})")) == "default");
+  CHECK(object_namespace(json::parse(R"({"metadata":{"namespace":null}})")) == "default");
+  CHECK(object_namespace(json::parse(R"({"kind":"Pod"})")) == "default");
+  CHECK(object_namespace(json::parse(R"({"metadata":{"namespace":"team-a"}})")) == "team-a");
+}
+
+TEST_CASE("object_name falls back to generateName", "[netpol]") {
+  CHECK(object_name(json::parse(R"({"metadata":{"name":"web"}})")) == "web");
+  CHECK(object_name(json::parse(R"({"metadata":{"generateName":"web-"}})")) == "web-");
+  CHECK(object_name(json::parse(R"({"metadata":{}})")).empty());
+  CHECK(object_name(json::parse(R"({"kind":"Pod"})")).empty());
+}
+
+TEST_CASE("directories are read recursively, manifest extensions only", "[netpol]") {
+  const auto dir = manifest_path("tree");
+  auto objs = load_ok({dir});
+  // Sorted by path: a.yaml, sub/b.yml, sub/deeper/c.json; notes.txt and
+  // policy.yaml.bak (which would not parse) are ignored.
+  REQUIRE(objs.size() == 3);
+  CHECK(objs[0].source == dir + "/a.yaml");
+  CHECK(objs[1].source == dir + "/sub/b.yml");
+  CHECK(objs[2].source == dir + "/sub/deeper/c.json");
+
+  auto index = index_ok(objs);
+  const auto& e = index.entries().at("tree");
+  CHECK(e.known_namespace);
+  CHECK(e.coverage() == both);
+  CHECK(e.baseline_names() == strings{"deny-egress", "deny-ingress"});
+}
+
+TEST_CASE("several paths are read in order", "[netpol]") {
+  auto objs = load_ok({manifest_path("policy.json"), manifest_path("tree")});
+  REQUIRE(objs.size() == 4);
+  CHECK(objs[0].source == manifest_path("policy.json"));
+  CHECK(objs[3].source == manifest_path("tree") + "/sub/deeper/c.json");
+}
+
+TEST_CASE("defaulting is applied: egress [] without policyTypes keeps egress open", "[netpol]") {
+  auto index = index_ok(load_ok({manifest_path("defaulting.yaml")}));
+  const auto& e = index.entries().at("team-d");
+  CHECK(e.coverage() == ingress_only);
+  CHECK(e.baseline_names() == strings{"looks-like-deny-all"});
+}
+
+TEST_CASE("quoted scalars stay strings; plain scalars follow the core schema", "[netpol]") {
+  auto objs = load_ok({manifest_path("scalars.yaml")});
+  REQUIRE(objs.size() == 1);
+  const json& d = objs[0].object.at("data");
+  CHECK(d.at("quoted_true") == json("true"));
+  CHECK(d.at("single_quoted_false") == json("false"));
+  CHECK(d.at("plain_true") == json(true));
+  CHECK(d.at("plain_false") == json(false));
+  CHECK(d.at("quoted_number") == json("42"));
+  CHECK(d.at("plain_number") == json(42));
+  CHECK(d.at("plain_number").is_number_integer());
+  CHECK(d.at("negative") == json(-7));
+  CHECK(d.at("plain_float").is_number_float());
+  CHECK(d.at("plain_float").get<double>() == Approx(1.5));
+  CHECK(d.at("quoted_null") == json("null"));
+  CHECK(d.at("plain_null").is_null());
+  CHECK(d.at("tilde").is_null());
+  CHECK(d.at("empty").is_null());
+  CHECK(d.at("plain_text") == json("hello world"));
+  CHECK(d.at("version_like") == json("1.2.3"));
+  CHECK(d.at("block") == json("line one\nline two\n"));
+}
+
+TEST_CASE("quoted policy fields keep their meaning", "[netpol]") {
+  // A quoted "null" is a string, so this podSelector has the wrong type.
+  auto objs = parse_ok(R"(kind: NetworkPolicy
+metadata: {name: p, namespace: n}
+spec:
+  podSelector: "null"
+)");
+  manifest_error err;
+  CHECK_FALSE(index_manifests(objs, err));
+  CHECK_THAT(err.reason, Contains("podSelector"));
+
+  // A plain null is an absent selector: every pod.
+  auto ok = parse_ok(R"(kind: NetworkPolicy
+metadata: {name: p, namespace: n}
+spec:
+  podSelector: null
+  policyTypes: [Ingress, Egress]
+)");
+  CHECK(index_ok(ok).entries().at("n").coverage() == both);
+}
+
+TEST_CASE("empty input gives no objects", "[netpol]") {
+  CHECK(parse_ok("").empty());
+  CHECK(parse_ok("---\n---\n").empty());
+  CHECK(parse_ok("# only a comment\n").empty());
+  CHECK(parse_ok("null\n").empty());
+}
+
+TEST_CASE("errors name the file and the reason", "[netpol]") {
+  SECTION("invalid YAML") {
+    const auto file = manifest_path("invalid/bad-yaml.yaml");
+    auto err = load_fails(file);
+    CHECK(err.source == file);
+    CHECK_THAT(err.reason, Contains("invalid YAML"));
+    CHECK(err.what() == err.source + ": " + err.reason);
+  }
+  SECTION("an object without kind, with its document number") {
+    const auto file = manifest_path("invalid/no-kind.yaml");
+    auto err = load_fails(file);
+    CHECK(err.source == file + "#2");
+    CHECK_THAT(err.reason, Contains("kind"));
+  }
+  SECTION("a duplicate key") {
+    const auto file = manifest_path("invalid/duplicate-key.yaml");
+    auto err = load_fails(file);
+    CHECK(err.source == file);
+    CHECK_THAT(err.reason, Contains("duplicate key") && Contains("ingress"));
+  }
+  SECTION("a document that is not a mapping") {
+    const auto file = manifest_path("invalid/not-a-mapping.yaml");
+    auto err = load_fails(file);
+    CHECK(err.source == file);
+    CHECK_THAT(err.reason, Contains("mapping"));
+  }
+  SECTION("a NetworkPolicy field of the wrong type") {
+    const auto file = manifest_path("invalid/policy-wrong-type.yaml");
+    auto objs = load_ok({file});
+    manifest_error err;
+    REQUIRE_FALSE(index_manifests(objs, err));
+    CHECK(err.source == file + "#2");
+    CHECK_THAT(err.reason, Contains("\"wrong\"") && Contains("podSelector"));
+  }
+  SECTION("a missing path") {
+    const auto path = manifest_path("does-not-exist.yaml");
+    auto err = load_fails(path);
+    CHECK(err.source == path);
+    CHECK_THAT(err.reason, Contains("no such file"));
+  }
+  SECTION("a directory with a bad file names that file") {
+    auto err = load_fails(manifest_path("invalid"));
+    CHECK(err.source == manifest_path("invalid/bad-yaml.yaml"));
+  }
+}
+
+TEST_CASE("duplicate keys are errors in JSON and at any depth", "[netpol]") {
+  auto err = parse_fails(R"({"kind":"Pod","kind":"Service"})");
+  CHECK_THAT(err.reason, Contains("duplicate key \"kind\""));
+
+  auto nested = parse_fails("kind: Pod\nmetadata:\n  labels:\n    app: a\n    app: b\n");
+  CHECK_THAT(nested.reason, Contains("duplicate key \"app\""));
+}
+
+TEST_CASE("kind must be a string", "[netpol]") {
+  CHECK_THAT(parse_fails("kind: 3\n").reason, Contains("kind"));
+  CHECK_THAT(parse_fails("kind: [Pod]\n").reason, Contains("kind"));
+  CHECK_THAT(parse_fails("kind:\n").reason, Contains("kind"));
+}
+
+TEST_CASE("very deep YAML is refused, not recursed into", "[netpol]") {
+  std::string deep = "kind: Pod\nx: " + std::string(300, '[') + std::string(300, ']') + "\n";
+  auto err = parse_fails(deep);
+  CHECK_THAT(err.reason, Contains("deep"));
+}
+
+TEST_CASE("index_policy and index_namespace read single objects", "[netpol]") {
+  namespace_index index;
+  std::string err;
+
+  SECTION("a policy without a name") {
+    CHECK_FALSE(index_policy(index, json::parse(R"({"kind":"NetworkPolicy","spec":{}})"), err));
+    CHECK_THAT(err, Contains("metadata.name"));
+  }
+  SECTION("a policy without spec is defaulted to deny ingress") {
+    REQUIRE(index_policy(index, json::parse(R"({"metadata":{"name":"p","namespace":"n"}})"), err));
+    CHECK(index.entries().at("n").coverage() == ingress_only);
+  }
+  SECTION("a policy with rules in both directions denies nothing") {
+    REQUIRE(index_policy(index, json::parse(R"({"metadata":{"name":"p","namespace":"n"},
+        "spec":{"podSelector":{},"policyTypes":["Ingress","Egress"],
+                "ingress":[{}],"egress":[{}]}})"),
+                         err));
+    CHECK(index.entries().at("n").coverage() == none);
+    CHECK(index.entries().at("n").policy_count == 1);
+  }
+  SECTION("a namespace without a name") {
+    CHECK_FALSE(index_namespace(index, json::parse(R"({"kind":"Namespace"})"), err));
+    CHECK_THAT(err, Contains("metadata.name"));
+  }
+  SECTION("a terminating namespace, by deletionTimestamp") {
+    REQUIRE(index_namespace(
+        index,
+        json::parse(R"({"metadata":{"name":"n","deletionTimestamp":"2024-05-01T10:00:00Z"}})"),
+        err));
+    CHECK(index.entries().at("n").terminating);
+  }
+  SECTION("a terminating namespace, by phase") {
+    REQUIRE(index_namespace(
+        index, json::parse(R"({"metadata":{"name":"n"},"status":{"phase":"Terminating"}})"), err));
+    CHECK(index.entries().at("n").terminating);
+  }
+  SECTION("an active namespace") {
+    REQUIRE(index_namespace(
+        index, json::parse(R"({"metadata":{"name":"n"},"status":{"phase":"Active"}})"), err));
+    CHECK(index.entries().at("n").known_namespace);
+    CHECK_FALSE(index.entries().at("n").terminating);
+  }
+}
+
+TEST_CASE("other kinds do not enter the index", "[netpol]") {
+  auto objs = parse_ok("kind: ConfigMap\nmetadata: {name: c, namespace: team-z}\n");
+  auto index = index_ok(objs);
+  CHECK(index.entries().count("team-z") == 0);
+}

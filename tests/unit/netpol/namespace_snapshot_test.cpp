@@ -1,0 +1,151 @@
+#include "netpol_guard/namespace_snapshot.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <string>
+#include <vector>
+
+using namespace netpol_guard;
+
+namespace {
+
+constexpr deny_all_coverage none{false, false};
+constexpr deny_all_coverage ingress_only{true, false};
+constexpr deny_all_coverage egress_only{false, true};
+constexpr deny_all_coverage both{true, true};
+
+using names = std::vector<std::string>;
+
+}  // namespace
+
+TEST_CASE("an empty snapshot knows nothing", "[netpol]") {
+  namespace_snapshot s;
+  CHECK(s.find("team-a") == nullptr);
+  CHECK(s.coverage("team-a") == none);
+  CHECK(s.namespace_count() == 0);
+}
+
+TEST_CASE("index keeps baselines sorted by name and counts every policy", "[netpol]") {
+  namespace_index index;
+  index.upsert_policy("team-a", "zz-deny-egress", egress_only);
+  index.upsert_policy("team-a", "allow-web", none);
+  index.upsert_policy("team-a", "aa-deny-ingress", ingress_only);
+
+  auto snap = index.freeze("test");
+  CHECK(snap->source() == "test");
+  const auto* e = snap->find("team-a");
+  REQUIRE(e != nullptr);
+  CHECK(e->policy_count == 3);
+  CHECK(e->baseline_names() == names{"aa-deny-ingress", "zz-deny-egress"});
+  CHECK(e->coverage() == both);
+  CHECK_FALSE(e->known_namespace);
+  CHECK_FALSE(e->terminating);
+  CHECK(snap->coverage("team-a") == both);
+  CHECK(snap->coverage("team-b") == none);
+}
+
+TEST_CASE("upsert replaces a policy's previous coverage", "[netpol]") {
+  namespace_index index;
+  index.upsert_policy("team-a", "default-deny-all", both);
+  index.upsert_policy("team-a", "default-deny-all", both);
+  REQUIRE(index.entries().at("team-a").policy_count == 1);
+
+  SECTION("a baseline weakened to an allow policy stops counting as baseline") {
+    index.upsert_policy("team-a", "default-deny-all", none);
+    const auto& e = index.entries().at("team-a");
+    CHECK(e.policy_count == 1);
+    CHECK(e.baselines.empty());
+    CHECK(e.coverage() == none);
+
+    SECTION("and back again") {
+      index.upsert_policy("team-a", "default-deny-all", ingress_only);
+      const auto& again = index.entries().at("team-a");
+      CHECK(again.policy_count == 1);
+      CHECK(again.baseline_names() == names{"default-deny-all"});
+      CHECK(again.coverage() == ingress_only);
+    }
+  }
+  SECTION("a baseline narrowed to one direction") {
+    index.upsert_policy("team-a", "default-deny-all", egress_only);
+    CHECK(index.entries().at("team-a").coverage() == egress_only);
+    CHECK(index.entries().at("team-a").policy_count == 1);
+  }
+}
+
+TEST_CASE("removing policies keeps counts exact and drops empty namespaces", "[netpol]") {
+  namespace_index index;
+  index.upsert_policy("team-a", "default-deny-all", both);
+  index.upsert_policy("team-a", "allow-web", none);
+  index.upsert_policy("team-a", "allow-dns", none);
+
+  index.remove_policy("team-a", "allow-web");
+  CHECK(index.entries().at("team-a").policy_count == 2);
+  index.remove_policy("team-a", "not-there");
+  CHECK(index.entries().at("team-a").policy_count == 2);
+  index.remove_policy("team-b", "default-deny-all");
+  CHECK(index.entries().count("team-b") == 0);
+
+  index.remove_policy("team-a", "default-deny-all");
+  CHECK(index.entries().at("team-a").policy_count == 1);
+  CHECK(index.entries().at("team-a").coverage() == none);
+
+  index.remove_policy("team-a", "allow-dns");
+  CHECK(index.entries().count("team-a") == 0);
+}
+
+TEST_CASE("a namespace object keeps its entry without policies", "[netpol]") {
+  namespace_index index;
+  index.upsert_namespace("team-a", false);
+  index.upsert_policy("team-a", "default-deny-all", both);
+  index.remove_policy("team-a", "default-deny-all");
+  REQUIRE(index.entries().count("team-a") == 1);
+  CHECK(index.entries().at("team-a").known_namespace);
+  CHECK(index.entries().at("team-a").policy_count == 0);
+
+  index.upsert_namespace("team-a", true);
+  CHECK(index.entries().at("team-a").terminating);
+
+  index.remove_namespace("team-a");
+  CHECK(index.entries().count("team-a") == 0);
+}
+
+TEST_CASE("removing a namespace keeps the entry while policies remain", "[netpol]") {
+  namespace_index index;
+  index.upsert_namespace("team-a", true);
+  index.upsert_policy("team-a", "default-deny-all", both);
+  index.remove_namespace("team-a");
+  REQUIRE(index.entries().count("team-a") == 1);
+  CHECK_FALSE(index.entries().at("team-a").known_namespace);
+  CHECK_FALSE(index.entries().at("team-a").terminating);
+  CHECK(index.entries().at("team-a").coverage() == both);
+}
+
+TEST_CASE("a frozen snapshot does not change with the index", "[netpol]") {
+  namespace_index index;
+  index.upsert_policy("team-a", "default-deny-all", both);
+  auto before = index.freeze("v1");
+
+  index.remove_policy("team-a", "default-deny-all");
+  index.upsert_policy("team-b", "default-deny-all", both);
+  auto after = index.freeze("v2");
+
+  CHECK(before->coverage("team-a") == both);
+  CHECK(before->find("team-b") == nullptr);
+  CHECK(after->find("team-a") == nullptr);
+  CHECK(after->coverage("team-b") == both);
+  CHECK(before->namespace_count() == 1);
+  CHECK(after->namespace_count() == 1);
+}
+
+TEST_CASE("clear forgets everything, including allow policy names", "[netpol]") {
+  namespace_index index;
+  index.upsert_policy("team-a", "allow-web", none);
+  index.upsert_namespace("team-b", false);
+  index.clear();
+  CHECK(index.entries().empty());
+
+  // A stale name list would make this remove decrement a fresh count.
+  index.upsert_policy("team-a", "default-deny-all", both);
+  index.remove_policy("team-a", "allow-web");
+  CHECK(index.entries().at("team-a").policy_count == 1);
+}

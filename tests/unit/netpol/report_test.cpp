@@ -1,0 +1,237 @@
+#include "netpol_guard/report.hpp"
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include <set>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+using namespace netpol_guard;
+using Catch::Matchers::Contains;
+using nlohmann::json;
+
+namespace {
+
+using name_set = std::set<std::string, std::less<>>;
+using strings = std::vector<std::string>;
+
+const name_set default_exempt{"kube-system", "kube-public", "kube-node-lease"};
+
+struct loaded {
+  std::vector<manifest_object> objects;
+  namespace_index index;
+};
+
+loaded load(const std::string& rel) {
+  manifest_error err;
+  auto objs = load_manifests({std::string(NETPOL_GUARD_FIXTURES) + "/manifests/" + rel}, err);
+  INFO(err.what());
+  REQUIRE(objs);
+  auto index = index_manifests(*objs, err);
+  INFO(err.what());
+  REQUIRE(index);
+  return {std::move(*objs), std::move(*index)};
+}
+
+loaded parse(const std::string& text) {
+  manifest_error err;
+  auto objs = parse_manifests(text, "inline.yaml", err);
+  INFO(err.what());
+  REQUIRE(objs);
+  auto index = index_manifests(*objs, err);
+  INFO(err.what());
+  REQUIRE(index);
+  return {std::move(*objs), std::move(*index)};
+}
+
+const json& row(const json& doc, const std::string& ns) {
+  for (const auto& r : doc.at("namespaces")) {
+    if (r.at("namespace") == ns) return r;
+  }
+  FAIL("no row for namespace " << ns);
+  throw std::logic_error("unreachable");
+}
+
+strings would_reject(const json& r) {
+  strings out;
+  for (const auto& w : r.at("wouldReject")) {
+    out.push_back(w.at("kind").get<std::string>() + "/" + w.at("name").get<std::string>());
+  }
+  return out;
+}
+
+strings row_names(const json& doc) {
+  strings out;
+  for (const auto& r : doc.at("namespaces")) out.push_back(r.at("namespace").get<std::string>());
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("JSON report: the contract fields per namespace", "[report]") {
+  auto in = load("report/cluster.yaml");
+  auto report = report_manifests(in.objects, in.index, default_exempt, true);
+  auto doc = json::parse(render_json(report));
+
+  // Every namespace that appears, sorted; the ClusterRole adds none.
+  CHECK(row_names(doc) == strings{"kube-system", "team-a", "team-b", "team-c", "team-e"});
+
+  const json& a = row(doc, "team-a");
+  CHECK(a.at("denyAllIngress") == true);
+  CHECK(a.at("denyAllEgress") == true);
+  CHECK(a.at("compliant") == true);
+  CHECK(a.at("baselinePolicies") == json{"default-deny-all"});
+  CHECK(a.at("exempt") == false);
+  CHECK(would_reject(a).empty());
+
+  const json& b = row(doc, "team-b");
+  CHECK(b.at("denyAllIngress") == true);
+  CHECK(b.at("denyAllEgress") == false);
+  CHECK(b.at("compliant") == false);
+  CHECK(b.at("baselinePolicies") == json{"deny-ingress"});
+  CHECK(b.at("policyCount") == 2);
+  CHECK(b.at("missing") == json{"egress"});
+  CHECK(would_reject(b) == strings{"Pod/api", "StatefulSet/db"});
+
+  const json& c = row(doc, "team-c");
+  CHECK(c.at("compliant") == true);
+  CHECK(c.at("baselinePolicies") == json{"deny-in", "deny-out"});
+
+  const json& e = row(doc, "team-e");
+  CHECK(e.at("denyAllIngress") == false);
+  CHECK(e.at("denyAllEgress") == false);
+  CHECK(e.at("compliant") == false);
+  CHECK(e.at("baselinePolicies") == json::array());
+  CHECK(would_reject(e) ==
+        strings{"CronJob/nightly", "Job/once", "DaemonSet/agent", "ReplicaSet/rs"});
+
+  const json& k = row(doc, "kube-system");
+  CHECK(k.at("exempt") == true);
+  CHECK(k.at("compliant") == false);
+  CHECK(would_reject(k).empty());
+
+  CHECK_FALSE(report.passed());
+  CHECK(doc.at("summary").at("compliant") == false);
+  CHECK(doc.at("summary").at("fail") == 2);
+  CHECK(doc.at("summary").at("pass") == 2);
+  CHECK(doc.at("summary").at("exempt") == 1);
+}
+
+TEST_CASE("workloads are listed only with check_workloads", "[report]") {
+  auto in = load("report/cluster.yaml");
+  auto report = report_manifests(in.objects, in.index, default_exempt, false);
+  auto doc = json::parse(render_json(report));
+  CHECK(would_reject(row(doc, "team-b")) == strings{"Pod/api"});
+  CHECK(would_reject(row(doc, "team-e")).empty());
+}
+
+TEST_CASE("passed() ignores exempt namespaces only", "[report]") {
+  auto in = parse(R"(kind: NetworkPolicy
+metadata: {name: default-deny-all, namespace: team-a}
+spec: {podSelector: {}, policyTypes: [Ingress, Egress]}
+---
+kind: Pod
+metadata: {name: coredns, namespace: kube-system}
+)");
+  SECTION("an exempt namespace without a baseline does not fail the check") {
+    auto report = report_manifests(in.objects, in.index, default_exempt, true);
+    CHECK(report.passed());
+    auto doc = json::parse(render_json(report));
+    CHECK(doc.at("summary").at("compliant") == true);
+    CHECK(row(doc, "kube-system").at("status") == "EXEMPT");
+    CHECK(row(doc, "team-a").at("status") == "PASS");
+  }
+  SECTION("without the exemption it does") {
+    auto report = report_manifests(in.objects, in.index, name_set{}, true);
+    CHECK_FALSE(report.passed());
+    auto doc = json::parse(render_json(report));
+    CHECK(row(doc, "kube-system").at("status") == "FAIL");
+    CHECK(would_reject(row(doc, "kube-system")) == strings{"Pod/coredns"});
+  }
+  SECTION("an exempt set of custom names") {
+    auto report = report_manifests(in.objects, in.index, name_set{"team-a"}, true);
+    CHECK_FALSE(report.passed());
+    auto doc = json::parse(render_json(report));
+    CHECK(row(doc, "team-a").at("exempt") == true);
+    CHECK(row(doc, "kube-system").at("exempt") == false);
+  }
+}
+
+TEST_CASE("a Namespace object alone makes a failing row", "[report]") {
+  auto in = parse("kind: Namespace\nmetadata: {name: lonely}\n");
+  auto report = report_manifests(in.objects, in.index, default_exempt, true);
+  REQUIRE(report.namespaces.size() == 1);
+  CHECK(report.namespaces[0].name == "lonely");
+  CHECK_FALSE(report.namespaces[0].compliant());
+  CHECK_FALSE(report.passed());
+  auto doc = json::parse(render_json(report));
+  CHECK(row(doc, "lonely").at("missing") == json{"ingress", "egress"});
+}
+
+TEST_CASE("an empty report passes", "[report]") {
+  compliance_report empty;
+  CHECK(empty.passed());
+  auto doc = json::parse(render_json(empty));
+  CHECK(doc.at("namespaces") == json::array());
+}
+
+TEST_CASE("build_report: rows from entries plus extra namespaces", "[report]") {
+  namespace_index index;
+  index.upsert_policy("b", "deny-egress", {false, true});
+  index.upsert_namespace("a", false);
+  auto report = build_report(index.entries(), name_set{"c", "b"}, name_set{"c"});
+  REQUIRE(report.namespaces.size() == 3);
+  CHECK(report.namespaces[0].name == "a");
+  CHECK(report.namespaces[1].name == "b");
+  CHECK(report.namespaces[1].coverage == deny_all_coverage{false, true});
+  CHECK(report.namespaces[1].baseline_policies == strings{"deny-egress"});
+  CHECK(report.namespaces[1].policy_count == 1);
+  CHECK(report.namespaces[2].name == "c");
+  CHECK(report.namespaces[2].exempt);
+  CHECK_FALSE(report.passed());
+}
+
+TEST_CASE("text report: one PASS or FAIL line per namespace", "[report]") {
+  auto in = load("report/cluster.yaml");
+  auto report = report_manifests(in.objects, in.index, default_exempt, true);
+  const std::string text = render_text(report);
+
+  auto line_of = [&](const std::string& ns) {
+    const std::string key = " namespace " + ns + ":";
+    auto at = text.find(key);
+    REQUIRE(at != std::string::npos);
+    auto start = text.rfind('\n', at);
+    start = start == std::string::npos ? 0 : start + 1;
+    return text.substr(start, text.find('\n', at) - start);
+  };
+  CHECK_THAT(line_of("team-a"),
+             Catch::Matchers::StartsWith("[PASS]") && Contains("default-deny-all"));
+  CHECK_THAT(line_of("team-c"), Catch::Matchers::StartsWith("[PASS]"));
+  CHECK_THAT(line_of("team-b"), Catch::Matchers::StartsWith("[FAIL]") && Contains("egress") &&
+                                    Contains("Pod/api") && Contains("default-deny-all"));
+  CHECK_THAT(line_of("team-e"), Catch::Matchers::StartsWith("[FAIL]") &&
+                                    Contains("ingress and egress"));
+  CHECK_THAT(line_of("kube-system"), !Catch::Matchers::StartsWith("[FAIL]") &&
+                                         !Catch::Matchers::StartsWith("[PASS]") &&
+                                         Contains("exempt"));
+  CHECK_THAT(text, Contains("2 checks PASS") && Contains("2 checks FAIL"));
+}
+
+TEST_CASE("built-in cluster-scoped kinds do not make namespace default appear", "[report]") {
+  // Only namespaced objects belong to a namespace; kubectl does not put a
+  // RuntimeClass or a ValidatingAdmissionPolicy in "default".
+  const char* kinds[] = {"ClusterRole",     "StorageClass",
+                         "PriorityClass",   "RuntimeClass",
+                         "CSIDriver",       "ValidatingAdmissionPolicy",
+                         "ValidatingAdmissionPolicyBinding", "ClusterRoleBinding"};
+  for (const char* kind : kinds) {
+    SECTION(kind) {
+      auto in = parse(std::string("kind: ") + kind + "\nmetadata: {name: cluster-wide}\n");
+      auto report = report_manifests(in.objects, in.index, default_exempt, true);
+      CHECK(report.namespaces.empty());
+      CHECK(report.passed());
+    }
+  }
+}
