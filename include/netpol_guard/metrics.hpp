@@ -24,6 +24,7 @@ enum class error_reason : unsigned char {
   missing_request,
   missing_uid,
   missing_operation,
+  missing_object,
   unsupported_version,
   body_too_large,
   method_not_allowed,

@@ -223,9 +223,18 @@ class review_reader final : public nlohmann::json_sax<json> {
 
   bool parse_error(std::size_t pos, const std::string&, const nlohmann::detail::exception& e) override {
     if (failed) return false;
-    // nlohmann's message names the byte position and what it expected.
+    // nlohmann's message quotes the bytes it last read: leave those out, so the
+    // answer and the log line never echo (possibly invalid, possibly huge) input.
     std::string what = e.what();
     if (auto p = what.find("] "); p != std::string::npos) what = what.substr(p + 2);
+    if (auto lr = what.find("; last read: "); lr != std::string::npos) {
+      auto next = what.find("; ", lr + 2);
+      what.erase(lr, next == std::string::npos ? std::string::npos : next - lr);
+    }
+    for (auto& ch : what) {
+      if (static_cast<unsigned char>(ch) >= 0x80 || static_cast<unsigned char>(ch) < 0x20) ch = '?';
+    }
+    if (what.size() > 200) what.resize(200);
     return fail("malformed_json", "malformed JSON at byte " + std::to_string(pos) + ": " + what);
   }
 
@@ -433,6 +442,11 @@ std::variant<admission_request, codec_error> decode_admission_review(std::string
   }
   if (reader.req.operation.empty()) {
     return codec_error{400, "missing_operation", "AdmissionReview request has no operation"};
+  }
+  if ((reader.req.operation == "CREATE" || reader.req.operation == "UPDATE") &&
+      !reader.req.object.present) {
+    return codec_error{400, "missing_object",
+                       "AdmissionReview request for " + reader.req.operation + " has no object"};
   }
   if (is_network_policy(reader.req)) {
     std::string err;

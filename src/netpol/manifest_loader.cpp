@@ -16,6 +16,53 @@ using json = nlohmann::json;
 namespace fs = std::filesystem;
 
 constexpr std::size_t max_yaml_depth = 256;
+// Aliases are expanded when converting: bound the nodes, against "billion laughs".
+constexpr std::size_t max_yaml_nodes = 2'000'000;
+constexpr std::size_t max_yaml_documents = 100'000;
+
+// Splits a YAML stream at document markers ("---" / "..." at column 0). Each
+// part is parsed alone: yaml-cpp's LoadAll can loop forever on some malformed
+// streams (a stray ","), producing empty documents without consuming input.
+std::vector<std::string> split_documents(std::string_view text) {
+  std::vector<std::string> docs(1);
+  std::size_t pos = 0;
+  while (pos < text.size()) {
+    std::size_t eol = text.find('\n', pos);
+    std::string_view line = text.substr(pos, eol == std::string_view::npos ? std::string_view::npos
+                                                                          : eol - pos + 1);
+    auto marker = [&](std::string_view m) {
+      return line.substr(0, 3) == m &&
+             (line.size() == 3 || line[3] == ' ' || line[3] == '\t' || line[3] == '\n' ||
+              line[3] == '\r');
+    };
+    if (marker("---")) {
+      docs.emplace_back(line.substr(3));  // "--- {a: 1}" keeps its content
+    } else if (marker("...")) {
+      docs.emplace_back();
+    } else {
+      docs.back().append(line);
+    }
+    pos = eol == std::string_view::npos ? text.size() : eol + 1;
+  }
+  return docs;
+}
+
+// True when a document has only comments, blank lines or a null literal.
+bool blank_document(const std::string& doc) {
+  std::size_t pos = 0;
+  while (pos < doc.size()) {
+    std::size_t eol = doc.find('\n', pos);
+    std::string line = doc.substr(pos, eol == std::string::npos ? std::string::npos : eol - pos);
+    auto first = line.find_first_not_of(" \t\r");
+    if (first != std::string::npos && line[first] != '#') {
+      auto last = line.find_last_not_of(" \t\r");
+      std::string word = line.substr(first, last - first + 1);
+      if (word != "~" && word != "null" && word != "Null" && word != "NULL") return false;
+    }
+    pos = eol == std::string::npos ? doc.size() : eol + 1;
+  }
+  return true;
+}
 
 // YAML 1.2 core schema for plain scalars; quoted scalars stay strings.
 json scalar_to_json(const YAML::Node& n) {
@@ -39,7 +86,13 @@ json scalar_to_json(const YAML::Node& n) {
   return s;
 }
 
-bool to_json(const YAML::Node& n, json& out, std::size_t depth, std::string& error) {
+bool to_json(const YAML::Node& n, json& out, std::size_t depth, std::size_t& budget,
+             std::string& error) {
+  if (budget == 0) {
+    error = "more than " + std::to_string(max_yaml_nodes) + " YAML nodes (alias expansion?)";
+    return false;
+  }
+  --budget;
   if (depth > max_yaml_depth) {
     error = "nested deeper than " + std::to_string(max_yaml_depth) + " levels";
     return false;
@@ -56,7 +109,7 @@ bool to_json(const YAML::Node& n, json& out, std::size_t depth, std::string& err
       out = json::array();
       for (const auto& item : n) {
         json v;
-        if (!to_json(item, v, depth + 1, error)) return false;
+        if (!to_json(item, v, depth + 1, budget, error)) return false;
         out.push_back(std::move(v));
       }
       return true;
@@ -73,7 +126,7 @@ bool to_json(const YAML::Node& n, json& out, std::size_t depth, std::string& err
           return false;
         }
         json v;
-        if (!to_json(kv.second, v, depth + 1, error)) return false;
+        if (!to_json(kv.second, v, depth + 1, budget, error)) return false;
         out[key] = std::move(v);
       }
       return true;
@@ -126,27 +179,37 @@ std::optional<std::vector<manifest_object>> parse_manifests(std::string_view tex
                                                             const std::string& source,
                                                             manifest_error& error) {
   std::vector<manifest_object> out;
-  std::vector<YAML::Node> docs;
-  try {
-    docs = YAML::LoadAll(std::string(text));
-  } catch (const YAML::Exception& e) {
-    error = {source, std::string("invalid YAML/JSON: ") + e.what()};
-    return std::nullopt;
-  } catch (const std::exception& e) {
-    error = {source, std::string("cannot parse: ") + e.what()};
+  auto parts = split_documents(text);
+  if (parts.size() > max_yaml_documents) {
+    error = {source, "more than " + std::to_string(max_yaml_documents) + " YAML documents"};
     return std::nullopt;
   }
-  for (std::size_t i = 0; i < docs.size(); ++i) {
-    std::string where = docs.size() > 1 ? source + "#" + std::to_string(i + 1) : source;
+  std::size_t budget = max_yaml_nodes;
+  std::size_t number = 0;
+  for (std::size_t i = 0; i < parts.size(); ++i) {
+    const auto& part = parts[i];
+    // Documents are numbered as they stand in the file; text before a leading
+    // "---" is not a document of its own.
+    if (i > 0 || !blank_document(part)) ++number;
+    if (blank_document(part)) continue;
+    std::string where = parts.size() > 1 ? source + "#" + std::to_string(number) : source;
     json obj;
-    std::string why;
     try {
-      if (!to_json(docs[i], obj, 0, why)) {
+      YAML::Node doc = YAML::Load(part);
+      if (doc.IsNull()) {
+        error = {where, "invalid YAML/JSON: no document could be read"};
+        return std::nullopt;
+      }
+      std::string why;
+      if (!to_json(doc, obj, 0, budget, why)) {
         error = {where, why};
         return std::nullopt;
       }
+    } catch (const YAML::Exception& e) {
+      error = {where, std::string("invalid YAML/JSON: ") + e.what()};
+      return std::nullopt;
     } catch (const std::exception& e) {
-      error = {where, std::string("cannot convert: ") + e.what()};
+      error = {where, std::string("cannot parse: ") + e.what()};
       return std::nullopt;
     }
     if (!add_object(std::move(obj), where, out, error)) return std::nullopt;

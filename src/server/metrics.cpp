@@ -57,6 +57,7 @@ const char* to_string(error_reason r) {
     case error_reason::missing_request: return "missing_request";
     case error_reason::missing_uid: return "missing_uid";
     case error_reason::missing_operation: return "missing_operation";
+    case error_reason::missing_object: return "missing_object";
     case error_reason::unsupported_version: return "unsupported_version";
     case error_reason::body_too_large: return "body_too_large";
     case error_reason::method_not_allowed: return "method_not_allowed";

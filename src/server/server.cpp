@@ -257,6 +257,21 @@ struct server::impl {
         break;
       }
       auto& req = parser.get();
+      // Only "chunked" is a transfer coding we read; anything else (xchunked,
+      // gzip, identity) leaves the body's end ambiguous: request smuggling.
+      if (auto te = req.find(http::field::transfer_encoding); te != req.end()) {
+        std::string_view v = te->value();
+        while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
+        while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
+        if (!parser.chunked() || !beast::iequals(v, "chunked")) {
+          m.count_error(error_reason::bad_http);
+          auto bad = error_response(400, "bad_http", "unsupported Transfer-Encoding", 11);
+          bad.keep_alive(false);
+          beast::get_lowest_layer(stream).expires_after(config.write_timeout);
+          co_await http::async_write(stream, bad, use_tuple);
+          break;
+        }
+      }
       response res = co_await route(req);
       const bool keep_alive = req.keep_alive() && !owner.draining_;
       res.keep_alive(keep_alive);

@@ -135,9 +135,17 @@ TEST_CASE("decoded details: dryRun, generateName, subResource, deletionTimestamp
     review["request"]["object"]["metadata"]["deletionTimestamp"] = nullptr;
     CHECK_FALSE(decode_ok(review).object.deleting);
   }
-  SECTION("object null is not present") {
+  SECTION("object null is not present: fine for DELETE") {
+    review["request"]["operation"] = "DELETE";
     review["request"]["object"] = nullptr;
     CHECK_FALSE(decode_ok(review).object.present);
+  }
+  SECTION("object null on CREATE is a 400") {
+    review["request"]["object"] = nullptr;
+    auto decoded = decode_admission_review(review.dump());
+    REQUIRE(std::holds_alternative<codec_error>(decoded));
+    CHECK(std::get<codec_error>(decoded).reason == "missing_object");
+    CHECK(std::get<codec_error>(decoded).http_status == 400);
   }
   SECTION("unknown fields anywhere are ignored") {
     review["request"]["somethingNew"] = {{"nested", {1, 2, 3}}};

@@ -1,0 +1,65 @@
+// AdmissionReview codec and decision: decode arbitrary bytes, decide against a
+// fixed snapshot, encode the answer. The answer must be valid JSON echoing the
+// request's uid; an error must encode to valid JSON too.
+#include "netpol_guard/admission.hpp"
+#include "netpol_guard/codec.hpp"
+#include "netpol_guard/namespace_snapshot.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <cstdlib>
+#include <string_view>
+
+using namespace netpol_guard;
+
+namespace {
+
+// team-a has the full baseline, team-b ingress only, team-c nothing, and
+// "leaving" is terminating.
+const namespace_snapshot& state() {
+  static const auto snapshot = [] {
+    namespace_index index;
+    for (const char* ns : {"team-a", "team-b", "team-c"}) index.upsert_namespace(ns, false);
+    index.upsert_namespace("leaving", true);
+    index.upsert_policy("team-a", "default-deny-all", {true, true});
+    index.upsert_policy("team-b", "deny-ingress", {true, false});
+    return index.freeze("fuzz");
+  }();
+  return *snapshot;
+}
+
+bool is_json_echoing(const std::string& text, const std::string& uid) {
+  auto doc = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  return !doc.is_discarded() && doc.contains("response") && doc["response"]["uid"] == uid;
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  const std::string_view body(reinterpret_cast<const char*>(data), size);
+  auto decoded = decode_admission_review(body);
+  if (auto* request = std::get_if<admission_request>(&decoded)) {
+    decision_config config;
+    config.audit_only = (size % 2) == 1;
+    auto decision = decide(*request, state(), config);
+    if (!is_json_echoing(encode_admission_review(*request, decision.response), request->uid)) {
+      std::abort();
+    }
+    // Every string the request carries, sent back in some field of an answer.
+    admission_response echo;
+    echo.allowed = false;
+    echo.code = 403;
+    echo.reason = request->operation;
+    echo.message = request->name + request->namespace_name + request->object.name;
+    echo.warnings = {request->username, request->kind, to_warning(request->sub_resource)};
+    echo.audit_annotations = {{"netpol-guard.k8s-security-pro.io/subject", request->resource}};
+    if (!is_json_echoing(encode_admission_review(*request, echo), request->uid)) std::abort();
+  } else {
+    const auto& error = std::get<codec_error>(decoded);
+    if (error.http_status < 400 || error.http_status > 499 || error.reason.empty()) std::abort();
+    auto doc = nlohmann::json::parse(encode_error(error), nullptr, /*allow_exceptions=*/false);
+    if (doc.is_discarded() || doc["reason"] != error.reason) std::abort();
+  }
+  return 0;
+}
