@@ -175,15 +175,15 @@ class review_reader final : public nlohmann::json_sax<json> {
   bool number_unsigned(number_unsigned_t v) override { return scalar(json(v)); }
   bool number_float(number_float_t v, const string_t&) override { return scalar(json(v)); }
   bool string(string_t& v) override {
-    if (capture_depth_ > 0) return add_captured(json(std::move(v)));
+    // Captured subtrees and spec members keep the value as JSON; the NetworkPolicy
+    // check reports a wrong type there.
+    if (capture_depth_ > 0 || pending_ == field::obj_spec_member ||
+        pending_ == field::old_spec_member) {
+      return scalar(json(std::move(v)));
+    }
     field f = take_pending();
     if (f == field::none) return true;
     if (!mark_seen(f)) return false;
-    if (f == field::obj_spec_member || f == field::old_spec_member) {
-      // Kept for the NetworkPolicy check, which reports a wrong type there.
-      (f == field::obj_spec_member ? object_spec : old_spec)[capture_key_] = std::move(v);
-      return true;
-    }
     return store_string(f, std::move(v));
   }
   bool binary(binary_t&) override { return true; }
@@ -285,11 +285,8 @@ class review_reader final : public nlohmann::json_sax<json> {
       (f == field::obj_spec_member ? object_spec : old_spec)[capture_key_] = std::move(v);
       return true;
     }
-    if (v.is_null()) {
-      // null is "unset" for every field we read (Go's encoding of empty values).
-      if (f == field::c_request) return true;
-      return true;
-    }
+    // null is "unset" for every field we read (Go's encoding of empty values).
+    if (v.is_null()) return true;
     if (f == field::dry_run) {
       if (!v.is_boolean()) return wrong_type(f, "a boolean");
       req.dry_run = v.get<bool>();
