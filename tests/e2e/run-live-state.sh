@@ -203,7 +203,9 @@ for ((i = 0; i < 50; i++)); do
 done
 check "provisioning: default-deny-all created with the template's labels and spec" $found \
   "$(k -n live-new get networkpolicy -o yaml 2>&1 | head -20)"
-wait_sa live-new || true
+# The controller-manager's informers may still be backing off after the
+# apiserver restarts above; the ServiceAccount is not what this checks.
+wait_sa live-new || k -n live-new create serviceaccount default >/dev/null 2>&1 || true
 pod_yaml live-new >"$work/manifests/pod-new.yaml"
 run_k apply -f "$work/manifests/pod-new.yaml"
 check "provisioning: a pod in the new namespace is admitted" $rc "stderr: $err"
