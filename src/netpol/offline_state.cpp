@@ -1,5 +1,7 @@
 #include "netpol_guard/offline_state.hpp"
 
+#include <malloc.h>
+
 #include <algorithm>
 
 namespace netpol_guard {
@@ -44,6 +46,11 @@ bool offline_state::load(manifest_error& error) {
   cell_.publish(index->freeze("files"));
   fingerprint_ = std::move(fp);
   loaded_ = true;
+  objects.reset();
+  index.reset();
+  // Parsing the manifests needs far more memory than the index keeps: give the
+  // parser's peak back to the system.
+  malloc_trim(0);
   return true;
 }
 
