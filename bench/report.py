@@ -183,7 +183,8 @@ class report:
             small_rss = mem.get("small", {}).get("rss_kib", 0) / 1024
             self.row("RSS with 10k / 50k after load: VmRSS (VmHWM) (MiB)",
                      f"{rss:.0f} ({hwm:.0f}); small set {small_rss:.0f}", "—", "—", "—", "—",
-                     "≤ 64 MiB", mark(rss <= 64))
+                     "≤ 64 MiB",
+                     mark(rss <= 64) + (f" (peak {hwm:.0f} during the load)" if hwm > 64 else ""))
         cold = {s: self.select("cold_start", state=s) for s in ("small", "large")}
         if cold["large"]:
             ready = {s: median([r["ready_ms"] for r in cold[s]]) for s in cold}
@@ -209,7 +210,8 @@ class report:
                  f"(no webhook: {fmt(med['none']['p50_ms'])} / {fmt(med['none']['p99_ms'])})",
                  "—", "—", "—", "—", "—", "—")
         self.row("Added latency at kube-apiserver, p50 / p99 (ms)",
-                 f"+{fmt(diffs['p50_ms'])} / +{fmt(diffs['p99_ms'])}", "—", "—", "—", "—",
+                 " / ".join("—" if diffs[k] is None else f"{diffs[k]:+.2f}"
+                            for k in ("p50_ms", "p99_ms")), "—", "—", "—", "—",
                  "p99 ≤ 1 ms", mark(diffs["p99_ms"] is not None and diffs["p99_ms"] <= 1))
 
     def render(self):
