@@ -293,3 +293,13 @@ wait_sa() { # NAMESPACE: the ServiceAccount admission plugin needs "default"
   return 1
 }
 
+# The apiserver picks up webhook configuration changes asynchronously.
+wait_webhook_active() { # DRY-RUN-MANIFEST
+  local i
+  for ((i = 0; i < 60; i++)); do
+    run_k create --dry-run=server -f "$1"
+    if ((rc != 0)) && [[ "$err" == *"admission webhook \"$webhook\""* ]]; then return 0; fi
+    sleep 0.5
+  done
+  setup_fail "the apiserver never called the webhook (last: rc=$rc $err)"
+}

@@ -37,13 +37,7 @@ k apply -f "$work/manifests/webhook.yaml" >/dev/null || setup_fail "register Val
 # The apiserver picks the configuration up asynchronously: wait (bounded) until
 # it calls the webhook, with a server-side dry run that changes nothing.
 pod_yaml e2e-open >"$work/manifests/pod-open.yaml"
-active=0
-for ((i = 0; i < 60; i++)); do
-  run_k create --dry-run=server -f "$work/manifests/pod-open.yaml"
-  if ((rc != 0)) && [[ "$err" == *"admission webhook \"$webhook\""* ]]; then active=1; break; fi
-  sleep 0.5
-done
-((active)) || setup_fail "the apiserver never called the webhook (last: rc=$rc $err)"
+wait_webhook_active "$work/manifests/pod-open.yaml"
 say "webhook registered at https://127.0.0.1:$webhook_port/validate"
 
 # ------------------------------------------------------------------ scenarios

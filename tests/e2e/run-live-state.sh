@@ -70,17 +70,6 @@ register_webhook() {
   k apply -f "$work/manifests/webhook.yaml" >/dev/null || setup_fail "register ValidatingWebhookConfiguration"
 }
 
-# The apiserver picks up webhook configuration changes asynchronously.
-wait_webhook_active() { # DRY-RUN-MANIFEST
-  local i
-  for ((i = 0; i < 60; i++)); do
-    run_k create --dry-run=server -f "$1"
-    if ((rc != 0)) && [[ "$err" == *"admission webhook \"$webhook\""* ]]; then return 0; fi
-    sleep 0.5
-  done
-  setup_fail "the apiserver never called the webhook (last: rc=$rc $err)"
-}
-
 check() { # NAME CONDITION-STATUS DETAILS...
   local name=$1 ok=$2
   shift 2
