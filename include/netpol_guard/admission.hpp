@@ -25,8 +25,13 @@ struct object_facts {
   std::string namespace_name;
   std::string generate_name;
   bool deleting = false;  // metadata.deletionTimestamp is set
+  std::string created;    // metadata.creationTimestamp
   // Set for NetworkPolicy requests: the facts of `spec`.
   std::optional<policy_spec_facts> policy;
+  // NetworkPolicy requests: the spec and the user-editable metadata (labels,
+  // annotations, ownerReferences) in a canonical form. Equal for two versions
+  // of an object that differ only in finalizers and bookkeeping.
+  std::string content;
 };
 
 struct admission_request {

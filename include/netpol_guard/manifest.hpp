@@ -48,8 +48,12 @@ struct policy_summary {
   std::string namespace_name;
   std::string name;
   deny_all_coverage coverage;
+  std::string created;    // metadata.creationTimestamp ("" in manifests)
+  bool deleting = false;  // metadata.deletionTimestamp is set
 };
 // Reads a NetworkPolicy object (stored or from a manifest: defaulting applied).
+// A policy being deleted (deletionTimestamp set; finalizers only delay it)
+// provides no coverage.
 std::optional<policy_summary> summarize_policy(const nlohmann::json& policy, std::string& error);
 // Whether a Namespace object is terminating; its name in `name`.
 bool summarize_namespace(const nlohmann::json& ns, std::string& name, bool& terminating,

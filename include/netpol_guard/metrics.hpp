@@ -69,6 +69,8 @@ class metrics {
   void count_relist();
   void count_cert_reload(bool ok);
   void count_provisioned(bool ok);
+  // A policy named default-deny-all existed that is not a deny-all.
+  void count_provision_conflict();
   void connection_opened();
   void connection_closed();
 
@@ -92,7 +94,7 @@ class metrics {
   std::array<std::atomic<std::uint64_t>, 3> confirmations_{};
   std::atomic<std::uint64_t> relists_{0};
   std::array<std::atomic<std::uint64_t>, 2> cert_reloads_{};
-  std::array<std::atomic<std::uint64_t>, 2> provisioned_{};
+  std::array<std::atomic<std::uint64_t>, 3> provisioned_{};  // success, failure, conflict
   std::atomic<std::int64_t> open_connections_{0};
 };
 

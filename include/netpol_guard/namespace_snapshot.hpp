@@ -11,6 +11,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -18,21 +19,37 @@
 
 namespace netpol_guard {
 
+// The name of the template's policy, the one provisioning creates.
+inline constexpr std::string_view template_policy_name = "default-deny-all";
+
 struct baseline_policy {
   std::string name;
   deny_all_coverage coverage;
+  // metadata.creationTimestamp as the apiserver writes it (RFC 3339, UTC, whole
+  // seconds), so ordering the strings orders the times. Empty for manifests.
+  std::string created;
   friend bool operator==(const baseline_policy&, const baseline_policy&) = default;
 };
+
+// Orders policies by age: creationTimestamp, then name. Both are immutable and
+// the same in every replica's view, so every replica picks the same "oldest".
+bool older_than(const baseline_policy& a, const baseline_policy& b);
 
 struct namespace_entry {
   std::vector<baseline_policy> baselines;  // sorted by name; only policies with coverage.any()
   std::uint32_t policy_count = 0;          // every NetworkPolicy in the namespace
   bool known_namespace = false;            // a Namespace object was seen
   bool terminating = false;                // Namespace has deletionTimestamp / phase Terminating
+  // A policy named default-deny-all exists but does not deny both directions
+  // (a user's policy under the template's name): provisioning cannot fix it.
+  bool template_name_taken = false;
 
   deny_all_coverage coverage() const;
   // Names of the policies that provide the coverage, sorted.
   std::vector<std::string> baseline_names() const;
+  // The pinned baseline of a direction: the oldest policy that denies it, or
+  // nullptr. Its removal or weakening is refused whatever else covers.
+  const baseline_policy* pinned(bool ingress) const;
 };
 
 struct string_hash {
@@ -68,8 +85,10 @@ class namespace_snapshot {
 // Mutable index the state sources update, then freeze into snapshots.
 class namespace_index {
  public:
-  // Records (or replaces) policy `name` in `ns` with the given coverage.
-  void upsert_policy(const std::string& ns, const std::string& name, deny_all_coverage c);
+  // Records (or replaces) policy `name` in `ns` with the given coverage and
+  // creationTimestamp.
+  void upsert_policy(const std::string& ns, const std::string& name, deny_all_coverage c,
+                     const std::string& created = {});
   void remove_policy(const std::string& ns, const std::string& name);
   void upsert_namespace(const std::string& ns, bool terminating);
   void remove_namespace(const std::string& ns);

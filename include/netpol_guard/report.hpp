@@ -24,6 +24,8 @@ struct namespace_report {
   std::vector<std::pair<std::string, std::string>> would_reject;
   // Pods running unprotected (audit): set when counted.
   std::optional<std::size_t> unprotected_pods;
+  // A policy named default-deny-all is there but is not a deny-all.
+  bool template_name_taken = false;
 
   bool compliant() const { return coverage.full(); }
 };

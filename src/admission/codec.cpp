@@ -49,10 +49,12 @@ enum class field : unsigned char {
   obj_namespace,
   obj_generate_name,
   obj_deletion,
+  obj_created,
   old_name,
   old_namespace,
   old_generate_name,
   old_deletion,
+  old_created,
   // Containers, tracked for duplicate keys.
   c_request,
   c_kind,
@@ -67,6 +69,8 @@ enum class field : unsigned char {
   // Captured subtrees of a NetworkPolicy spec.
   obj_spec_member,
   old_spec_member,
+  obj_meta_member,
+  old_meta_member,
   count_
 };
 
@@ -91,10 +95,12 @@ const char* field_path(field f) {
     case field::obj_namespace: return "request.object.metadata.namespace";
     case field::obj_generate_name: return "request.object.metadata.generateName";
     case field::obj_deletion: return "request.object.metadata.deletionTimestamp";
+    case field::obj_created: return "request.object.metadata.creationTimestamp";
     case field::old_name: return "request.oldObject.metadata.name";
     case field::old_namespace: return "request.oldObject.metadata.namespace";
     case field::old_generate_name: return "request.oldObject.metadata.generateName";
     case field::old_deletion: return "request.oldObject.metadata.deletionTimestamp";
+    case field::old_created: return "request.oldObject.metadata.creationTimestamp";
     case field::c_request: return "request";
     case field::c_kind: return "request.kind";
     case field::c_resource: return "request.resource";
@@ -117,7 +123,7 @@ struct key_rule {
 };
 
 // The whole map of what is read. Small enough to scan linearly per key.
-constexpr std::array<key_rule, 33> key_rules{{
+constexpr std::array<key_rule, 35> key_rules{{
     {node::root, "apiVersion", field::api_version, node::skip},
     {node::root, "kind", field::review_kind, node::skip},
     {node::root, "request", field::c_request, node::request},
@@ -147,14 +153,27 @@ constexpr std::array<key_rule, 33> key_rules{{
     {node::object_metadata, "namespace", field::obj_namespace, node::skip},
     {node::object_metadata, "generateName", field::obj_generate_name, node::skip},
     {node::object_metadata, "deletionTimestamp", field::obj_deletion, node::skip},
+    {node::object_metadata, "creationTimestamp", field::obj_created, node::skip},
     {node::old_object_metadata, "name", field::old_name, node::skip},
     {node::old_object_metadata, "namespace", field::old_namespace, node::skip},
     {node::old_object_metadata, "generateName", field::old_generate_name, node::skip},
     {node::old_object_metadata, "deletionTimestamp", field::old_deletion, node::skip},
+    {node::old_object_metadata, "creationTimestamp", field::old_created, node::skip},
 }};
 
 bool is_policy_spec_key(std::string_view k) {
   return k == "podSelector" || k == "policyTypes" || k == "ingress" || k == "egress";
+}
+
+// Metadata a user may change on an object; kept (for NetworkPolicies only) so the
+// decision can tell a finalizer-only UPDATE from any other.
+bool is_captured_metadata_key(std::string_view k) {
+  return k == "labels" || k == "annotations" || k == "ownerReferences";
+}
+
+bool is_capture_member(field f) {
+  return f == field::obj_spec_member || f == field::old_spec_member ||
+         f == field::obj_meta_member || f == field::old_meta_member;
 }
 
 // Streams the body, keeping the fields above and, for spec members of a
@@ -164,6 +183,8 @@ class review_reader final : public nlohmann::json_sax<json> {
   admission_request req;
   json object_spec = json::object();
   json old_spec = json::object();
+  json object_meta = json::object();
+  json old_meta = json::object();
   bool has_api_version = false, has_review_kind = false, has_request = false, has_uid = false;
   std::string api_version, review_kind;
   codec_error error;
@@ -177,8 +198,7 @@ class review_reader final : public nlohmann::json_sax<json> {
   bool string(string_t& v) override {
     // Captured subtrees and spec members keep the value as JSON; the NetworkPolicy
     // check reports a wrong type there.
-    if (capture_depth_ > 0 || pending_ == field::obj_spec_member ||
-        pending_ == field::old_spec_member) {
+    if (capture_depth_ > 0 || is_capture_member(pending_)) {
       return scalar(json(std::move(v)));
     }
     field f = take_pending();
@@ -196,7 +216,16 @@ class review_reader final : public nlohmann::json_sax<json> {
   bool key(string_t& k) override {
     if (capture_depth_ > 0) {
       json& parent = *capture_stack_.back();
-      if (parent.contains(k)) return fail("duplicate_key", "duplicate key \"" + k + "\"");
+      if (parent.contains(k)) {
+        // Metadata is kept only to compare two versions of a NetworkPolicy, and
+        // may be a Pod's labels in a body whose resource comes late: the last
+        // value wins there, as in the apiserver's own decoder.
+        if (!capture_strict_) {
+          parent.erase(k);
+        } else {
+          return fail("duplicate_key", "duplicate key \"" + k + "\"");
+        }
+      }
       capture_key_ = std::move(k);
       return true;
     }
@@ -209,6 +238,12 @@ class review_reader final : public nlohmann::json_sax<json> {
         pending_ = parent == node::object_spec ? field::obj_spec_member : field::old_spec_member;
         capture_key_ = std::move(k);
       }
+      return true;
+    }
+    if ((parent == node::object_metadata || parent == node::old_object_metadata) &&
+        is_captured_metadata_key(k) && !known_not_policy()) {
+      pending_ = parent == node::object_metadata ? field::obj_meta_member : field::old_meta_member;
+      capture_key_ = std::move(k);
       return true;
     }
     for (const auto& r : key_rules) {
@@ -247,6 +282,31 @@ class review_reader final : public nlohmann::json_sax<json> {
     return false;
   }
 
+  // The apiserver sends request.resource before the objects, so Pods' labels are
+  // never kept; a body in another order only costs a little more.
+  bool known_not_policy() const {
+    return seen_.test(static_cast<std::size_t>(field::res_resource)) &&
+           req.resource != "networkpolicies";
+  }
+
+  json& member_target(field f) {
+    switch (f) {
+      case field::obj_spec_member: return object_spec;
+      case field::old_spec_member: return old_spec;
+      case field::obj_meta_member: return object_meta;
+      default: return old_meta;
+    }
+  }
+
+  static const char* member_prefix(field f) {
+    switch (f) {
+      case field::obj_spec_member: return "request.object.spec.";
+      case field::old_spec_member: return "request.oldObject.spec.";
+      case field::obj_meta_member: return "request.object.metadata.";
+      default: return "request.oldObject.metadata.";
+    }
+  }
+
   field take_pending() {
     field f = pending_;
     pending_ = field::none;
@@ -255,13 +315,13 @@ class review_reader final : public nlohmann::json_sax<json> {
 
   bool mark_seen(field f) {
     auto i = static_cast<std::size_t>(f);
-    if (f == field::obj_spec_member || f == field::old_spec_member) {
-      const json& spec = f == field::obj_spec_member ? object_spec : old_spec;
-      if (spec.contains(capture_key_)) {
-        return fail("duplicate_key", std::string("duplicate key ") +
-                                         (f == field::obj_spec_member ? "request.object.spec."
-                                                                      : "request.oldObject.spec.") +
-                                         capture_key_);
+    if (is_capture_member(f)) {
+      if (member_target(f).contains(capture_key_)) {
+        if (f == field::obj_meta_member || f == field::old_meta_member) {
+          member_target(f).erase(capture_key_);
+          return true;
+        }
+        return fail("duplicate_key", std::string("duplicate key ") + member_prefix(f) + capture_key_);
       }
       return true;
     }
@@ -281,8 +341,8 @@ class review_reader final : public nlohmann::json_sax<json> {
     field f = take_pending();
     if (f == field::none) return true;
     if (!mark_seen(f)) return false;
-    if (f == field::obj_spec_member || f == field::old_spec_member) {
-      (f == field::obj_spec_member ? object_spec : old_spec)[capture_key_] = std::move(v);
+    if (is_capture_member(f)) {
+      member_target(f)[capture_key_] = std::move(v);
       return true;
     }
     // null is "unset" for every field we read (Go's encoding of empty values).
@@ -292,7 +352,10 @@ class review_reader final : public nlohmann::json_sax<json> {
       req.dry_run = v.get<bool>();
       return true;
     }
-    if (f == field::obj_deletion || f == field::old_deletion) return wrong_type(f, "a string");
+    if (f == field::obj_deletion || f == field::old_deletion || f == field::obj_created ||
+        f == field::old_created) {
+      return wrong_type(f, "a string");
+    }
     if (f >= field::c_request) return wrong_type(f, "an object");
     return wrong_type(f, "a string");
   }
@@ -317,10 +380,12 @@ class review_reader final : public nlohmann::json_sax<json> {
       case field::obj_namespace: req.object.namespace_name = std::move(v); break;
       case field::obj_generate_name: req.object.generate_name = std::move(v); break;
       case field::obj_deletion: req.object.deleting = !v.empty(); break;
+      case field::obj_created: req.object.created = std::move(v); break;
       case field::old_name: req.old_object.name = std::move(v); break;
       case field::old_namespace: req.old_object.namespace_name = std::move(v); break;
       case field::old_generate_name: req.old_object.generate_name = std::move(v); break;
       case field::old_deletion: req.old_object.deleting = !v.empty(); break;
+      case field::old_created: req.old_object.created = std::move(v); break;
       case field::dry_run: return wrong_type(f, "a boolean");
       default: return wrong_type(f, "an object");
     }
@@ -357,11 +422,11 @@ class review_reader final : public nlohmann::json_sax<json> {
       return true;
     }
     if (!mark_seen(f)) return false;
-    if (f == field::obj_spec_member || f == field::old_spec_member) {
-      json& spec = f == field::obj_spec_member ? object_spec : old_spec;
-      json* slot = &(spec[capture_key_] = is_object ? json::object() : json::array());
+    if (is_capture_member(f)) {
+      json* slot = &(member_target(f)[capture_key_] = is_object ? json::object() : json::array());
       capture_stack_.push_back(slot);
       capture_depth_ = 1;
+      capture_strict_ = f == field::obj_spec_member || f == field::old_spec_member;
       return true;
     }
     if (f < field::c_request) return wrong_type(f, f == field::dry_run ? "a boolean" : "a string");
@@ -397,6 +462,7 @@ class review_reader final : public nlohmann::json_sax<json> {
   std::vector<node> stack_;
   std::vector<json*> capture_stack_;
   std::size_t capture_depth_ = 0;
+  bool capture_strict_ = true;
   std::size_t depth_ = 0;
   std::string capture_key_;
   field pending_ = field::none;
@@ -447,7 +513,8 @@ std::variant<admission_request, codec_error> decode_admission_review(std::string
   }
   if (is_network_policy(reader.req)) {
     std::string err;
-    auto fill = [&](object_facts& o, const json& spec, const char* where) -> bool {
+    auto fill = [&](object_facts& o, const json& spec, const json& meta,
+                    const char* where) -> bool {
       if (!o.present) return true;
       auto facts = facts_from_spec(spec, err);
       if (!facts) {
@@ -455,10 +522,12 @@ std::variant<admission_request, codec_error> decode_admission_review(std::string
         return false;
       }
       o.policy = *facts;
+      // nlohmann's objects are ordered by key, so equal content dumps equal.
+      o.content = json{{"spec", spec}, {"metadata", meta}}.dump();
       return true;
     };
-    if (!fill(reader.req.object, reader.object_spec, "request.object") ||
-        !fill(reader.req.old_object, reader.old_spec, "request.oldObject")) {
+    if (!fill(reader.req.object, reader.object_spec, reader.object_meta, "request.object") ||
+        !fill(reader.req.old_object, reader.old_spec, reader.old_meta, "request.oldObject")) {
       return codec_error{400, "wrong_type", err};
     }
   }

@@ -22,10 +22,6 @@ constexpr std::array<workload_kind, 6> workloads{{
     {"batch", "cronjobs", "CronJob"},
 }};
 
-// Usernames of the controller that empties a terminating namespace.
-constexpr std::string_view namespace_controller =
-    "system:serviceaccount:kube-system:namespace-controller";
-
 std::string in_quotes(std::string_view s) {
   std::string out;
   out.reserve(s.size() + 2);
@@ -88,6 +84,12 @@ admission_decision decide_pod_creator(admission_decision d, const namespace_snap
   if (d.coverage.full()) return d;
   d.depends_on_state = true;
   std::string message = missing_message(d.subject, d.coverage);
+  if (const namespace_entry* e = state.find(d.subject.namespace_name);
+      e != nullptr && e->template_name_taken) {
+    message += " Note: the NetworkPolicy named \"" + std::string(template_policy_name) +
+               "\" there is not a deny-all (it selects only some pods or has rules); "
+               "replace it with the template.";
+  }
   const char* key = missing_key(d.coverage);
   return reject(std::move(d), std::move(message), key, config);
 }
@@ -112,54 +114,88 @@ admission_decision decide_namespace(admission_decision d, const decision_config&
   return reject(std::move(d), std::move(message), "ingress,egress", config);
 }
 
-// NetworkPolicy UPDATE/DELETE: refuse a change that takes away a direction the
-// namespace had. The namespace's state is taken from the snapshot, with the
-// request's own old and new objects standing in for the cached copy of this policy.
+// Which of `lost`'s directions `self` holds as the namespace's pinned baseline:
+// no other policy that denies that direction is older. Replicas agree on the
+// pin whatever their caches miss (creationTimestamp and name never change, and
+// a newer policy never takes the pin), so two concurrent requests cannot each
+// count on the other's policy: the pin's removal is refused on every replica.
+deny_all_coverage pinned_directions(const baseline_policy& self, const namespace_entry* entry,
+                                    deny_all_coverage lost) {
+  auto older_other_covers = [&](bool ingress) {
+    if (entry == nullptr) return false;
+    for (const auto& b : entry->baselines) {
+      if (b.name == self.name) continue;
+      if ((ingress ? b.coverage.ingress : b.coverage.egress) && older_than(b, self)) return true;
+    }
+    return false;
+  };
+  return {lost.ingress && !older_other_covers(true), lost.egress && !older_other_covers(false)};
+}
+
+const char* direction_key(const deny_all_coverage& d) {
+  return d.ingress && d.egress ? "ingress,egress" : d.ingress ? "ingress" : "egress";
+}
+
+// NetworkPolicy UPDATE/DELETE: refuse a change that takes a direction away from
+// the namespace's pinned baseline (see pinned_directions), and any change but to
+// finalizers of a policy that is being deleted. The request's old object is the
+// authority on this policy; the snapshot provides the others.
 admission_decision decide_policy_change(admission_decision d, const admission_request& r,
                                         const namespace_snapshot& state,
                                         const decision_config& config) {
   const std::string& ns = d.subject.namespace_name;
   const std::string& name = d.subject.name;
   const namespace_entry* entry = state.find(ns);
+  // A namespace being deleted loses its policies anyway. The namespace controller
+  // gets no other exception: under one shared controller identity, the garbage
+  // collector's deletes look the same.
   if (entry && entry->terminating) return d;
-  if (r.username == namespace_controller) return d;
-  if (r.object.deleting && r.operation == "UPDATE") return d;  // finalizer removal
 
-  deny_all_coverage others;
-  deny_all_coverage cached_self;
-  if (entry) {
+  if (r.old_object.present && r.old_object.deleting) {
+    // Already going away and providing no coverage. Only its finalizers may change
+    // (so the deletion can finish); anything else would keep a re-written policy
+    // around for as long as a finalizer holds it.
+    if (r.operation != "UPDATE" || r.object.content == r.old_object.content) return d;
+    d.depends_on_state = false;
+    std::string message = "CIS 5.3.2: NetworkPolicy " + in_quotes(name) + " in namespace " +
+                          in_quotes(ns) +
+                          " is being deleted; only its finalizers may change (MITRE ATT&CK "
+                          "T1046). Fix: let the deletion finish, then create the policy you "
+                          "want under a new name.";
+    return reject(std::move(d), std::move(message), "terminating-policy", config);
+  }
+
+  baseline_policy self{name, {}, r.old_object.created};
+  if (r.old_object.policy) {
+    self.coverage = coverage_of(*r.old_object.policy);
+  } else if (entry) {
     for (const auto& b : entry->baselines) {
-      if (b.name == name) {
-        cached_self = b.coverage;
-        continue;
-      }
-      others.ingress = others.ingress || b.coverage.ingress;
-      others.egress = others.egress || b.coverage.egress;
+      if (b.name == name) self = b;
     }
   }
-  deny_all_coverage old_self =
-      r.old_object.policy ? coverage_of(*r.old_object.policy) : cached_self;
   deny_all_coverage new_self;
-  if (r.operation == "UPDATE" && r.object.policy) new_self = coverage_of(*r.object.policy);
-
-  deny_all_coverage before{others.ingress || old_self.ingress, others.egress || old_self.egress};
-  deny_all_coverage after{others.ingress || new_self.ingress, others.egress || new_self.egress};
-  d.coverage = after;
-  deny_all_coverage lost{before.ingress && !after.ingress, before.egress && !after.egress};
+  if (r.operation == "UPDATE" && r.object.policy && !r.object.deleting) {
+    new_self = coverage_of(*r.object.policy);
+  }
+  const deny_all_coverage lost{self.coverage.ingress && !new_self.ingress,
+                               self.coverage.egress && !new_self.egress};
+  d.coverage = entry ? entry->coverage() : deny_all_coverage{};
   if (!lost.any()) return d;
+  const deny_all_coverage pinned = pinned_directions(self, entry, lost);
+  if (!pinned.any()) return d;
 
   d.depends_on_state = true;
-  const std::string lost_dirs = missing_directions({!lost.ingress, !lost.egress});
+  d.coverage = {!pinned.ingress, !pinned.egress};  // what is missing: the pinned directions
+  const std::string lost_dirs = missing_directions({!pinned.ingress, !pinned.egress});
   const std::string verb = r.operation == "DELETE" ? "deleting" : "this change to";
   std::string message = "CIS 5.3.2: " + verb + " NetworkPolicy " + in_quotes(name) +
-                        " would leave namespace " + in_quotes(ns) + " without default-deny " +
-                        lost_dirs +
-                        " (MITRE ATT&CK T1046). Fix: apply the replacement baseline first, "
-                        "then remove or change this one.";
-  const char* key = lost.ingress && lost.egress ? "ingress,egress"
-                    : lost.ingress              ? "ingress"
-                                                : "egress";
-  return reject(std::move(d), std::move(message), key, config);
+                        " would take default-deny " + lost_dirs + " from namespace " +
+                        in_quotes(ns) +
+                        ": it is the namespace's oldest default-deny " + lost_dirs +
+                        " policy, which netpol-guard keeps in place whatever else covers "
+                        "(MITRE ATT&CK T1046). Fix: keep it; add allow policies beside it for "
+                        "the traffic you need.";
+  return reject(std::move(d), std::move(message), direction_key(pinned), config);
 }
 
 }  // namespace

@@ -58,7 +58,7 @@ std::optional<namespace_entry> entry_from_policy_list(const std::string& body) {
       auto p = summarize_policy(item, error);
       if (!p) continue;
       ns = p->namespace_name;
-      index.upsert_policy(p->namespace_name, p->name, p->coverage);
+      index.upsert_policy(p->namespace_name, p->name, p->coverage, p->created);
     }
   }
   if (index.entries().empty()) return namespace_entry{};
@@ -72,7 +72,7 @@ class cluster_state::policy_sink final : public reflector_sink {
   void replace_add(const json& object) override {
     std::string error;
     if (auto p = summarize_policy(object, error)) {
-      staging_[p->namespace_name][p->name] = p->coverage;
+      staging_[p->namespace_name][p->name] = {p->coverage, p->created};
     } else {
       log::warn("skipping malformed NetworkPolicy", {{"error", error}});
     }
@@ -97,7 +97,7 @@ class cluster_state::policy_sink final : public reflector_sink {
         if (it->second.empty()) s_.policies_.erase(it);
       }
     } else {
-      s_.policies_[p->namespace_name][p->name] = p->coverage;
+      s_.policies_[p->namespace_name][p->name] = {p->coverage, p->created};
     }
     dirty_ = true;
   }
@@ -108,7 +108,7 @@ class cluster_state::policy_sink final : public reflector_sink {
 
  private:
   cluster_state& s_;
-  std::unordered_map<std::string, std::map<std::string, deny_all_coverage>> staging_;
+  std::unordered_map<std::string, std::map<std::string, policy_record>> staging_;
   bool dirty_ = false;
 };
 
@@ -216,8 +216,9 @@ void cluster_state::publish() {
   for (const auto& [ns, by_name] : policies_) {
     auto& e = entries[ns];
     e.policy_count = static_cast<std::uint32_t>(by_name.size());
-    for (const auto& [name, c] : by_name) {
-      if (c.any()) e.baselines.push_back({name, c});  // std::map: already sorted
+    for (const auto& [name, p] : by_name) {
+      if (p.coverage.any()) e.baselines.push_back({name, p.coverage, p.created});  // sorted
+      if (name == template_policy_name) e.template_name_taken = !p.coverage.full();
     }
     if (e.coverage().full()) pending_.erase(ns);
   }
@@ -275,6 +276,20 @@ net::awaitable<std::optional<namespace_entry>> cluster_state::read_namespace(
     entry->known_namespace = cached->known_namespace;
     entry->terminating = cached->terminating;
   }
+  // Whether the namespace is terminating decides policy deletes (the namespace
+  // controller's among them): read that live too rather than trust the cache.
+  auto ns_reply =
+      co_await client_->request(http::verb::get, "/api/v1/namespaces/" + ns, {}, timeout);
+  if (ns_reply.status == 200) {
+    json doc = json::parse(ns_reply.body, nullptr, false);
+    std::string name, error;
+    bool terminating = false;
+    if (!doc.is_discarded() && doc.is_object() &&
+        summarize_namespace(doc, name, terminating, error)) {
+      entry->known_namespace = true;
+      entry->terminating = terminating;
+    }
+  }
   co_return entry;
 }
 
@@ -316,6 +331,32 @@ void cluster_state::namespace_seen(const std::string& ns, const json& object, se
   net::co_spawn(executor_, provision(ns), net::detached);
 }
 
+net::awaitable<void> cluster_state::check_existing_template(const std::string& ns,
+                                                           const std::string& collection) {
+  // Another replica's copy is a deny-all; a user's policy under the template's
+  // name may not be, and then pods stay denied (fail closed) for a reason the
+  // owner must be told: here, in the pod's denial and in `audit`.
+  auto reply = co_await client_->request(
+      http::verb::get, collection + "/" + std::string(template_policy_name), {},
+      std::chrono::seconds(5));
+  if (reply.status != 200) {
+    log::info("default-deny-all already exists", {{"namespace", ns}});
+    co_return;
+  }
+  json doc = json::parse(reply.body, nullptr, false);
+  std::string error;
+  auto p = doc.is_discarded() ? std::nullopt : summarize_policy(doc, error);
+  if (p && p->coverage.full()) {
+    log::info("default-deny-all already exists", {{"namespace", ns}});
+    co_return;
+  }
+  metrics_.count_provision_conflict();
+  log::warn("a NetworkPolicy named default-deny-all that is not a deny-all already exists; "
+            "pods in the namespace stay denied until it is replaced by the template",
+            {{"namespace", ns},
+             {"missing", p ? missing_directions(p->coverage) : std::string("ingress and egress")}});
+}
+
 net::awaitable<void> cluster_state::provision(std::string ns) {
   const std::string body = default_deny_all_policy(ns).dump();
   const std::string target = "/apis/networking.k8s.io/v1/namespaces/" + ns + "/networkpolicies";
@@ -328,7 +369,7 @@ net::awaitable<void> cluster_state::provision(std::string ns) {
       co_return;
     }
     if (reply.status == 409) {  // AlreadyExists: another replica, or a user, was first
-      log::debug("default-deny-all already exists", {{"namespace", ns}});
+      co_await check_existing_template(ns, target);
       co_return;
     }
     if (reply.status == 404) break;  // the namespace is gone

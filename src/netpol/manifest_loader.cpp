@@ -299,7 +299,17 @@ std::optional<policy_summary> summarize_policy(const json& policy, std::string& 
     error = "NetworkPolicy \"" + name + "\": spec." + error;
     return std::nullopt;
   }
-  return policy_summary{object_namespace(policy), std::move(name), coverage_of(*facts)};
+  policy_summary summary{object_namespace(policy), std::move(name), coverage_of(*facts), {}, false};
+  if (auto md = policy.find("metadata"); md != policy.end() && md->is_object()) {
+    if (auto c = md->find("creationTimestamp"); c != md->end() && c->is_string()) {
+      summary.created = c->get<std::string>();
+    }
+    auto d = md->find("deletionTimestamp");
+    summary.deleting = d != md->end() && !d->is_null() &&
+                       !(d->is_string() && d->get_ref<const std::string&>().empty());
+  }
+  if (summary.deleting) summary.coverage = {};
+  return summary;
 }
 
 bool summarize_namespace(const json& ns, std::string& name, bool& terminating,
@@ -329,7 +339,7 @@ bool summarize_namespace(const json& ns, std::string& name, bool& terminating,
 bool index_policy(namespace_index& index, const json& policy, std::string& error) {
   auto p = summarize_policy(policy, error);
   if (!p) return false;
-  index.upsert_policy(p->namespace_name, p->name, p->coverage);
+  index.upsert_policy(p->namespace_name, p->name, p->coverage, p->created);
   return true;
 }
 

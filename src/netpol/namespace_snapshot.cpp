@@ -13,6 +13,20 @@ deny_all_coverage namespace_entry::coverage() const {
   return c;
 }
 
+bool older_than(const baseline_policy& a, const baseline_policy& b) {
+  if (a.created != b.created) return a.created < b.created;
+  return a.name < b.name;
+}
+
+const baseline_policy* namespace_entry::pinned(bool ingress) const {
+  const baseline_policy* oldest = nullptr;
+  for (const auto& b : baselines) {
+    if (!(ingress ? b.coverage.ingress : b.coverage.egress)) continue;
+    if (oldest == nullptr || older_than(b, *oldest)) oldest = &b;
+  }
+  return oldest;
+}
+
 std::vector<std::string> namespace_entry::baseline_names() const {
   std::vector<std::string> names;
   names.reserve(baselines.size());
@@ -36,15 +50,16 @@ deny_all_coverage namespace_snapshot::coverage(std::string_view ns) const {
 namespace_entry& namespace_index::entry(const std::string& ns) { return entries_[ns]; }
 
 void namespace_index::upsert_policy(const std::string& ns, const std::string& name,
-                                    deny_all_coverage c) {
+                                    deny_all_coverage c, const std::string& created) {
   remove_policy(ns, name);
   auto& e = entry(ns);
   e.policy_count++;
+  if (name == template_policy_name) e.template_name_taken = !c.full();
   if (c.any()) {
     auto pos = std::lower_bound(
         e.baselines.begin(), e.baselines.end(), name,
         [](const baseline_policy& b, const std::string& n) { return b.name < n; });
-    e.baselines.insert(pos, baseline_policy{name, c});
+    e.baselines.insert(pos, baseline_policy{name, c, created});
   } else {
     auto& names = others_[ns];
     names.insert(std::lower_bound(names.begin(), names.end(), name), name);
@@ -55,6 +70,7 @@ void namespace_index::remove_policy(const std::string& ns, const std::string& na
   auto it = entries_.find(ns);
   if (it == entries_.end()) return;
   auto& e = it->second;
+  if (name == template_policy_name) e.template_name_taken = false;
   auto b = std::find_if(e.baselines.begin(), e.baselines.end(),
                         [&](const baseline_policy& p) { return p.name == name; });
   if (b != e.baselines.end()) {

@@ -64,6 +64,7 @@ compliance_report build_report(const namespace_map& entries,
     r.coverage = entry.coverage();
     r.baseline_policies = entry.baseline_names();
     r.policy_count = entry.policy_count;
+    r.template_name_taken = entry.template_name_taken;
   }
   for (const auto& ns : extra_namespaces) rows[ns].name = ns;
   compliance_report report;
@@ -123,6 +124,9 @@ std::string render_text(const compliance_report& report) {
         line += "; would reject " + join(items, ", ");
       }
       if (n.unprotected_pods) line += "; " + std::to_string(*n.unprotected_pods) + " running pods unprotected";
+      if (n.template_name_taken) {
+        line += "; the NetworkPolicy named default-deny-all is not a deny-all (replace it)";
+      }
       line += "; fix: apply default-deny-all (podSelector {}, policyTypes [Ingress, Egress])";
     }
     out += line + "\n";
@@ -155,6 +159,9 @@ std::string render_json(const compliance_report& report) {
       row["wouldReject"].push_back({{"kind", k}, {"name", name}});
     }
     if (n.unprotected_pods) row["unprotectedPods"] = *n.unprotected_pods;
+    // A user's policy holds the template's name without being a deny-all, so
+    // provisioning cannot create the template there.
+    if (n.template_name_taken) row["templateNameTaken"] = true;
     (n.exempt ? exempt : n.compliant() ? pass : fail)++;
     doc["namespaces"].push_back(std::move(row));
   }

@@ -124,6 +124,7 @@ void metrics::count_confirmation(std::string_view result) {
 void metrics::count_relist() { relists_.fetch_add(1); }
 void metrics::count_cert_reload(bool ok) { cert_reloads_[ok ? 0 : 1].fetch_add(1); }
 void metrics::count_provisioned(bool ok) { provisioned_[ok ? 0 : 1].fetch_add(1); }
+void metrics::count_provision_conflict() { provisioned_[2].fetch_add(1); }
 void metrics::connection_opened() { open_connections_.fetch_add(1); }
 void metrics::connection_closed() { open_connections_.fetch_sub(1); }
 
@@ -199,6 +200,8 @@ std::string metrics::render(const state_gauges& g) const {
          static_cast<double>(provisioned_[0].load()));
   sample(out, "netpol_guard_provisioned_policies_total", "result=\"failure\"",
          static_cast<double>(provisioned_[1].load()));
+  sample(out, "netpol_guard_provisioned_policies_total", "result=\"conflict\"",
+         static_cast<double>(provisioned_[2].load()));
   header(out, "netpol_guard_open_connections", "gauge", "Open webhook connections.");
   sample(out, "netpol_guard_open_connections", "",
          static_cast<double>(open_connections_.load()));

@@ -65,6 +65,8 @@ class cluster_state final : public namespace_state, public live_policy_reader {
   enum class seen_how { first_list, new_in_relist, watch_added };
   void namespace_seen(const std::string& ns, const nlohmann::json& object, seen_how how);
   boost::asio::awaitable<void> provision(std::string ns);
+  boost::asio::awaitable<void> check_existing_template(const std::string& ns,
+                                                       const std::string& collection);
 
   std::shared_ptr<api_client> client_;
   cluster_state_options options_;
@@ -72,8 +74,12 @@ class cluster_state final : public namespace_state, public live_policy_reader {
   snapshot_cell cell_;
 
   mutable std::mutex mutex_;
-  // ns -> policy name -> coverage (only what decisions need).
-  std::unordered_map<std::string, std::map<std::string, deny_all_coverage>> policies_;
+  struct policy_record {
+    deny_all_coverage coverage;
+    std::string created;
+  };
+  // ns -> policy name -> what decisions need of it.
+  std::unordered_map<std::string, std::map<std::string, policy_record>> policies_;
   std::unordered_map<std::string, bool> namespaces_;  // ns -> terminating
   std::map<std::string, std::chrono::steady_clock::time_point> pending_;  // provisioning
 

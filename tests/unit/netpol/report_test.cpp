@@ -235,3 +235,16 @@ TEST_CASE("built-in cluster-scoped kinds do not make namespace default appear", 
     }
   }
 }
+
+TEST_CASE("a decoy default-deny-all is reported in text and JSON", "[report]") {
+  namespace_index index;
+  index.upsert_policy("decoy", "default-deny-all", {true, false});
+  index.upsert_policy("fine", "default-deny-all", {true, true});
+  auto report = build_report(index.entries(), name_set{}, name_set{});
+  const std::string text = render_text(report);
+  CHECK_THAT(text, Contains("namespace decoy: no default-deny egress") &&
+                       Contains("the NetworkPolicy named default-deny-all is not a deny-all"));
+  auto doc = json::parse(render_json(report));
+  CHECK(row(doc, "decoy").at("templateNameTaken") == true);
+  CHECK_FALSE(row(doc, "fine").contains("templateNameTaken"));
+}
