@@ -238,7 +238,7 @@ for ((i = 0; i < 60; i++)); do
   if ((rc != 0)) && [[ "$err" == *"admission webhook \"$webhook\""* ]]; then break; fi
   sleep 0.5
 done
-[[ $rc != 0 && "$err" == *"$denied_prefix: deleting NetworkPolicy \"default-deny-all\" would leave namespace \"live-prot\" without default-deny ingress and egress"* ]]
+[[ $rc != 0 && "$err" == *"$denied_prefix: deleting NetworkPolicy \"default-deny-all\" would take default-deny ingress and egress from namespace \"live-prot\""* ]]
 check "protection: deleting the only baseline is denied (dry run)" $? "rc=$rc" "stderr: $err"
 run_k -n live-prot delete networkpolicy default-deny-all
 [[ $rc != 0 ]] && k -n live-prot get networkpolicy default-deny-all >/dev/null 2>&1
@@ -246,12 +246,15 @@ check "protection: kubectl delete networkpolicy default-deny-all is refused" $? 
 
 custom_policy_yaml baseline-v2 live-prot '[Ingress, Egress]' | k apply -f - >/dev/null
 run_k -n live-prot delete networkpolicy default-deny-all
-check "protection: replacement in the right order (new baseline first) works" $rc "stderr: $err"
+[[ $rc != 0 && "$err" == *"it is the namespace's oldest default-deny ingress and egress policy"* ]]
+check "protection: the oldest baseline stays pinned while a newer one covers" $? "rc=$rc" "stderr: $err"
+run_k -n live-prot delete networkpolicy baseline-v2
+check "protection: a newer redundant baseline may be deleted" $rc "stderr: $err"
 
-run_k -n live-prot patch networkpolicy baseline-v2 --type=merge -p '{"spec":{"ingress":[{}]}}'
-[[ $rc != 0 && "$err" == *"would leave namespace \"live-prot\" without default-deny ingress"* ]]
+run_k -n live-prot patch networkpolicy default-deny-all --type=merge -p '{"spec":{"ingress":[{}]}}'
+[[ $rc != 0 && "$err" == *"would take default-deny ingress from namespace \"live-prot\""* ]]
 check "protection: an update that opens ingress ([{}]) is denied" $? "rc=$rc" "stderr: $err"
-run_k -n live-prot label networkpolicy baseline-v2 team=platform
+run_k -n live-prot label networkpolicy default-deny-all team=platform
 check "protection: an update that keeps coverage (relabel) is allowed" $rc "stderr: $err"
 
 run_k delete namespace live-prot --wait=false

@@ -155,10 +155,13 @@ else
 fi
 out=$(kc -n legacy delete networkpolicy default-deny-all 2>&1) && bad "deleting the only baseline was admitted" || {
   grep -qF "$denied: CIS 5.3.2" <<<"$out" && ok "kubectl delete networkpolicy default-deny-all denied: $out" || bad "unexpected error: $out"; }
-if out=$(baseline legacy baseline-v2) && out=$(kc -n legacy delete networkpolicy default-deny-all 2>&1); then
-  ok "replacement in the right order (apply baseline-v2, then delete default-deny-all) is admitted"
+out=$(baseline legacy baseline-v2) || bad "applying baseline-v2: $out"
+out=$(kc -n legacy delete networkpolicy default-deny-all 2>&1) && bad "deleting the pinned (oldest) baseline was admitted beside baseline-v2" || {
+  grep -qF "oldest default-deny" <<<"$out" && ok "the oldest baseline stays pinned beside baseline-v2: $out" || bad "unexpected error: $out"; }
+if out=$(kc -n legacy delete networkpolicy baseline-v2 2>&1); then
+  ok "the newer redundant baseline-v2 may be deleted"
 else
-  bad "replacement in the right order refused: $out"
+  bad "deleting the newer baseline-v2 refused: $out"
 fi
 
 out=$(kc create namespace unprovisioned 2>&1) && ok "without provisioning, Namespace creation admitted: $(tr '\n' ' ' <<<"$out")" \
