@@ -601,3 +601,51 @@ TEST_CASE("spec members of other kinds are not read, whatever their type", "[cod
     }
   }
 }
+
+TEST_CASE("NetworkPolicy creationTimestamp and content are read from both objects", "[codec]") {
+  auto review = fixture("networkpolicy-update.json");
+  auto& req = review["request"];
+  req["object"]["metadata"]["creationTimestamp"] = "2026-01-02T03:04:05Z";
+  req["oldObject"]["metadata"]["creationTimestamp"] = "2026-01-02T03:04:05Z";
+  req["oldObject"]["metadata"]["labels"] = req["object"]["metadata"]["labels"];
+  req["oldObject"]["metadata"]["finalizers"] = {"example.com/hold"};
+  req["oldObject"]["metadata"]["resourceVersion"] = "1";
+  req["object"]["metadata"]["managedFields"] = json::array({{{"manager", "kubectl"}}});
+  auto r = decode_ok(review);
+  CHECK(r.object.created == "2026-01-02T03:04:05Z");
+  CHECK(r.old_object.created == "2026-01-02T03:04:05Z");
+  SECTION("finalizers and bookkeeping are not content") {
+    CHECK_FALSE(r.object.content.empty());
+    CHECK(r.object.content == r.old_object.content);
+  }
+  SECTION("spec, labels, annotations and ownerReferences are") {
+    for (const char* path : {"/spec/ingress", "/metadata/labels/extra", "/metadata/annotations",
+                             "/metadata/ownerReferences"}) {
+      INFO(path);
+      auto changed = review;
+      changed["request"]["object"][json::json_pointer(path)] = json::array();
+      CHECK(decode_ok(changed).object.content != r.old_object.content);
+    }
+  }
+  SECTION("a creationTimestamp that is not a string is a 400") {
+    auto bad = review;
+    bad["request"]["oldObject"]["metadata"]["creationTimestamp"] = 12;
+    auto err = decode_fails(bad.dump());
+    CHECK(err.reason == "wrong_type");
+    CHECK_THAT(err.message, Contains("request.oldObject.metadata.creationTimestamp"));
+  }
+}
+
+TEST_CASE("a Pod's labels are not kept, and never a duplicate-key error", "[codec]") {
+  auto review = fixture("pod-create.json");
+  auto r = decode_ok(review);
+  CHECK(r.object.content.empty());
+  // Out of the apiserver's order (object before resource) the labels are kept
+  // for a moment, with the last of two duplicate keys winning.
+  const std::string body = R"({"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview",
+    "request":{"uid":"u","operation":"CREATE","namespace":"n","object":{"metadata":{"name":"p",
+    "labels":{"a":"1","a":"2"}}},"resource":{"group":"","version":"v1","resource":"pods"}}})";
+  auto p = decode_body(body);
+  CHECK(p.object.name == "p");
+  CHECK_FALSE(p.object.policy);
+}
