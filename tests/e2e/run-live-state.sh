@@ -123,8 +123,8 @@ fi
 # After the baseline is deleted, the next pod is denied.
 pod_yaml live-a >"$work/manifests/pod-a.yaml"
 run_k apply -f "$work/manifests/pod-a.yaml"
-[[ $rc != 0 && "$err" == *"$denied_prefix"* ]]
-check "baseline deleted: the next pod is denied" $? "rc=$rc" "stderr: $err"
+[[ $rc != 0 && "$err" == *"$denied_prefix"* ]] && ok=0 || ok=1
+check "baseline deleted: the next pod is denied" $ok "rc=$rc" "stderr: $err"
 
 # Apply a policy, then a pod at once: never wrongly denied (confirm before deny).
 pod_yaml live-b >"$work/manifests/pod-b.yaml"
@@ -133,18 +133,18 @@ set +e
 k apply -f "$work/manifests/deny-b.yaml" >/dev/null && k apply -f "$work/manifests/pod-b.yaml" >/dev/null 2>"$work/stderr"
 rc=$?
 set -e
-[[ $rc == 0 ]] && k -n live-b get pod e2e-web >/dev/null 2>&1
-check "apply policy then pod at once: allowed" $? "rc=$rc" "stderr: $(cat "$work/stderr")"
+[[ $rc == 0 ]] && k -n live-b get pod e2e-web >/dev/null 2>&1 && ok=0 || ok=1
+check "apply policy then pod at once: allowed" $ok "rc=$rc" "stderr: $(cat "$work/stderr")"
 
 # The apiserver stopped under netpol-guard: readiness dips (max-state-age 3 s),
 # decisions stay right from the cache, and it recovers after the restart.
 "$lc" stop-apiserver "$cluster" >/dev/null 2>&1 || setup_fail "stop-apiserver"
-secs=$(wait_ready 503 15)
-check "apiserver down: /readyz fails after --max-state-age (${secs:-?} s)" $? "readyz=$(ready_status)"
+secs=$(wait_ready 503 15) && ok=0 || ok=1
+check "apiserver down: /readyz fails after --max-state-age (${secs:-?} s)" $ok "readyz=$(ready_status)"
 d_open=$(direct_decision live-open || echo error)
 d_b=$(direct_decision live-b || echo error)
-[[ "$d_open" == false && "$d_b" == true ]]
-check "apiserver down: decisions from the cache are still right" $? "live-open=$d_open (want false)" "live-b=$d_b (want true)"
+[[ "$d_open" == false && "$d_b" == true ]] && ok=0 || ok=1
+check "apiserver down: decisions from the cache are still right" $ok "live-open=$d_open (want false)" "live-b=$d_b (want true)"
 t0=$(now_ms)
 "$lc" start-apiserver "$cluster" >/dev/null 2>&1 || setup_fail "start-apiserver"
 if wait_ready 200 60 >/dev/null; then
@@ -154,8 +154,8 @@ else
   fail "apiserver back: ready again" "readyz=$(ready_status)"
 fi
 run_k apply -f "$work/manifests/pod-open.yaml"
-[[ $rc != 0 && "$err" == *"$denied_prefix"* ]]
-check "apiserver back: decisions through the apiserver are right" $? "rc=$rc" "stderr: $err"
+[[ $rc != 0 && "$err" == *"$denied_prefix"* ]] && ok=0 || ok=1
+check "apiserver back: decisions through the apiserver are right" $ok "rc=$rc" "stderr: $err"
 
 # netpol-guard restarted: not ready until it has resynced. With the apiserver
 # down its first list cannot happen, so readiness has to wait for it.
@@ -172,14 +172,14 @@ else
   fail "netpol-guard restarted: not ready before its first full list, ready after" "before=$r1 after=$(ready_status)"
 fi
 relists=$(metric netpol_guard_relists_total)
-[[ "${relists:-0}" -ge 2 ]]
-check "relists counted ($relists)" $? "netpol_guard_relists_total=$relists"
+[[ "${relists:-0}" -ge 2 ]] && ok=0 || ok=1
+check "relists counted ($relists)" $ok "netpol_guard_relists_total=$relists"
 
 # Provisioning: a new namespace gets the template's default-deny-all.
 start_netpol_guard --provision-default-deny || setup_fail "netpol-guard with provisioning"
 run_k create namespace live-new
-[[ $rc == 0 && "$err" == *"Warning: CIS 5.3.2"*"default-deny-all"* ]]
-check "provisioning: namespace admitted with a warning" $? "rc=$rc" "stderr: $err"
+[[ $rc == 0 && "$err" == *"Warning: CIS 5.3.2"*"default-deny-all"* ]] && ok=0 || ok=1
+check "provisioning: namespace admitted with a warning" $ok "rc=$rc" "stderr: $err"
 found=1
 for ((i = 0; i < 50; i++)); do
   if k -n live-new get networkpolicy default-deny-all \
@@ -198,15 +198,15 @@ wait_sa live-new || k -n live-new create serviceaccount default >/dev/null 2>&1 
 pod_yaml live-new >"$work/manifests/pod-new.yaml"
 run_k apply -f "$work/manifests/pod-new.yaml"
 check "provisioning: a pod in the new namespace is admitted" $rc "stderr: $err"
-! k -n live-open get networkpolicy default-deny-all >/dev/null 2>&1
-check "provisioning: existing namespaces are left alone" $? "live-open got a policy"
+k -n live-open get networkpolicy default-deny-all >/dev/null 2>&1 && ok=1 || ok=0
+check "provisioning: existing namespaces are left alone" $ok "live-open got a policy"
 
 # The CIS 5.3.2 report of the live cluster.
 set +e
 "$ng_bin" audit --kubeconfig "$cluster/kubeconfig" --output json >"$work/audit.json" 2>"$work/stderr"
 arc=$?
 set -e
-((arc == 1)) && python3 - "$work/audit.json" <<'PY'
+if ((arc == 1)) && python3 - "$work/audit.json" <<'PY'
 import json, sys
 doc = json.load(open(sys.argv[1]))
 rows = {r["namespace"]: r for r in doc["namespaces"]}
@@ -219,10 +219,11 @@ assert rows["kube-system"]["exempt"] is True
 for r in doc["namespaces"]:
     assert {"namespace", "denyAllIngress", "denyAllEgress", "compliant", "baselinePolicies"} <= set(r)
 PY
-check "audit: the live report (JSON, exit 1 on FAIL)" $? "exit=$arc" "$(head -c 600 "$work/audit.json")" "$(cat "$work/stderr")"
+then ok=0; else ok=1; fi
+check "audit: the live report (JSON, exit 1 on FAIL)" $ok "exit=$arc" "$(head -c 600 "$work/audit.json")" "$(cat "$work/stderr")"
 "$ng_bin" audit --kubeconfig "$cluster/kubeconfig" >"$work/audit.txt" 2>&1 || true
-grep -q '^\[FAIL\] 5.3.2 namespace live-open' "$work/audit.txt"
-check "audit: text report" $? "$(cat "$work/audit.txt")"
+grep -q '^\[FAIL\] 5.3.2 namespace live-open' "$work/audit.txt" && ok=0 || ok=1
+check "audit: text report" $ok "$(cat "$work/audit.txt")"
 
 # ------------------------------------------------------------------ baseline protection
 
@@ -238,22 +239,22 @@ for ((i = 0; i < 60; i++)); do
   if ((rc != 0)) && [[ "$err" == *"admission webhook \"$webhook\""* ]]; then break; fi
   sleep 0.5
 done
-[[ $rc != 0 && "$err" == *"$denied_prefix: deleting NetworkPolicy \"default-deny-all\" would take default-deny ingress and egress from namespace \"live-prot\""* ]]
-check "protection: deleting the only baseline is denied (dry run)" $? "rc=$rc" "stderr: $err"
+[[ $rc != 0 && "$err" == *"$denied_prefix: deleting NetworkPolicy \"default-deny-all\" would take default-deny ingress and egress from namespace \"live-prot\""* ]] && ok=0 || ok=1
+check "protection: deleting the only baseline is denied (dry run)" $ok "rc=$rc" "stderr: $err"
 run_k -n live-prot delete networkpolicy default-deny-all
-[[ $rc != 0 ]] && k -n live-prot get networkpolicy default-deny-all >/dev/null 2>&1
-check "protection: kubectl delete networkpolicy default-deny-all is refused" $? "rc=$rc" "stderr: $err"
+[[ $rc != 0 ]] && k -n live-prot get networkpolicy default-deny-all >/dev/null 2>&1 && ok=0 || ok=1
+check "protection: kubectl delete networkpolicy default-deny-all is refused" $ok "rc=$rc" "stderr: $err"
 
 custom_policy_yaml baseline-v2 live-prot '[Ingress, Egress]' | k apply -f - >/dev/null
 run_k -n live-prot delete networkpolicy default-deny-all
-[[ $rc != 0 && "$err" == *"it is the namespace's oldest default-deny ingress and egress policy"* ]]
-check "protection: the oldest baseline stays pinned while a newer one covers" $? "rc=$rc" "stderr: $err"
+[[ $rc != 0 && "$err" == *"it is the namespace's oldest default-deny ingress and egress policy"* ]] && ok=0 || ok=1
+check "protection: the oldest baseline stays pinned while a newer one covers" $ok "rc=$rc" "stderr: $err"
 run_k -n live-prot delete networkpolicy baseline-v2
 check "protection: a newer redundant baseline may be deleted" $rc "stderr: $err"
 
 run_k -n live-prot patch networkpolicy default-deny-all --type=merge -p '{"spec":{"ingress":[{}]}}'
-[[ $rc != 0 && "$err" == *"would take default-deny ingress from namespace \"live-prot\""* ]]
-check "protection: an update that opens ingress ([{}]) is denied" $? "rc=$rc" "stderr: $err"
+[[ $rc != 0 && "$err" == *"would take default-deny ingress from namespace \"live-prot\""* ]] && ok=0 || ok=1
+check "protection: an update that opens ingress ([{}]) is denied" $ok "rc=$rc" "stderr: $err"
 run_k -n live-prot label networkpolicy default-deny-all team=platform
 check "protection: an update that keeps coverage (relabel) is allowed" $rc "stderr: $err"
 
@@ -267,8 +268,8 @@ for ((i = 0; i < 120; i++)); do
   fi
   sleep 0.5
 done
-[[ $drc == 0 && $gone == 0 ]]
-check "protection: kubectl delete namespace still works" $? "rc=$drc" "$(k get namespace live-prot -o jsonpath='{.status}' 2>&1)"
+[[ $drc == 0 && $gone == 0 ]] && ok=0 || ok=1
+check "protection: kubectl delete namespace still works" $ok "rc=$drc" "$(k get namespace live-prot -o jsonpath='{.status}' 2>&1)"
 
 # ------------------------------------------------------------------ summary
 

@@ -93,7 +93,7 @@ $shipped_conditions
 # ------------------------------------------------------------------ setup
 
 "$src/certs/gen-dev-certs.sh" "$work/certs" >/dev/null || setup_fail "certs/gen-dev-certs.sh failed"
-for ns in prot-fin prot-term prot-race prot-gc; do
+for ns in prot-fin prot-term prot-race prot-gc prot-probe; do
   k create namespace "$ns" >/dev/null || setup_fail "create namespace $ns"
   wait_sa "$ns" || setup_fail "no default ServiceAccount in $ns"
 done
@@ -129,21 +129,22 @@ k -n prot-term delete networkpolicy default-deny-all --wait=false >/dev/null || 
 start_netpol_guard || setup_fail "netpol-guard did not become ready"
 register_webhook
 pod_yaml prot-term >"$work/manifests/pod-term.yaml"
-wait_webhook_active "$work/manifests/pod-term.yaml"
-# ...and until NetworkPolicy deletes reach the webhook too.
-policy_yaml probe prot-race | k apply -f - >/dev/null
+pod_yaml prot-race >"$work/manifests/pod-race.yaml"  # no policy there yet
+wait_webhook_active "$work/manifests/pod-race.yaml"
+# ...and until NetworkPolicy deletes reach the webhook too (a namespace of its
+# own: the probe stays, pinned).
+policy_yaml probe prot-probe | k apply -f - >/dev/null
 for ((i = 0; i < 60; i++)); do
-  run_k -n prot-race delete networkpolicy probe --dry-run=server
+  run_k -n prot-probe delete networkpolicy probe --dry-run=server
   if ((rc != 0)) && [[ "$err" == *"admission webhook \"$webhook\""* ]]; then break; fi
   sleep 0.5
 done
-k -n prot-race delete networkpolicy probe >/dev/null 2>&1 || true  # may be pinned: that is fine
 
 # ------------------------------------------------------------------ 1. terminating policies
 
 run_k apply -f "$work/manifests/pod-term.yaml"
-[[ $rc != 0 && "$err" == *"$denied_prefix: namespace \"prot-term\" has no default-deny ingress and egress"* ]]
-check "terminating: a policy being deleted is no baseline (the pod is denied)" $? "rc=$rc" "stderr: $err"
+[[ $rc != 0 && "$err" == *"$denied_prefix: namespace \"prot-term\" has no default-deny ingress and egress"* ]] && ok=0 || ok=1
+check "terminating: a policy being deleted is no baseline (the pod is denied)" $ok "rc=$rc" "stderr: $err"
 
 # The reviewed route, as the tenant: the older policy is backup this time, so
 # default-deny-all may go; once it is terminating it counts for nothing.
@@ -156,23 +157,23 @@ check "terminating: adding a finalizer is allowed" $rc "stderr: $err"
 run_k --as=tenant -n prot-fin delete networkpolicy default-deny-all --wait=false
 check "terminating: deleting the newer deny-all is allowed (backup is older)" $rc "stderr: $err"
 run_k --as=tenant -n prot-fin delete networkpolicy backup
-[[ $rc != 0 && "$err" == *"$denied_prefix"*"\"backup\""* ]] && tk get networkpolicy backup >/dev/null 2>&1
-check "terminating: deleting backup is denied: the terminating policy does not count" $? "rc=$rc" "stderr: $err"
+[[ $rc != 0 && "$err" == *"$denied_prefix"*"\"backup\""* ]] && tk get networkpolicy backup >/dev/null 2>&1 && ok=0 || ok=1
+check "terminating: deleting backup is denied: the terminating policy does not count" $ok "rc=$rc" "stderr: $err"
 run_k --as=tenant -n prot-fin patch networkpolicy default-deny-all --type=merge \
   -p '{"spec":{"ingress":[{}],"egress":[{}]}}'
-[[ $rc != 0 && "$err" == *"$denied_prefix"*"is being deleted; only its finalizers may change"* ]]
-check "terminating: a spec change of the terminating policy is denied" $? "rc=$rc" "stderr: $err"
+[[ $rc != 0 && "$err" == *"$denied_prefix"*"is being deleted; only its finalizers may change"* ]] && ok=0 || ok=1
+check "terminating: a spec change of the terminating policy is denied" $ok "rc=$rc" "stderr: $err"
 run_k --as=tenant -n prot-fin patch networkpolicy default-deny-all --type=merge -p '{"metadata":{"finalizers":null}}'
 gone=1
 for ((i = 0; i < 40; i++)); do tk get networkpolicy default-deny-all >/dev/null 2>&1 || { gone=0; break; }; sleep 0.25; done
-[[ $rc == 0 && $gone == 0 ]]
-check "terminating: removing the finalizer is allowed and the deletion finishes" $? "rc=$rc" "stderr: $err"
-[[ "$(live_baselines prot-fin)" == backup ]]
-check "terminating: backup is still the namespace's baseline" $? "baselines: $(live_baselines prot-fin)"
+[[ $rc == 0 && $gone == 0 ]] && ok=0 || ok=1
+check "terminating: removing the finalizer is allowed and the deletion finishes" $ok "rc=$rc" "stderr: $err"
+[[ "$(live_baselines prot-fin)" == backup ]] && ok=0 || ok=1
+check "terminating: backup is still the namespace's baseline" $ok "baselines: $(live_baselines prot-fin)"
 # backup is now the oldest (and only) deny-all: the pin refuses its deletion.
 run_k -n prot-fin delete networkpolicy backup --dry-run=server
-[[ $rc != 0 && "$err" == *"it is the namespace's oldest default-deny ingress and egress policy"* ]]
-check "terminating: the oldest deny-all is pinned (dry run)" $? "rc=$rc" "stderr: $err"
+[[ $rc != 0 && "$err" == *"it is the namespace's oldest default-deny ingress and egress policy"* ]] && ok=0 || ok=1
+check "terminating: the oldest deny-all is pinned (dry run)" $ok "rc=$rc" "stderr: $err"
 
 # ------------------------------------------------------------------ 2. concurrent requests
 
@@ -196,8 +197,8 @@ for ((r = 1; r <= ROUNDS; r++)); do
     k -n prot-race get networkpolicy "$p" >/dev/null 2>&1 || policy_yaml "$p" prot-race | k apply -f - >/dev/null
   done
 done
-[[ $zero_rounds == 0 && $both_allowed == 0 && $rounds == "$ROUNDS" ]]
-check "concurrent: DELETE a + DELETE b + Pod CREATE at once, $ROUNDS rounds: never zero baselines" $? \
+[[ $zero_rounds == 0 && $both_allowed == 0 && $rounds == "$ROUNDS" ]] && ok=0 || ok=1
+check "concurrent: DELETE a + DELETE b + Pod CREATE at once, $ROUNDS rounds: never zero baselines" $ok \
   "rounds=$rounds zero-baseline rounds=$zero_rounds both deletes allowed=$both_allowed"
 figures+=("concurrent deletes: $rounds rounds, both allowed $both_allowed, zero baselines $zero_rounds, pods admitted $pods_admitted")
 
@@ -210,8 +211,8 @@ for ((r = 1; r <= ROUNDS; r++)); do
   rounds=$((rounds + 1))
   k -n prot-race patch networkpolicy b --type=merge -p '{"spec":{"ingress":null}}' >/dev/null  # undo
 done
-[[ $zero_rounds == 0 && $both_allowed == 0 && $rounds == "$ROUNDS" ]]
-check "concurrent: two PATCHes that open ingress at once, $ROUNDS rounds: never both" $? \
+[[ $zero_rounds == 0 && $both_allowed == 0 && $rounds == "$ROUNDS" ]] && ok=0 || ok=1
+check "concurrent: two PATCHes that open ingress at once, $ROUNDS rounds: never both" $ok \
   "rounds=$rounds zero-baseline rounds=$zero_rounds both allowed=$both_allowed"
 figures+=("concurrent weakening patches: $rounds rounds, both allowed $both_allowed, zero baselines $zero_rounds")
 
@@ -248,8 +249,8 @@ for ((i = 0; i < 60; i++)); do
   sleep 0.5
 done
 sleep 2
-[[ $seen == 0 ]] && k -n prot-gc get networkpolicy default-deny-all >/dev/null 2>&1
-check "garbage collector as system:kube-controller-manager: its delete reaches the webhook and is denied" $? \
+[[ $seen == 0 ]] && k -n prot-gc get networkpolicy default-deny-all >/dev/null 2>&1 && ok=0 || ok=1
+check "garbage collector as system:kube-controller-manager: its delete reaches the webhook and is denied" $ok \
   "webhook saw it: $([[ $seen == 0 ]] && echo yes || echo no)" \
   "policy: $(k -n prot-gc get networkpolicy default-deny-all -o name 2>&1)" \
   "gc log: $(tail -n 3 "$work/gc-controller-manager.log")"
@@ -257,8 +258,8 @@ stop_gc
 run_k delete namespace prot-gc --wait=false
 gone=1
 for ((i = 0; i < 120; i++)); do k get namespace prot-gc >/dev/null 2>&1 || { gone=0; break; }; sleep 0.5; done
-[[ $rc == 0 && $gone == 0 ]]
-check "garbage collector: deleting the namespace still removes its policies" $? "rc=$rc"
+[[ $rc == 0 && $gone == 0 ]] && ok=0 || ok=1
+check "garbage collector: deleting the namespace still removes its policies" $ok "rc=$rc"
 
 # ------------------------------------------------------------------ 4. decoy default-deny-all
 
@@ -288,19 +289,19 @@ for ((i = 0; i < 100; i++)); do
 done
 k patch validatingwebhookconfiguration "$webhook" --type=json \
   -p '[{"op":"replace","path":"/webhooks/0/failurePolicy","value":"Fail"},{"op":"replace","path":"/webhooks/0/timeoutSeconds","value":5}]' >/dev/null
-[[ $warned == 0 && "$(metric 'netpol_guard_provisioned_policies_total{result="conflict"}')" == 1 ]]
-check "decoy: provisioning logs a warning and counts the conflict" $? \
+[[ $warned == 0 && "$(metric 'netpol_guard_provisioned_policies_total{result="conflict"}')" == 1 ]] && ok=0 || ok=1
+check "decoy: provisioning logs a warning and counts the conflict" $ok \
   "warned=$warned conflict=$(metric 'netpol_guard_provisioned_policies_total{result="conflict"}')" \
   "$(grep -i decoy "$logf" | tail -n 3)"
 wait_sa prot-decoy || true
 pod_yaml prot-decoy >"$work/manifests/pod-decoy.yaml"
 sleep 2
 run_k apply -f "$work/manifests/pod-decoy.yaml"
-[[ $rc != 0 && "$err" == *"$denied_prefix"*"the NetworkPolicy named \"default-deny-all\" there is not a deny-all"* ]]
-check "decoy: the pod's denial names the decoy" $? "rc=$rc" "stderr: $err"
+[[ $rc != 0 && "$err" == *"$denied_prefix"*"the NetworkPolicy named \"default-deny-all\" there is not a deny-all"* ]] && ok=0 || ok=1
+check "decoy: the pod's denial names the decoy" $ok "rc=$rc" "stderr: $err"
 "$ng_bin" audit --kubeconfig "$cluster/kubeconfig" >"$work/audit.txt" 2>&1 || true
-grep -q '^\[FAIL\] 5.3.2 namespace prot-decoy: .*the NetworkPolicy named default-deny-all is not a deny-all' "$work/audit.txt"
-check "decoy: audit names it" $? "$(grep prot-decoy "$work/audit.txt")"
+grep -q '^\[FAIL\] 5.3.2 namespace prot-decoy: .*the NetworkPolicy named default-deny-all is not a deny-all' "$work/audit.txt" && ok=0 || ok=1
+check "decoy: audit names it" $ok "$(grep prot-decoy "$work/audit.txt")"
 
 # ------------------------------------------------------------------ summary
 
