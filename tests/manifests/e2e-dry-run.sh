@@ -4,7 +4,11 @@
 # each values set) against a real kube-apiserver: schema, defaulting and
 # validation (webhook rules, matchConditions CEL, Pod security fields, PDB, RBAC)
 # all run server-side without persisting anything.
-# cert-manager's kinds are left out: its CRDs are not installed here.
+# The Prometheus Operator's monitoring.coreos.com CRDs (ServiceMonitor,
+# PodMonitor, PrometheusRule) are installed first, from the prometheus-operator
+# Go module (tests/tools/crds.sh), so those objects are validated against their
+# real schemas too. cert-manager's kinds are left out: no Go module here ships
+# its CRDs as files.
 #
 #   tests/manifests/e2e-dry-run.sh SOURCE_DIR
 set -euo pipefail
@@ -17,6 +21,18 @@ e2e_up
 # Namespaced objects can only be dry-run into a namespace that exists.
 kc create namespace netpol-guard >/dev/null
 
+crds=$("$src/tests/tools/crds.sh")
+for kind in servicemonitors podmonitors prometheusrules; do
+  kc create -f "$crds/monitoring.coreos.com_$kind.yaml" >/dev/null
+done
+if kc wait --for condition=established --timeout=60s \
+    crd/servicemonitors.monitoring.coreos.com crd/podmonitors.monitoring.coreos.com \
+    crd/prometheusrules.monitoring.coreos.com >/dev/null; then
+  ok "monitoring.coreos.com CRDs established (from $(basename "$(dirname "$(dirname "$crds")")"))"
+else
+  bad "monitoring.coreos.com CRDs not established"
+fi
+
 for f in "$work"/render/*.yaml; do
   name=${f##*/}
   python3 - "$f" "$work/dry-$name" <<'PY'
@@ -27,7 +43,8 @@ yaml.safe_dump_all(keep, open(sys.argv[2], "w"), sort_keys=False)
 print(f"{len(docs) - len(keep)} cert-manager object(s) left out", file=sys.stderr) if len(keep) != len(docs) else None
 PY
   if out=$(kc apply --dry-run=server --validate=strict -f "$work/dry-$name" 2>&1); then
-    ok "$name: $(grep -c 'server dry run' <<<"$out") objects accepted (dry-run=server)"
+    kinds=$(sed -n 's#/.*(server dry run)$##p' <<<"$out" | sort | uniq -c | awk '{printf "%s%s %s", sep, $1, $2; sep=", "}')
+    ok "$name: $(grep -c 'server dry run' <<<"$out") objects accepted (dry-run=server): $kinds"
   else
     bad "$name"; sed 's/^/    /' <<<"$out"
   fi
