@@ -49,4 +49,39 @@ PY
     bad "$name"; sed 's/^/    /' <<<"$out"
   fi
 done
+# API Priority and Fairness for real: with install.yaml's FlowSchema and
+# PriorityLevelConfiguration applied, the apiserver classifies netpol-guard's
+# requests (impersonated; APF runs after impersonation) into them, and other
+# service accounts' requests elsewhere. The apiserver names the schema it chose
+# in the X-Kubernetes-PF-FlowSchema-UID response header, even on a 403.
+python3 - "$work/render/install.yaml" "$work/apf.yaml" <<'PY'
+import sys, yaml
+docs = [d for d in yaml.safe_load_all(open(sys.argv[1])) if d]
+yaml.safe_dump_all([d for d in docs if d["kind"] in ("FlowSchema", "PriorityLevelConfiguration")], open(sys.argv[2], "w"))
+PY
+flow_schema_of() { # USER: the FlowSchema uid the apiserver classified a list of NetworkPolicies into
+  kc get networkpolicies -A --as="$1" -v=8 2>&1 | sed -n 's/.*X-Kubernetes-Pf-Flowschema-Uid: *\([0-9a-f-]*\).*/\1/Ip' | head -1
+}
+if kc apply -f "$work/apf.yaml" >/dev/null; then
+  uid=$(kc get flowschema netpol-guard -o jsonpath='{.metadata.uid}')
+  mine= other=
+  for _ in $(seq 20); do # the APF controller picks up new schemas within a moment
+    mine=$(flow_schema_of system:serviceaccount:netpol-guard:netpol-guard)
+    [[ $mine == "$uid" ]] && break
+    sleep 0.5
+  done
+  other=$(flow_schema_of system:serviceaccount:default:someone-else)
+  if [[ -n $uid && $mine == "$uid" ]]; then
+    ok "APF: netpol-guard's requests are classified into FlowSchema netpol-guard ($uid)"
+  else
+    bad "APF: netpol-guard's requests went to FlowSchema uid '$mine', not netpol-guard's '$uid'"
+  fi
+  if [[ -n $other && $other != "$uid" ]]; then
+    ok "APF: another service account's requests are not ($(kc get flowschema -o jsonpath="{.items[?(@.metadata.uid=='$other')].metadata.name}"))"
+  else
+    bad "APF: another service account's requests went to '$other'"
+  fi
+else
+  bad "APF objects could not be applied"
+fi
 finish

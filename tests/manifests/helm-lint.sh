@@ -40,10 +40,15 @@ for values in "" "-f $chart/values-prod.yaml" "-f $chart/values-prod.yaml --set 
   # shellcheck disable=SC2086
   run "helm template ${values:-(defaults)}" "$helm" template netpol-guard "$chart" --namespace netpol-guard $values
 done
-refused "mode=block is refused" "mode must be enforce or audit" \
+refused "mode=block is refused" "at '/mode': value must be one of 'enforce', 'audit'" \
   "$helm" template netpol-guard "$chart" --namespace netpol-guard --set mode=block
-refused "timeoutSeconds=31 is refused" "timeoutSeconds must be between 1 and 30" \
+refused "timeoutSeconds=31 is refused" "at '/webhook/timeoutSeconds': maximum: got 31, want 30" \
   "$helm" template netpol-guard "$chart" --namespace netpol-guard --set webhook.timeoutSeconds=31
+# The templates refuse them too, when the schema is skipped.
+refused "mode=block is refused without the schema" "mode must be enforce or audit" \
+  "$helm" template netpol-guard "$chart" --namespace netpol-guard --skip-schema-validation --set mode=block
+refused "timeoutSeconds=31 is refused without the schema" "timeoutSeconds must be between 1 and 30" \
+  "$helm" template netpol-guard "$chart" --namespace netpol-guard --skip-schema-validation --set webhook.timeoutSeconds=31
 refused "no Secret and no cert-manager is refused" "certificates.existingSecret is required" \
   "$helm" template netpol-guard "$chart" --namespace netpol-guard --set certificates.existingSecret=
 
@@ -51,15 +56,16 @@ refused "both monitors are refused" "enable serviceMonitor or podMonitor, not bo
   "$helm" template netpol-guard "$chart" --namespace netpol-guard --set serviceMonitor.enabled=true --set podMonitor.enabled=true
 
 # values.schema.json: wrong types, unknown keys and an open metrics policy.
-refused "schema: replicas=two is refused" "$SCHEMA_REPLICAS" \
+refused "schema: replicas=two is refused" "at '/replicas': got string, want integer" \
   "$helm" template netpol-guard "$chart" --namespace netpol-guard --set replicas=two
-refused "schema: a misspelt key is refused" "$SCHEMA_UNKNOWN" \
+refused "schema: a misspelt key is refused" "additional properties 'replica' not allowed" \
   "$helm" template netpol-guard "$chart" --namespace netpol-guard --set replica=2
-refused "schema: metrics open to every namespace is refused" "$SCHEMA_SELECTOR" \
-  "$helm" template netpol-guard "$chart" --namespace netpol-guard --set-json 'networkPolicies.metrics.namespaceSelector={}'
-refused "schema: logLevel=verbose is refused" "$SCHEMA_ENUM" \
+refused "schema: no metrics namespace is refused" \
+  "at '/networkPolicies/metrics/namespace': '' does not match pattern" \
+  "$helm" template netpol-guard "$chart" --namespace netpol-guard --set networkPolicies.metrics.namespace=
+refused "schema: logLevel=verbose is refused" "at '/logLevel': value must be one of 'debug', 'info', 'warn', 'error'" \
   "$helm" template netpol-guard "$chart" --namespace netpol-guard --set logLevel=verbose
-refused "helm lint --strict: replicas=two fails" "$SCHEMA_REPLICAS" \
+refused "helm lint --strict: replicas=two fails" "at '/replicas': got string, want integer" \
   "$helm" lint --strict "$chart" --namespace netpol-guard --set replicas=two
 
 # The release namespace is exempt, so "default" is refused: explicitly, and
@@ -69,8 +75,7 @@ refused "-n default is refused" "$default_msg" \
   "$helm" template netpol-guard "$chart" --namespace default
 refused "helm template without -n is refused" "$default_msg" \
   env -u HELM_NAMESPACE KUBECONFIG=/dev/null "$helm" template netpol-guard "$chart"
-refused "helm lint without -n is refused" "$default_msg" \
-  env -u HELM_NAMESPACE KUBECONFIG=/dev/null "$helm" lint --strict "$chart"
+# (helm lint reports a template's fail only as [INFO]: its lint mode never fails on it.)
 
 echo "helm-lint: $passed ok, $failed failing"
 ((failed == 0))
