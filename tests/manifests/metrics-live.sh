@@ -37,10 +37,10 @@ DAYS=20 "$src/certs/gen-dev-certs.sh" "$tmp/certs" >/dev/null
   --tls-reload-interval=200ms --policies "$src/manifests/examples" >"$tmp/log" 2>&1 &
 pid=$!
 port= health=
-for _ in $(seq 100); do
-  if [[ $(grep -o '"msg":"listening","listen":"[^"]*:[0-9]*","health_listen":"[^"]*:[0-9]*"' "$tmp/log") =~ :([0-9]+)\",\"health_listen\":\"[^\"]*:([0-9]+) ]]; then
-    port=${BASH_REMATCH[1]} health=${BASH_REMATCH[2]}; break
-  fi
+for _ in $(seq 100); do # the "listening" log line names both ports
+  port=$(sed -n 's/.*"msg":"listening","listen":"[^"]*:\([0-9]*\)".*/\1/p' "$tmp/log")
+  health=$(sed -n 's/.*"msg":"listening".*"health_listen":"[^"]*:\([0-9]*\)".*/\1/p' "$tmp/log")
+  [[ -n $port && -n $health ]] && break
   kill -0 "$pid" 2>/dev/null || break
   sleep 0.1
 done
@@ -48,7 +48,7 @@ done
 
 scrape() { curl -sS --max-time 5 "http://127.0.0.1:$health/metrics"; }
 # Real traffic first, so the counters and the histogram carry samples.
-for f in "$src"/tests/fixtures/admission/pod-create*.json; do
+for f in "$src"/tests/fixtures/admission/{pod,namespace,deployment}-create.json; do
   curl -sS --max-time 5 --cacert "$tmp/certs/ca.crt" -H 'Content-Type: application/json' \
     --data @"$f" "https://localhost:$port/validate" >/dev/null
 done
@@ -87,7 +87,11 @@ for line in open(sys.argv[1]):
         if kind == "histogram":
             print("\n".join(name + s for s in ("_bucket", "_sum", "_count")))
 PY
-ok "exported: $(tr '\n' ' ' < "$tmp/exported")"
+if grep -qx netpol_guard_certificate_expiry_timestamp_seconds "$tmp/exported"; then
+  ok "exported: $(tr '\n' ' ' < "$tmp/exported")"
+else
+  bad "the exported list lacks netpol_guard_certificate_expiry_timestamp_seconds: $(tr '\n' ' ' < "$tmp/exported")"
+fi
 
 # Every expression of the alerts and the dashboard, in one list.
 python3 - "$files/netpol-guard.rules.yaml" "$files/netpol-guard-dashboard.json" > "$tmp/exprs.json" <<'PY'
