@@ -487,6 +487,10 @@ def check_flowcontrol(docs, exp, p):
     for g, res in (("networking.k8s.io", "networkpolicies"), ("", "namespaces")):
         for v in ("get", "list", "watch"):
             p.check((g, res, v) in covered, f"FlowSchema does not cover {v} {res}")
+    # netpol-guard lists and watches NetworkPolicies and Namespaces across all
+    # namespaces: requests without a namespace, matched only with clusterScope.
+    for rr in (rr for r in spec["rules"] for rr in r.get("resourceRules", [])):
+        p.check(rr.get("clusterScope") is True, f'FlowSchema rule for {rr["resources"]} misses cluster-wide list/watch')
     p.check(plc["spec"]["type"] == "Limited", "priority level is not Limited")
 
 

@@ -59,23 +59,30 @@ import sys, yaml
 docs = [d for d in yaml.safe_load_all(open(sys.argv[1])) if d]
 yaml.safe_dump_all([d for d in docs if d["kind"] in ("FlowSchema", "PriorityLevelConfiguration")], open(sys.argv[2], "w"))
 PY
-flow_schema_of() { # USER: the FlowSchema uid the apiserver classified a list of NetworkPolicies into
-  kc get networkpolicies -A --as="$1" -v=8 2>&1 | sed -n 's/.*X-Kubernetes-Pf-Flowschema-Uid: *\([0-9a-f-]*\).*/\1/Ip' | head -1
+flow_schema_of() { # USER KUBECTL-GET-ARGS...: the FlowSchema uid the apiserver chose
+  { kc get "${@:2}" --as="$1" -v=8 2>&1 || true; } | sed -n 's/.*X-Kubernetes-Pf-Flowschema-Uid: *\([0-9a-f-]*\).*/\1/Ip' | head -1
 }
+sa=system:serviceaccount:netpol-guard:netpol-guard
 if kc apply -f "$work/apf.yaml" >/dev/null; then
   uid=$(kc get flowschema netpol-guard -o jsonpath='{.metadata.uid}')
-  mine= other=
+  mine=
   for _ in $(seq 20); do # the APF controller picks up new schemas within a moment
-    mine=$(flow_schema_of system:serviceaccount:netpol-guard:netpol-guard)
+    mine=$(flow_schema_of "$sa" networkpolicies -A)
     [[ $mine == "$uid" ]] && break
     sleep 0.5
   done
-  other=$(flow_schema_of system:serviceaccount:default:someone-else)
-  if [[ -n $uid && $mine == "$uid" ]]; then
-    ok "APF: netpol-guard's requests are classified into FlowSchema netpol-guard ($uid)"
-  else
-    bad "APF: netpol-guard's requests went to FlowSchema uid '$mine', not netpol-guard's '$uid'"
-  fi
+  # The cache's list/watch of all NetworkPolicies and Namespaces, and the live
+  # read of one namespace's policies before a denial.
+  for what in "networkpolicies -A" "namespaces" "networkpolicies -n default"; do
+    # shellcheck disable=SC2086 # the kubectl arguments split on purpose
+    mine=$(flow_schema_of "$sa" $what)
+    if [[ -n $uid && $mine == "$uid" ]]; then
+      ok "APF: netpol-guard's 'get $what' is classified into FlowSchema netpol-guard"
+    else
+      bad "APF: netpol-guard's 'get $what' went to FlowSchema uid '$mine', not netpol-guard's '$uid'"
+    fi
+  done
+  other=$(flow_schema_of system:serviceaccount:default:someone-else networkpolicies -A)
   if [[ -n $other && $other != "$uid" ]]; then
     ok "APF: another service account's requests are not ($(kc get flowschema -o jsonpath="{.items[?(@.metadata.uid=='$other')].metadata.name}"))"
   else
