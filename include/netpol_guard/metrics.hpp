@@ -73,6 +73,8 @@ class metrics {
   void count_provision_conflict();
   void connection_opened();
   void connection_closed();
+  // The serving certificate's notAfter (Unix seconds), set on every load.
+  void set_certificate_expiry(double unix_seconds);
 
   std::uint64_t requests_total() const;
   std::uint64_t errors(error_reason r) const;
@@ -96,6 +98,7 @@ class metrics {
   std::array<std::atomic<std::uint64_t>, 2> cert_reloads_{};
   std::array<std::atomic<std::uint64_t>, 3> provisioned_{};  // success, failure, conflict
   std::atomic<std::int64_t> open_connections_{0};
+  std::atomic<double> certificate_expiry_{0};
 };
 
 }  // namespace netpol_guard

@@ -44,7 +44,9 @@ struct server_config {
 // previous credentials; connections in progress keep theirs.
 class tls_credentials {
  public:
-  tls_credentials(std::string cert_file, std::string key_file, std::string client_ca_file);
+  // `m`, when given, gets the serving certificate's notAfter on every load.
+  tls_credentials(std::string cert_file, std::string key_file, std::string client_ca_file,
+                  metrics* m = nullptr);
   bool load(std::string& error);
   // Returns true when new credentials were published.
   bool reload_if_changed(std::string& error);
@@ -54,6 +56,7 @@ class tls_credentials {
 
  private:
   std::string cert_file_, key_file_, client_ca_file_;
+  metrics* metrics_;
   std::string last_contents_;
   std::string last_failed_contents_;
   std::atomic<std::shared_ptr<boost::asio::ssl::context>> current_;

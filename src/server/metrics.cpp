@@ -127,6 +127,7 @@ void metrics::count_provisioned(bool ok) { provisioned_[ok ? 0 : 1].fetch_add(1)
 void metrics::count_provision_conflict() { provisioned_[2].fetch_add(1); }
 void metrics::connection_opened() { open_connections_.fetch_add(1); }
 void metrics::connection_closed() { open_connections_.fetch_sub(1); }
+void metrics::set_certificate_expiry(double unix_seconds) { certificate_expiry_.store(unix_seconds); }
 
 std::uint64_t metrics::requests_total() const {
   std::uint64_t n = 0;
@@ -205,6 +206,14 @@ std::string metrics::render(const state_gauges& g) const {
   header(out, "netpol_guard_open_connections", "gauge", "Open webhook connections.");
   sample(out, "netpol_guard_open_connections", "",
          static_cast<double>(open_connections_.load()));
+  header(out, "netpol_guard_certificate_expiry_timestamp_seconds", "gauge",
+         "notAfter of the serving certificate in use, as a Unix timestamp.");
+  // Whole seconds, printed in full: %.9g would round a 10-digit timestamp.
+  char expiry[32];
+  std::snprintf(expiry, sizeof expiry, "%.0f", certificate_expiry_.load());
+  out += "netpol_guard_certificate_expiry_timestamp_seconds ";
+  out += expiry;
+  out += '\n';
   header(out, "netpol_guard_namespaces", "gauge", "Namespaces known to the state.");
   sample(out, "netpol_guard_namespaces", "", static_cast<double>(g.namespaces));
   header(out, "netpol_guard_noncompliant_namespaces", "gauge",

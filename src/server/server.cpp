@@ -118,7 +118,8 @@ struct server::impl {
         state(s),
         m(mm),
         owner(o),
-        credentials(config.tls_cert_file, config.tls_private_key_file, config.client_ca_file),
+        credentials(config.tls_cert_file, config.tls_private_key_file, config.client_ca_file,
+                    &mm),
         acceptor(net::make_strand(io)),
         health_acceptor(net::make_strand(io)),
         reload_timer(io) {}

@@ -2,9 +2,13 @@
 
 #include <boost/asio/ssl.hpp>
 #include <openssl/err.h>
+#include <openssl/pem.h>
 #include <openssl/ssl.h>
+#include <openssl/x509.h>
 
+#include <ctime>
 #include <fstream>
+#include <memory>
 #include <sstream>
 
 namespace netpol_guard {
@@ -57,6 +61,22 @@ int select_alpn(SSL*, const unsigned char** out, unsigned char* outlen, const un
   return SSL_TLSEXT_ERR_NOACK;
 }
 
+// notAfter of the first certificate in the chain (the serving one), in Unix
+// seconds; 0 when it cannot be read, which the expiry alert treats as expired.
+double leaf_not_after(const std::string& cert_pem) {
+  std::unique_ptr<BIO, decltype(&BIO_free)> bio(
+      BIO_new_mem_buf(cert_pem.data(), static_cast<int>(cert_pem.size())), BIO_free);
+  if (!bio) return 0;
+  std::unique_ptr<X509, decltype(&X509_free)> cert(
+      PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr), X509_free);
+  std::tm tm{};
+  if (!cert || ASN1_TIME_to_tm(X509_get0_notAfter(cert.get()), &tm) != 1) {
+    ERR_clear_error();
+    return 0;
+  }
+  return static_cast<double>(timegm(&tm));
+}
+
 }  // namespace
 
 std::shared_ptr<ssl::context> make_server_tls_context(const std::string& cert_pem,
@@ -105,10 +125,11 @@ std::shared_ptr<ssl::context> make_server_tls_context(const std::string& cert_pe
 }
 
 tls_credentials::tls_credentials(std::string cert_file, std::string key_file,
-                                 std::string client_ca_file)
+                                 std::string client_ca_file, metrics* m)
     : cert_file_(std::move(cert_file)),
       key_file_(std::move(key_file)),
-      client_ca_file_(std::move(client_ca_file)) {}
+      client_ca_file_(std::move(client_ca_file)),
+      metrics_(m) {}
 
 bool tls_credentials::load(std::string& error) {
   std::string cert, key, ca;
@@ -121,6 +142,7 @@ bool tls_credentials::load(std::string& error) {
     return false;
   }
   current_.store(std::move(ctx), std::memory_order_release);
+  if (metrics_ != nullptr) metrics_->set_certificate_expiry(leaf_not_after(cert));
   last_contents_ = std::move(contents);
   last_failed_contents_.clear();
   return true;

@@ -7,12 +7,16 @@ Each rendering is read as a whole and checked for what the issue asks of it:
 hardened Deployment, probes, PDB that never blocks a drain, least-privilege RBAC,
 a webhook configuration whose failurePolicy follows the mode, whose exclusions
 match the binary's --exempt-namespaces and whose rules match the features on,
-the namespace's own NetworkPolicies, the project's labels, and `serve` args
+the namespace's own NetworkPolicies (metrics ingress only from the monitoring
+namespaces), priority class and the ResourceQuota that admits it, API Priority
+and Fairness, the monitoring kit (ServiceMonitor/PodMonitor, the alerts and
+dashboard that match the chart's files), the project's labels, and `serve` args
 that are all flags the binary knows (from `netpol-guard serve --help` when the
 binary is given, else the documented list below). The expectations per file
 are in EXPECT.
 """
 import base64
+import json
 import os
 import re
 import subprocess
@@ -35,21 +39,31 @@ NS = "netpol-guard"
 ALWAYS_EXEMPT = {"kube-system", "kube-public", "kube-node-lease", NS}
 PROJECT_LABELS = {"app.kubernetes.io/part-of": "k8s-security-pro",
                   "app.kubernetes.io/managed-by": "k8s-security-pro"}
+MONITORING_NS = {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}}
+CHART_FILES = os.path.join("manifests", "charts", "netpol-guard", "files")
 WORKLOADS = {("apps", "deployments"), ("apps", "replicasets"), ("apps", "statefulsets"),
              ("apps", "daemonsets"), ("batch", "jobs"), ("batch", "cronjobs")}
 
 # file -> what must hold. mode: enforce|audit; replicas; provisioning;
 # netpols: the namespace's own NetworkPolicies present; certmanager: Certificate
-# + CA injection; namespace: the Namespace object is part of the rendering.
+# + CA injection;
+# namespace: the Namespace object is part of the rendering. Optional: apf (API
+# Priority and Fairness objects, default True), priority (default
+# system-cluster-critical), spread, monitor (ServiceMonitor|PodMonitor), rules,
+# dashboard, metrics_ns / metrics_pods (who may scrape), probe_cidrs,
+# node_selector, tolerations.
 EXPECT = {
     "kustomize-base.yaml": dict(mode="enforce", replicas=3, provisioning=False, netpols=True,
-                                certmanager=False, namespace=True),
+                                certmanager=False, namespace=True, apf=False),
     "kustomize-dev.yaml": dict(mode="audit", replicas=1, provisioning=False, netpols=True,
                                certmanager=False, namespace=True),
     "kustomize-prod.yaml": dict(mode="enforce", replicas=3, provisioning=True, netpols=True,
                                 certmanager=False, namespace=True),
     "kustomize-prod-cert-manager.yaml": dict(mode="enforce", replicas=3, provisioning=True,
                                              netpols=True, certmanager=True, namespace=True),
+    "kustomize-prod-monitoring.yaml": dict(mode="enforce", replicas=3, provisioning=True,
+                                           netpols=True, certmanager=False, namespace=True,
+                                           monitor="ServiceMonitor", rules=True, dashboard=True),
     "install.yaml": dict(mode="enforce", replicas=3, provisioning=True, netpols=True,
                          certmanager=False, namespace=True),
     "helm-default.yaml": dict(mode="audit", replicas=3, provisioning=False, netpols=True,
@@ -62,7 +76,18 @@ EXPECT = {
                               certmanager=False, namespace=False, pdb=False,
                               protect_baseline=False, check_workloads=False,
                               secret="my-tls", ca_bundle="Q0EK",
-                              exempt=ALWAYS_EXEMPT | {"monitoring"}),
+                              exempt=ALWAYS_EXEMPT | {"monitoring"}, priority="", apf=False,
+                              spread=False),
+    "helm-monitoring.yaml": dict(mode="enforce", replicas=3, provisioning=True, netpols=True,
+                                 certmanager=False, namespace=False, monitor="ServiceMonitor",
+                                 rules=True, dashboard=True),
+    "helm-podmonitor.yaml": dict(mode="audit", replicas=3, provisioning=False, netpols=True,
+                                 certmanager=False, namespace=False, monitor="PodMonitor",
+                                 metrics_ns={"matchLabels": {"team": "observability"}},
+                                 metrics_pods={"matchLabels": {"app.kubernetes.io/name": "prometheus"}},
+                                 probe_cidrs=["10.0.0.0/16"], node_selector={"kubernetes.io/os": "linux"},
+                                 tolerations=[{"key": "dedicated", "operator": "Equal", "value": "security",
+                                               "effect": "NoSchedule"}]),
 }
 
 
@@ -164,10 +189,20 @@ def check_deployment(docs, exp, p):
     p.check(psc.get("runAsNonRoot") is True, "pod runAsNonRoot")
     p.check(psc.get("runAsUser") == 65532, "pod runAsUser 65532")
     p.check(psc.get("seccompProfile", {}).get("type") == "RuntimeDefault", "pod seccompProfile RuntimeDefault")
-    p.check(any(c.get("topologyKey") == "kubernetes.io/hostname" for c in pod.get("topologySpreadConstraints", [])),
-            "no topologySpreadConstraints over kubernetes.io/hostname")
-    p.check("podAntiAffinity" in pod.get("affinity", {}), "no podAntiAffinity")
-    p.check(pod.get("priorityClassName") in (None, ""), "priorityClassName set by default")
+    if exp.get("spread", True):
+        p.check(any(c.get("topologyKey") == "kubernetes.io/hostname" for c in pod.get("topologySpreadConstraints", [])),
+                "no topologySpreadConstraints over kubernetes.io/hostname")
+        p.check("podAntiAffinity" in pod.get("affinity", {}), "no podAntiAffinity")
+        for c in pod.get("topologySpreadConstraints", []):
+            p.check(c.get("whenUnsatisfiable") == "ScheduleAnyway", "a topology spread that can block scheduling")
+            p.check(all(pod_labels.get(k) == v for k, v in c["labelSelector"]["matchLabels"].items()),
+                    "topologySpreadConstraints do not select the pods")
+    else:
+        p.check("topologySpreadConstraints" not in pod and "affinity" not in pod, "spread set though switched off")
+    priority = exp.get("priority", "system-cluster-critical")
+    p.check(pod.get("priorityClassName", "") == priority, f'priorityClassName {pod.get("priorityClassName")!r} != {priority!r}')
+    p.check(pod.get("nodeSelector", {}) == exp.get("node_selector", {}), f'nodeSelector {pod.get("nodeSelector")}')
+    p.check(pod.get("tolerations", []) == exp.get("tolerations", []), f'tolerations {pod.get("tolerations")}')
     p.check(len(pod["containers"]) == 1, "exactly one container")
     c = pod["containers"][0]
     sc = c.get("securityContext", {})
@@ -183,6 +218,8 @@ def check_deployment(docs, exp, p):
     for key in ("cpu", "memory"):
         p.check(key in res.get("requests", {}), f"resources.requests.{key} missing")
     p.check("memory" in res.get("limits", {}), "resources.limits.memory missing")
+    for key in ("requests", "limits"):
+        p.check("ephemeral-storage" in res.get(key, {}), f"resources.{key}.ephemeral-storage missing")
     for probe, path in (("livenessProbe", "/healthz"), ("readinessProbe", "/readyz")):
         get = c.get(probe, {}).get("httpGet", {})
         p.check(get.get("path") == path, f"{probe} path is not {path}")
@@ -288,10 +325,10 @@ def check_service_pdb(docs, dep, exp, p):
     if svc:
         p.check(svc["metadata"].get("namespace") == NS, "Service namespace")
         p.check(all(pod_labels.get(k) == v for k, v in svc["spec"]["selector"].items()), "Service selector does not match the pods")
-        ports = svc["spec"]["ports"]
-        p.check(len(ports) == 1 and ports[0]["name"] == "https" and ports[0]["port"] == 443
-                and container_port(dep["spec"]["template"]["spec"]["containers"][0], ports[0]["targetPort"]) == 8443,
-                f"Service ports {ports} are not https 443 -> 8443")
+        c = dep["spec"]["template"]["spec"]["containers"][0]
+        ports = {pt["name"]: (pt["port"], container_port(c, pt["targetPort"])) for pt in svc["spec"]["ports"]}
+        p.check(ports == {"https": (443, 8443), "http-metrics": (8080, 8080)},
+                f"Service ports {ports} are not https 443 -> 8443 and http-metrics 8080 -> 8080")
     pdb = one(docs, "PodDisruptionBudget", "netpol-guard")
     if not exp.get("pdb", True):
         p.check(pdb is None, "PodDisruptionBudget rendered though disabled")
@@ -368,6 +405,15 @@ def check_own_networkpolicies(docs, exp, p):
             p.check(all(r.get("ports") for r in np_["spec"].get(direction, [])), f"{name} has a rule without ports")
     only("allow-webhook-ingress", "ingress", [("TCP", 8443)])
     only("allow-health-ingress", "ingress", [("TCP", 8080)])
+    health = nps.get("allow-health-ingress")
+    if health:
+        # Scraping only from the monitoring namespaces; never from everywhere.
+        rules = health["spec"].get("ingress", [])
+        want = [{"namespaceSelector": exp.get("metrics_ns", MONITORING_NS),
+                 **({"podSelector": exp["metrics_pods"]} if "metrics_pods" in exp else {})}]
+        want += [{"ipBlock": {"cidr": c}} for c in exp.get("probe_cidrs", [])]
+        p.check(len(rules) == 1 and rules[0].get("from") == want,
+                f'allow-health-ingress admits {[r.get("from") for r in rules]}, expected {want}')
     only("allow-apiserver-egress", "egress", [("TCP", 443), ("TCP", 6443)])
     only("allow-dns-egress", "egress", [("TCP", 53), ("UDP", 53)])
     dns = nps.get("allow-dns-egress")
@@ -386,7 +432,8 @@ def check_install(name, docs, exp, p):
                     "namespace does not enforce the restricted Pod Security Standard")
     else:
         p.check(one(docs, "Namespace") is None, "Helm must not render the release Namespace")
-    namespaced = {"Namespace", "ClusterRole", "ClusterRoleBinding", "ValidatingWebhookConfiguration"}
+    namespaced = {"Namespace", "ClusterRole", "ClusterRoleBinding", "ValidatingWebhookConfiguration",
+                  "FlowSchema", "PriorityLevelConfiguration"}
     for d in docs:
         if d["kind"] not in namespaced:
             p.check(d["metadata"].get("namespace") == NS, f'{d["kind"]} {d["metadata"]["name"]} not in {NS}')
@@ -397,6 +444,98 @@ def check_install(name, docs, exp, p):
         check_service_pdb(docs, dep, exp, p)
     check_rbac(docs, exp, p)
     check_own_networkpolicies(docs, exp, p)
+    check_priority(docs, dep, exp, p)
+    check_flowcontrol(docs, exp, p)
+    check_monitoring(docs, dep, exp, p)
+
+
+def check_priority(docs, dep, exp, p):
+    """A system-* priority class comes with the ResourceQuota that admits it here."""
+    priority = exp.get("priority", "system-cluster-critical")
+    quotas = [d for d in docs if d["kind"] == "ResourceQuota"]
+    if not priority:
+        p.check(not quotas, "ResourceQuota without a priority class")
+        return
+    covering = [q for q in quotas if any(
+        e.get("scopeName") == "PriorityClass" and e.get("operator") == "In" and priority in e.get("values", [])
+        for e in q["spec"].get("scopeSelector", {}).get("matchExpressions", []))]
+    if p.check(len(covering) == 1, f"no ResourceQuota admits priority class {priority}"):
+        pods = int(covering[0]["spec"]["hard"]["pods"])
+        surge = (dep or {}).get("spec", {}).get("strategy", {}).get("rollingUpdate", {}).get("maxSurge", 1)
+        p.check(pods >= exp["replicas"] + surge, f"quota of {pods} pods blocks {exp['replicas']} replicas plus surge")
+
+
+def check_flowcontrol(docs, exp, p):
+    fs = one(docs, "FlowSchema", "netpol-guard")
+    plc = one(docs, "PriorityLevelConfiguration", "netpol-guard")
+    if not exp.get("apf", True):
+        p.check(fs is None and plc is None, "API Priority and Fairness objects rendered though off")
+        return
+    if not (p.check(fs is not None, "no FlowSchema") and p.check(plc is not None, "no PriorityLevelConfiguration")):
+        return
+    for d in (fs, plc):
+        p.check(d["apiVersion"] == "flowcontrol.apiserver.k8s.io/v1", f'{d["kind"]} is {d["apiVersion"]}')
+        p.check("namespace" not in d["metadata"], f'{d["kind"]} is cluster-scoped but has a namespace')
+    spec = fs["spec"]
+    p.check(spec["priorityLevelConfiguration"]["name"] == plc["metadata"]["name"], "FlowSchema names another level")
+    p.check(spec["matchingPrecedence"] < 9000, "FlowSchema loses to the built-in service-accounts schema")
+    subjects = [s for r in spec["rules"] for s in r["subjects"]]
+    p.check(subjects == [{"kind": "ServiceAccount", "serviceAccount": {"name": "netpol-guard", "namespace": NS}}],
+            f"FlowSchema subjects {subjects}")
+    covered = {(g, res, v) for r in spec["rules"] for rr in r.get("resourceRules", [])
+               for g in rr["apiGroups"] for res in rr["resources"] for v in rr["verbs"]}
+    for g, res in (("networking.k8s.io", "networkpolicies"), ("", "namespaces")):
+        for v in ("get", "list", "watch"):
+            p.check((g, res, v) in covered, f"FlowSchema does not cover {v} {res}")
+    # netpol-guard lists and watches NetworkPolicies and Namespaces across all
+    # namespaces: requests without a namespace, matched only with clusterScope.
+    for rr in (rr for r in spec["rules"] for rr in r.get("resourceRules", [])):
+        p.check(rr.get("clusterScope") is True, f'FlowSchema rule for {rr["resources"]} misses cluster-wide list/watch')
+    p.check(plc["spec"]["type"] == "Limited", "priority level is not Limited")
+
+
+def chart_file(name):
+    return os.path.join(SOURCE_DIR, CHART_FILES, name)
+
+
+def check_monitoring(docs, dep, exp, p):
+    monitors = [d for d in docs if d["kind"] in ("ServiceMonitor", "PodMonitor")]
+    want = exp.get("monitor")
+    p.check([d["kind"] for d in monitors] == ([want] if want else []),
+            f"monitors {[d['kind'] for d in monitors]}, expected {want}")
+    pod_labels = dep["spec"]["template"]["metadata"]["labels"] if dep else {}
+    c = dep["spec"]["template"]["spec"]["containers"][0] if dep else {}
+    for m in monitors:
+        p.check(m["apiVersion"] == "monitoring.coreos.com/v1", f'{m["kind"]} apiVersion')
+        p.check(m["spec"]["namespaceSelector"] == {"matchNames": [NS]}, f'{m["kind"]} namespaceSelector')
+        if m["kind"] == "ServiceMonitor":
+            svc = one(docs, "Service", "netpol-guard") or {"spec": {"ports": [], "selector": {}}}
+            p.check(m["spec"]["selector"]["matchLabels"] == svc["spec"]["selector"],
+                    "ServiceMonitor does not select the Service")
+            for ep in m["spec"]["endpoints"]:
+                port = next((pt for pt in svc["spec"]["ports"] if pt["name"] == ep["port"]), None)
+                p.check(port is not None and container_port(c, port["targetPort"]) == 8080,
+                        f'ServiceMonitor port {ep["port"]} is not the Service port to 8080')
+                p.check(ep.get("path") == "/metrics", "ServiceMonitor path")
+        else:
+            p.check(all(pod_labels.get(k) == v for k, v in m["spec"]["selector"]["matchLabels"].items()),
+                    "PodMonitor does not select the pods")
+            for ep in m["spec"]["podMetricsEndpoints"]:
+                p.check(container_port(c, ep["port"]) == 8080, f'PodMonitor port {ep["port"]} is not 8080')
+                p.check(ep.get("path") == "/metrics", "PodMonitor path")
+    rules = [d for d in docs if d["kind"] == "PrometheusRule"]
+    if p.check(len(rules) == (1 if exp.get("rules") else 0), f"{len(rules)} PrometheusRule(s)") and rules and SOURCE_DIR:
+        want_spec = yaml.safe_load(open(chart_file("netpol-guard.rules.yaml")))
+        p.check(rules[0]["spec"] == want_spec,
+                "PrometheusRule differs from charts/netpol-guard/files/netpol-guard.rules.yaml")
+    boards = [d for d in docs if d["kind"] == "ConfigMap"
+              and (d["metadata"].get("labels") or {}).get("grafana_dashboard") == "1"]
+    if p.check(len(boards) == (1 if exp.get("dashboard") else 0), f"{len(boards)} dashboard ConfigMap(s)") and boards and SOURCE_DIR:
+        data = boards[0].get("data", {})
+        p.check(list(data) == ["netpol-guard.json"], f"dashboard ConfigMap keys {list(data)}")
+        want_board = json.load(open(chart_file("netpol-guard-dashboard.json")))
+        p.check(json.loads(data.get("netpol-guard.json", "{}")) == want_board,
+                "dashboard differs from charts/netpol-guard/files/netpol-guard-dashboard.json")
 
 
 def check_policies(docs, p, source_dir):
@@ -421,9 +560,14 @@ def check_policies(docs, p, source_dir):
             print("ok: default-deny-all.yaml is the template verbatim")
 
 
+SOURCE_DIR = None
+
+
 def main():
+    global SOURCE_DIR
     render_dir = sys.argv[1]
     source_dir = sys.argv[2] if len(sys.argv) > 2 else None
+    SOURCE_DIR = source_dir
     if len(sys.argv) > 3:
         SERVE_FLAGS.clear()
         SERVE_FLAGS.update(flags_from_binary(sys.argv[3]))

@@ -134,6 +134,15 @@ gone clusterrole netpol-guard && gone clusterrolebinding netpol-guard-provisione
 hl() { timeout 120 "$helm" --kubeconfig "$cluster/kubeconfig" "$@"; }
 if out=$(hl install netpol-guard "$chart" -n netpol-guard --create-namespace -f "$chart/values-prod.yaml" 2>&1); then
   ok "helm install -f values-prod.yaml"
+  # NOTES.txt: what to check after install, for this release.
+  notes=$(sed -n '/^NOTES:/,$p' <<<"$out") notes_ok=1
+  for want in "Check it after install" "rollout status deployment/netpol-guard" "caBundle" \
+              "Exempt namespaces (never gated): kube-system,kube-public,kube-node-lease,netpol-guard" \
+              "reachable only from namespace monitoring" "flowschema,prioritylevelconfiguration netpol-guard" \
+              "delete validatingwebhookconfiguration $webhook"; do
+    grep -qF -- "$want" <<<"$notes" || { bad "helm NOTES lack '$want'"; sed 's/^/    /' <<<"$notes"; notes_ok=0; }
+  done
+  ((notes_ok)) && ok "helm NOTES say what to check after install ($(wc -l <<<"$notes") lines)"
 else
   bad "helm install -f values-prod.yaml"; sed 's/^/    /' <<<"$out"
 fi

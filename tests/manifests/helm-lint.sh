@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # helm lint --strict and helm template of the chart with its default values,
-# values-prod.yaml and the cert-manager option; and the values the chart must
-# refuse (a mode other than enforce/audit, a timeout out of 1..30).
+# values-prod.yaml, the cert-manager option and the monitoring kit; and what
+# the chart must refuse, each with a clear message: values that break
+# values.schema.json, a mode other than enforce/audit, a timeout out of 1..30,
+# both monitors at once, and the "default" namespace (helm template without
+# -n), whose exemption would exempt "default" itself.
 #
 #   tests/manifests/helm-lint.sh HELM SOURCE_DIR
 set -euo pipefail
@@ -29,18 +32,50 @@ refused() { # DESCRIPTION EXPECTED-MESSAGE COMMAND...
   fi
 }
 
-for values in "" "-f $chart/values-prod.yaml" "-f $chart/values-prod.yaml --set certificates.certManager.enabled=true"; do
+for values in "" "-f $chart/values-prod.yaml" "-f $chart/values-prod.yaml --set certificates.certManager.enabled=true" \
+  "--set serviceMonitor.enabled=true --set prometheusRule.enabled=true --set grafanaDashboard.enabled=true" \
+  "--set podMonitor.enabled=true --set apiPriorityAndFairness.enabled=false --set priorityClassName="; do
   # shellcheck disable=SC2086
   run "helm lint --strict ${values:-(defaults)}" "$helm" lint --strict "$chart" --namespace netpol-guard $values
   # shellcheck disable=SC2086
   run "helm template ${values:-(defaults)}" "$helm" template netpol-guard "$chart" --namespace netpol-guard $values
 done
-refused "mode=block is refused" "mode must be enforce or audit" \
+refused "mode=block is refused" "at '/mode': value must be one of 'enforce', 'audit'" \
   "$helm" template netpol-guard "$chart" --namespace netpol-guard --set mode=block
-refused "timeoutSeconds=31 is refused" "timeoutSeconds must be between 1 and 30" \
+refused "timeoutSeconds=31 is refused" "at '/webhook/timeoutSeconds': maximum: got 31, want 30" \
   "$helm" template netpol-guard "$chart" --namespace netpol-guard --set webhook.timeoutSeconds=31
+# The templates refuse them too, when the schema is skipped.
+refused "mode=block is refused without the schema" "mode must be enforce or audit" \
+  "$helm" template netpol-guard "$chart" --namespace netpol-guard --skip-schema-validation --set mode=block
+refused "timeoutSeconds=31 is refused without the schema" "timeoutSeconds must be between 1 and 30" \
+  "$helm" template netpol-guard "$chart" --namespace netpol-guard --skip-schema-validation --set webhook.timeoutSeconds=31
 refused "no Secret and no cert-manager is refused" "certificates.existingSecret is required" \
   "$helm" template netpol-guard "$chart" --namespace netpol-guard --set certificates.existingSecret=
+
+refused "both monitors are refused" "enable serviceMonitor or podMonitor, not both" \
+  "$helm" template netpol-guard "$chart" --namespace netpol-guard --set serviceMonitor.enabled=true --set podMonitor.enabled=true
+
+# values.schema.json: wrong types, unknown keys and an open metrics policy.
+refused "schema: replicas=two is refused" "at '/replicas': got string, want integer" \
+  "$helm" template netpol-guard "$chart" --namespace netpol-guard --set replicas=two
+refused "schema: a misspelt key is refused" "additional properties 'replica' not allowed" \
+  "$helm" template netpol-guard "$chart" --namespace netpol-guard --set replica=2
+refused "schema: no metrics namespace is refused" \
+  "at '/networkPolicies/metrics/namespace': '' does not match pattern" \
+  "$helm" template netpol-guard "$chart" --namespace netpol-guard --set networkPolicies.metrics.namespace=
+refused "schema: logLevel=verbose is refused" "at '/logLevel': value must be one of 'debug', 'info', 'warn', 'error'" \
+  "$helm" template netpol-guard "$chart" --namespace netpol-guard --set logLevel=verbose
+refused "helm lint --strict: replicas=two fails" "at '/replicas': got string, want integer" \
+  "$helm" lint --strict "$chart" --namespace netpol-guard --set replicas=two
+
+# The release namespace is exempt, so "default" is refused: explicitly, and
+# when helm template is run without -n (no kubeconfig namespace either).
+default_msg='netpol-guard must not be installed into the "default" namespace'
+refused "-n default is refused" "$default_msg" \
+  "$helm" template netpol-guard "$chart" --namespace default
+refused "helm template without -n is refused" "$default_msg" \
+  env -u HELM_NAMESPACE KUBECONFIG=/dev/null "$helm" template netpol-guard "$chart"
+# (helm lint reports a template's fail only as [INFO]: its lint mode never fails on it.)
 
 echo "helm-lint: $passed ok, $failed failing"
 ((failed == 0))

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Renders every way of installing netpol-guard into OUT_DIR, one file each:
-#   kustomize-{policies,base,dev,prod,prod-cert-manager}.yaml   (kubectl kustomize)
-#   helm-{default,prod,cert-manager,minimal}.yaml               (helm template)
+#   kustomize-{policies,base,dev,prod,prod-cert-manager,prod-monitoring}.yaml  (kubectl kustomize)
+#   helm-{default,prod,cert-manager,minimal,monitoring,podmonitor}.yaml        (helm template)
 #   install.yaml                                                (the committed single file)
 #
 #   tests/manifests/render-all.sh SOURCE_DIR OUT_DIR [HELM]
@@ -16,7 +16,7 @@ m=$src/manifests
 chart=$m/charts/netpol-guard
 mkdir -p "$out"
 
-for k in policies base overlays/dev overlays/prod overlays/prod-cert-manager; do
+for k in policies base overlays/dev overlays/prod overlays/prod-cert-manager overlays/prod-monitoring; do
   name=kustomize-$(basename "$k").yaml
   timeout 60 "$kubectl" kustomize "$m/$k" > "$out/$name"
   echo "rendered $name"
@@ -32,5 +32,19 @@ if [[ -n $helm ]]; then
   ht helm-minimal.yaml --set mode=enforce --set replicas=2 --set protectBaseline=false \
     --set checkWorkloads=false --set networkPolicies.enabled=false --set podDisruptionBudget.enabled=false \
     --set certificates.existingSecret=my-tls --set certificates.caBundle=Q0EK \
-    --set 'exemptNamespaces={kube-system,kube-public,kube-node-lease,monitoring}'
+    --set 'exemptNamespaces={kube-system,kube-public,kube-node-lease,monitoring}' \
+    --set priorityClassName= --set apiPriorityAndFairness.enabled=false \
+    --set affinity=null --set topologySpreadConstraints=null
+  # The monitoring kit: ServiceMonitor, alerts, dashboard.
+  ht helm-monitoring.yaml -f "$chart/values-prod.yaml" --set serviceMonitor.enabled=true \
+    --set prometheusRule.enabled=true --set grafanaDashboard.enabled=true \
+    --set serviceMonitor.labels.release=kube-prometheus-stack
+  # A PodMonitor instead, another monitoring namespace, probe CIDRs, and the
+  # scheduling values set.
+  ht helm-podmonitor.yaml --set podMonitor.enabled=true \
+    --set-json 'networkPolicies.metrics.namespaceSelector={"matchLabels":{"team":"observability"}}' \
+    --set-json 'networkPolicies.metrics.podSelector={"matchLabels":{"app.kubernetes.io/name":"prometheus"}}' \
+    --set-json 'networkPolicies.probeCIDRs=["10.0.0.0/16"]' \
+    --set-json 'nodeSelector={"kubernetes.io/os":"linux"}' \
+    --set-json 'tolerations=[{"key":"dedicated","operator":"Equal","value":"security","effect":"NoSchedule"}]'
 fi

@@ -205,6 +205,19 @@ TEST_CASE("state gauges and other counters are rendered", "[metrics]") {
   CHECK(sample(not_ready, "netpol_guard_namespaces") == 0);
 }
 
+TEST_CASE("the certificate expiry is the last notAfter set, in whole seconds", "[metrics]") {
+  metrics m;
+  CHECK(sample(samples(m.render({})), "netpol_guard_certificate_expiry_timestamp_seconds") == 0);
+  // 10 digits: a rounding format would print 1.79e+09 and lose minutes.
+  m.set_certificate_expiry(1793836800);
+  auto text = m.render({});
+  CHECK_THAT(text, Contains("\nnetpol_guard_certificate_expiry_timestamp_seconds 1793836800\n"));
+  CHECK_THAT(text, Contains("# TYPE netpol_guard_certificate_expiry_timestamp_seconds gauge\n"));
+  m.set_certificate_expiry(1893456000);
+  CHECK(sample(samples(m.render({})), "netpol_guard_certificate_expiry_timestamp_seconds") ==
+        1893456000);
+}
+
 TEST_CASE("each metric family has one HELP and one TYPE line", "[metrics]") {
   metrics m;
   m.count_request(verdict::allowed, "Pod", "CREATE");

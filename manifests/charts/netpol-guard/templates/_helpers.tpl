@@ -36,7 +36,25 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
 {{- if eq (include "netpol-guard.mode" .) "enforce" -}}Fail{{- else -}}Ignore{{- end -}}
 {{- end -}}
 
-{{/* The exempt namespaces, always with the release namespace, as a comma list. */}}
+{{/*
+The release namespace is always exempt (netpol-guard's own pods must come back
+while it is down), so it must be a namespace of its own: `helm template`
+without -n would otherwise exempt "default" from the check. Called by every
+template that uses the release namespace's exemption.
+*/}}
+{{- define "netpol-guard.releaseNamespace" -}}
+{{- if eq .Release.Namespace "default" -}}
+{{- fail "netpol-guard must not be installed into the \"default\" namespace: its release namespace is exempt from the check, so \"default\" would be too. Install it into a namespace of its own: helm install netpol-guard CHART -n netpol-guard --create-namespace" -}}
+{{- end -}}
+{{- .Release.Namespace -}}
+{{- end -}}
+
+{{/* The exempt namespaces, always with the release namespace, as a list. */}}
+{{- define "netpol-guard.exemptNamespaceList" -}}
+{{- append .Values.exemptNamespaces (include "netpol-guard.releaseNamespace" .) | uniq | toJson -}}
+{{- end -}}
+
+{{/* The same, as the comma list --exempt-namespaces takes. */}}
 {{- define "netpol-guard.exemptNamespaces" -}}
-{{- append .Values.exemptNamespaces .Release.Namespace | uniq | join "," -}}
+{{- include "netpol-guard.exemptNamespaceList" . | fromJsonArray | join "," -}}
 {{- end -}}
