@@ -155,6 +155,7 @@ else
 fi
 out=$(kc -n legacy delete networkpolicy default-deny-all 2>&1) && bad "deleting the only baseline was admitted" || {
   grep -qF "$denied: CIS 5.3.2" <<<"$out" && ok "kubectl delete networkpolicy default-deny-all denied: $out" || bad "unexpected error: $out"; }
+sleep 1.1  # creationTimestamp has whole seconds: baseline-v2 must be the newer one
 out=$(baseline legacy baseline-v2) || bad "applying baseline-v2: $out"
 out=$(kc -n legacy delete networkpolicy default-deny-all 2>&1) && bad "deleting the pinned (oldest) baseline was admitted beside baseline-v2" || {
   grep -qF "oldest default-deny" <<<"$out" && ok "the oldest baseline stays pinned beside baseline-v2: $out" || bad "unexpected error: $out"; }
