@@ -47,7 +47,7 @@ struct temp_file {
 
 }  // namespace
 
-TEST_CASE("--policies refuses an invalid object at startup with file, line and reason", "[netpol][offline]") {
+TEST_CASE("offline state refuses an invalid object at startup with file, line and reason", "[netpol][offline]") {
   temp_file f;
   f.write(invalid_policies);
   offline_state state({f.path.string()});
