@@ -50,7 +50,9 @@ bool dns_label_chars(std::string_view s) {
   return std::all_of(s.begin(), s.end(), [](char c) { return lower_alnum(c) || c == '-'; });
 }
 
-std::string quote(const std::string& s) { return json(s).dump(); }
+// Messages quote values; a value with invalid UTF-8 is shown with U+FFFD, not thrown on.
+std::string shown(const json& v) { return v.dump(-1, ' ', false, json::error_handler_t::replace); }
+std::string quote(const std::string& s) { return shown(json(s)); }
 
 // The first error, with the field path as the apiserver writes it.
 class checker {
@@ -62,7 +64,7 @@ class checker {
     if (!error_) error_ = path + ": " + message;
   }
   void invalid(const std::string& path, const json& value, const std::string& message) {
-    fail(path, "Invalid value: " + value.dump() + ": " + message);
+    fail(path, "Invalid value: " + shown(value) + ": " + message);
   }
 
   // JSON type checks, as decoding into the Go type does them. null is the zero value.
@@ -93,9 +95,9 @@ class checker {
   void type_error(const json& v, const std::string& path, const std::string& want) {
     std::string got = v.is_string() ? "string" : v.is_boolean() ? "bool" : v.is_number() ? "number"
                       : v.is_array() ? "array" : v.is_object() ? "object" : "null";
-    std::string shown = v.dump();
-    if (shown.size() > 60) shown = shown.substr(0, 57) + "...";
-    fail(path, "Invalid value: " + shown + ": cannot unmarshal " + got + " into a field of type " + want);
+    std::string text = shown(v);
+    if (text.size() > 60) text = text.substr(0, 57) + "...";
+    fail(path, "Invalid value: " + text + ": cannot unmarshal " + got + " into a field of type " + want);
   }
 
   // Strict field validation: every key must be a field of the type.
@@ -535,7 +537,16 @@ std::optional<std::string> validate_other(const json& o) {
   }
   auto it = std::find_if(served_kinds.begin(), served_kinds.end(),
                          [&](const served_kind& k) { return k.kind == kind; });
-  if (it == served_kinds.end()) return std::nullopt;
+  if (it == served_kinds.end()) {
+    // A custom kind: the report counts the namespace it names, so that name
+    // must be one the apiserver could hold.
+    std::string ns = str(field(md, "namespace"));
+    if (!ns.empty() && !is_dns1123_label(ns)) {
+      c.invalid("metadata.namespace", ns, "a lowercase RFC 1123 label must consist of lower case "
+                "alphanumeric characters or '-', and must start and end with an alphanumeric character");
+    }
+    return c.result();
+  }
   if (std::find(it->versions.begin(), it->versions.end(), version) == it->versions.end() || version.empty()) {
     c.fail("apiVersion", "no matches for kind " + quote(kind) + " in version " + quote(version) +
                              " (use " + std::string(it->versions[0]) + ")");

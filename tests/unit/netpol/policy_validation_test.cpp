@@ -189,3 +189,14 @@ TEST_CASE("name rules of apimachinery", "[netpol][validation]") {
   CHECK_FALSE(is_iana_svc_name("8080"));
   CHECK_FALSE(is_iana_svc_name("-http"));
 }
+
+// Found by manifest_fuzz (tests/fuzz/regressions/manifest/invalid-utf8-in-key.yaml):
+// quoting a key with invalid UTF-8 in the message threw out of the validator.
+TEST_CASE("invalid UTF-8 in a field name or value gives a message, not an exception", "[netpol][validation]") {
+  auto o = json::parse(R"({"apiVersion":"networking.k8s.io/v1","kind":"NetworkPolicy","metadata":{"name":"p"}})");
+  o["metadata"]["names\xff"] = "x";
+  CHECK_THAT(invalid(o), Contains("unknown field \"metadata.names\xEF\xBF\xBD\""));
+  auto custom = json::parse(R"({"apiVersion":"example.com/v1","kind":"Widget","metadata":{"name":"w"}})");
+  custom["metadata"]["namespace"] = "team\xff";
+  CHECK_THAT(invalid(custom), Contains("metadata.namespace"));
+}
