@@ -1,8 +1,9 @@
 #pragma once
 
-// Kubernetes objects read from YAML or JSON files: multi-document YAML,
-// `kind: List`, single objects; files or directories (recursively, *.yaml,
-// *.yml, *.json).
+// Kubernetes objects read from YAML or JSON files as kubectl reads them:
+// multi-document YAML, JSON streams, `kind: List`, single objects; files or
+// directories (recursively, *.yaml, *.yml, *.json). README "How manifests are
+// read" lists every surface form.
 
 #include "netpol_guard/namespace_snapshot.hpp"
 
@@ -11,6 +12,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace netpol_guard {
@@ -18,12 +20,21 @@ namespace netpol_guard {
 struct manifest_object {
   std::string source;  // "file.yaml" or "file.yaml#2" (document index)
   nlohmann::json object;
+  std::size_t line = 0;  // 1-based line where the object starts; 0 when unknown
 };
 
 struct manifest_error {
+  manifest_error() = default;
+  manifest_error(std::string source_, std::string reason_, std::size_t line_ = 0,
+                 std::string object_ = {})
+      : source(std::move(source_)), reason(std::move(reason_)), line(line_), object(std::move(object_)) {}
+
   std::string source;
   std::string reason;
-  std::string what() const { return source + ": " + reason; }
+  std::size_t line = 0;  // 1-based; 0 when unknown
+  std::string object;    // "NetworkPolicy team-a/deny" when an object is at fault
+  // "source[:line]: [object: ]reason"
+  std::string what() const;
 };
 
 // Largest manifest file read; larger ones are an error, not a silent truncation.
@@ -66,7 +77,9 @@ bool index_policy(namespace_index& index, const nlohmann::json& policy, std::str
 bool index_namespace(namespace_index& index, const nlohmann::json& ns, std::string& error);
 
 // Builds an index from manifest objects: NetworkPolicies and Namespaces; other
-// kinds only make their namespace known.
+// kinds only make their namespace known. Every object is validated first
+// (validate_manifest_object): an object kubectl or the apiserver would refuse
+// is an error, never counted.
 std::optional<namespace_index> index_manifests(const std::vector<manifest_object>& objects,
                                                manifest_error& error);
 

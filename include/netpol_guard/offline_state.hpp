@@ -7,6 +7,7 @@
 #include "netpol_guard/namespace_state.hpp"
 
 #include <atomic>
+#include <cstdint>
 #include <filesystem>
 #include <mutex>
 #include <string>
@@ -18,11 +19,21 @@ class offline_state final : public namespace_state {
  public:
   explicit offline_state(std::vector<std::string> paths);
 
-  // Loads the files. Returns false with `error` set when they cannot be read.
+  // Loads the files. Returns false with `error` set when they cannot be read
+  // or hold an object kubectl or the apiserver would refuse; the state then
+  // stays as it was (empty before the first success).
   bool load(manifest_error& error);
   // Reloads when any file's size or modification time changed (or files were
-  // added or removed). Returns true when a new snapshot was published.
+  // added or removed). Returns true when a new snapshot was published. A failed
+  // reload keeps the last good state, is counted, and stays in readiness()'s
+  // reason until a reload succeeds; the same broken files are not re-read
+  // until they change again.
   bool reload_if_changed(manifest_error& error);
+
+  // Reloads that failed since start.
+  std::uint64_t reload_failures() const { return reload_failures_.load(); }
+  // The error of the last failed load, "" once a load succeeded after it.
+  std::string last_error() const;
 
   std::shared_ptr<const namespace_snapshot> snapshot() const override { return cell_.load(); }
   state_readiness readiness() const override;
@@ -35,6 +46,9 @@ class offline_state final : public namespace_state {
   std::mutex reload_mutex_;
   std::string fingerprint_;
   std::atomic<bool> loaded_{false};
+  std::atomic<std::uint64_t> reload_failures_{0};
+  mutable std::mutex error_mutex_;
+  std::string last_error_;
 };
 
 }  // namespace netpol_guard

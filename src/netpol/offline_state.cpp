@@ -40,12 +40,26 @@ bool offline_state::load(manifest_error& error) {
   std::lock_guard lock(reload_mutex_);
   std::string fp = fingerprint();
   auto objects = load_manifests(paths_, error);
-  if (!objects) return false;
-  auto index = index_manifests(*objects, error);
-  if (!index) return false;
+  std::optional<namespace_index> index;
+  if (objects) index = index_manifests(*objects, error);
+  if (!index) {
+    // Remember the broken files so that the reload loop reports them once,
+    // not on every tick; the last good snapshot stays published.
+    if (loaded_) {
+      fingerprint_ = std::move(fp);
+      reload_failures_.fetch_add(1);
+    }
+    std::lock_guard error_lock(error_mutex_);
+    last_error_ = error.what();
+    return false;
+  }
   cell_.publish(index->freeze("files"));
   fingerprint_ = std::move(fp);
   loaded_ = true;
+  {
+    std::lock_guard error_lock(error_mutex_);
+    last_error_.clear();
+  }
   objects.reset();
   index.reset();
   // Parsing the manifests needs far more memory than the index keeps: give the
@@ -62,10 +76,21 @@ bool offline_state::reload_if_changed(manifest_error& error) {
   return load(error);
 }
 
+std::string offline_state::last_error() const {
+  std::lock_guard lock(error_mutex_);
+  return last_error_;
+}
+
 state_readiness offline_state::readiness() const {
   state_readiness r;
   r.ready = loaded_;
-  if (!r.ready) r.reason = "policies not loaded";
+  std::string error = last_error();
+  if (!r.ready) {
+    r.reason = error.empty() ? "policies not loaded" : "policies not loaded: " + error;
+  } else if (!error.empty()) {
+    // Still serving the last good state; /readyz's detail says why it is old.
+    r.reason = "serving the last good policies; reload failed: " + error;
+  }
   return r;
 }
 

@@ -1,6 +1,8 @@
-// Manifest loader: arbitrary YAML/JSON text to objects, then to the namespace
+// Manifest loader: arbitrary YAML/JSON text (YAML documents, JSON streams,
+// byte-order marks, merge keys) to objects, then validation and the namespace
 // index. Errors come back as values; nothing may throw or crash.
 #include "netpol_guard/manifest.hpp"
+#include "netpol_guard/policy_validation.hpp"
 
 #include <cstdint>
 #include <string_view>
@@ -11,11 +13,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::string_view text(reinterpret_cast<const char*>(data), size);
   manifest_error error;
   auto objects = parse_manifests(text, "fuzz.yaml", error);
-  if (!objects) return 0;
+  if (!objects) {
+    (void)error.what();
+    return 0;
+  }
   for (const auto& o : *objects) {
     (void)object_namespace(o.object);
     (void)object_name(o.object);
+    (void)describe_object(o.object);
+    (void)validate_manifest_object(o.object);
   }
-  (void)index_manifests(*objects, error);
+  if (!index_manifests(*objects, error)) (void)error.what();
   return 0;
 }

@@ -225,9 +225,11 @@ TEST_CASE("quoted scalars stay strings; plain scalars follow the core schema", "
 }
 
 TEST_CASE("quoted policy fields keep their meaning", "[netpol]") {
+  // (a plain `namespace: n` would be the boolean false, as in kubectl.)
   // A quoted "null" is a string, so this podSelector has the wrong type.
-  auto objs = parse_ok(R"(kind: NetworkPolicy
-metadata: {name: p, namespace: n}
+  auto objs = parse_ok(R"(apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: p, namespace: team-n}
 spec:
   podSelector: "null"
 )");
@@ -236,13 +238,14 @@ spec:
   CHECK_THAT(err.reason, Contains("podSelector"));
 
   // A plain null is an absent selector: every pod.
-  auto ok = parse_ok(R"(kind: NetworkPolicy
-metadata: {name: p, namespace: n}
+  auto ok = parse_ok(R"(apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: p, namespace: team-n}
 spec:
   podSelector: null
   policyTypes: [Ingress, Egress]
 )");
-  CHECK(index_ok(ok).entries().at("n").coverage() == both);
+  CHECK(index_ok(ok).entries().at("team-n").coverage() == both);
 }
 
 TEST_CASE("empty input gives no objects", "[netpol]") {
@@ -258,19 +261,14 @@ TEST_CASE("errors name the file and the reason", "[netpol]") {
     auto err = load_fails(file);
     CHECK(err.source == file);
     CHECK_THAT(err.reason, Contains("invalid YAML"));
-    CHECK(err.what() == err.source + ": " + err.reason);
+    CHECK(err.line == 3);
+    CHECK(err.what() == err.source + ":3: " + err.reason);
   }
   SECTION("an object without kind, with its document number") {
     const auto file = manifest_path("invalid/no-kind.yaml");
     auto err = load_fails(file);
     CHECK(err.source == file + "#2");
     CHECK_THAT(err.reason, Contains("kind"));
-  }
-  SECTION("a duplicate key") {
-    const auto file = manifest_path("invalid/duplicate-key.yaml");
-    auto err = load_fails(file);
-    CHECK(err.source == file);
-    CHECK_THAT(err.reason, Contains("duplicate key") && Contains("ingress"));
   }
   SECTION("a document that is not a mapping") {
     const auto file = manifest_path("invalid/not-a-mapping.yaml");
@@ -284,7 +282,9 @@ TEST_CASE("errors name the file and the reason", "[netpol]") {
     manifest_error err;
     REQUIRE_FALSE(index_manifests(objs, err));
     CHECK(err.source == file + "#2");
-    CHECK_THAT(err.reason, Contains("\"wrong\"") && Contains("podSelector"));
+    CHECK(err.object == "NetworkPolicy team-w/wrong");
+    CHECK(err.line == 6);
+    CHECK_THAT(err.reason, Contains("spec.podSelector") && Contains("\"all\""));
   }
   SECTION("a missing path") {
     const auto path = manifest_path("does-not-exist.yaml");
@@ -298,12 +298,18 @@ TEST_CASE("errors name the file and the reason", "[netpol]") {
   }
 }
 
-TEST_CASE("duplicate keys are errors in JSON and at any depth", "[netpol]") {
-  auto err = parse_fails(R"({"kind":"Pod","kind":"Service"})");
-  CHECK_THAT(err.reason, Contains("duplicate key \"kind\""));
+// kubectl (go-yaml v2 without strict mode, encoding/json) keeps the last of
+// repeated keys; checked with kubectl 1.37 create --dry-run=server.
+TEST_CASE("duplicate keys: the last one wins, in YAML and JSON, at any depth", "[netpol]") {
+  auto objs = parse_ok(R"({"kind":"Pod","kind":"Service"})");
+  CHECK(kinds_of(objs) == strings{"Service"});
 
-  auto nested = parse_fails("kind: Pod\nmetadata:\n  labels:\n    app: a\n    app: b\n");
-  CHECK_THAT(nested.reason, Contains("duplicate key \"app\""));
+  auto nested = parse_ok("kind: Pod\nmetadata:\n  labels:\n    app: a\n    app: b\n");
+  CHECK(nested.at(0).object["metadata"]["labels"] == json{{"app", "b"}});
+
+  // The fixture's second "ingress: [{}]" replaces "ingress: []": not a deny-all.
+  auto index = index_ok(load_ok({manifest_path("duplicate-key.yaml")}));
+  CHECK(index.entries().at("team-x").coverage() == deny_all_coverage{false, true});
 }
 
 TEST_CASE("kind must be a string", "[netpol]") {
@@ -363,7 +369,142 @@ TEST_CASE("index_policy and index_namespace read single objects", "[netpol]") {
 }
 
 TEST_CASE("other kinds do not enter the index", "[netpol]") {
-  auto objs = parse_ok("kind: ConfigMap\nmetadata: {name: c, namespace: team-z}\n");
+  auto objs = parse_ok("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, namespace: team-z}\n");
   auto index = index_ok(objs);
   CHECK(index.entries().count("team-z") == 0);
+}
+
+// ---- Surface forms, each checked against kubectl 1.37 (create --dry-run=server)
+// and repeated by tests/e2e/manifest_fidelity.py.
+
+namespace {
+const std::string np_head =
+    "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: p, namespace: team-m}\n";
+
+deny_all_coverage coverage_in(const std::string& text, const std::string& ns = "team-m") {
+  auto index = index_ok(parse_ok(text));
+  return index.entries().at(ns).coverage();
+}
+}  // namespace
+
+TEST_CASE("merge keys: a mapping, a sequence, and the order of explicit keys", "[netpol][surface]") {
+  // podSelector narrowed through "<<": not a deny-all.
+  CHECK(coverage_in(np_head + "spec:\n  podSelector: {<<: {matchLabels: {app: web}}}\n"
+                              "  policyTypes: [Ingress, Egress]\n") == none);
+  // policyTypes arriving through "<<" make a real egress deny.
+  CHECK(coverage_in(np_head + "spec:\n  <<: {policyTypes: [Egress, Ingress]}\n") == both);
+  // Through an alias.
+  CHECK(coverage_in(np_head + "spec:\n  <<: &types {policyTypes: [Ingress, Egress]}\n  podSelector: {}\n") == both);
+  // A sequence: earlier mappings win.
+  CHECK(coverage_in(np_head + "spec:\n  <<: [{policyTypes: [Egress]}, {policyTypes: [Ingress]}]\n") ==
+        deny_all_coverage{false, true});
+  // go-yaml v2: a key written after "<<" wins, one written before it is replaced.
+  CHECK(coverage_in(np_head + "spec:\n  <<: {policyTypes: [Egress]}\n  policyTypes: [Ingress]\n") == ingress_only);
+  CHECK(coverage_in(np_head + "spec:\n  policyTypes: [Ingress]\n  <<: {policyTypes: [Egress]}\n") ==
+        deny_all_coverage{false, true});
+  // Not a mapping: kubectl refuses the file.
+  CHECK_THAT(parse_fails(np_head + "spec:\n  <<: 5\n").reason, Contains("map merge requires map or sequence of maps"));
+  CHECK_THAT(parse_fails(np_head + "spec:\n  <<: [5]\n").reason, Contains("map merge requires"));
+  // A quoted "<<" is an ordinary key (and an unknown field).
+  auto quoted = parse_ok(np_head + "spec:\n  \"<<\": {policyTypes: [Egress]}\n");
+  CHECK(quoted.at(0).object["spec"].contains("<<"));
+}
+
+TEST_CASE("JSON streams: every object is read", "[netpol][surface]") {
+  const std::string a = R"({"apiVersion":"v1","kind":"Namespace","metadata":{"name":"team-j"}})";
+  const std::string b = R"({"apiVersion":"networking.k8s.io/v1","kind":"NetworkPolicy","metadata":{"name":"deny","namespace":"team-j"},"spec":{"policyTypes":["Ingress","Egress"]}})";
+  for (const std::string sep : {"", "\n", " \n\n"}) {
+    auto objs = parse_ok(a + sep + b + sep + "\n");
+    CHECK(kinds_of(objs) == strings{"Namespace", "NetworkPolicy"});
+    CHECK(objs.at(1).source == "inline.yaml#2");
+    CHECK(index_ok(objs).entries().at("team-j").coverage() == both);
+  }
+  SECTION("a JSON object, then YAML documents") {
+    auto objs = parse_ok(a + "\n---\n" + np_head + "spec: {}\n");
+    CHECK(kinds_of(objs) == strings{"Namespace", "NetworkPolicy"});
+  }
+  SECTION("a broken third object is an error with its number and line") {
+    auto err = parse_fails(a + "\n" + a + "\n{\"kind\": }\n");
+    CHECK(err.source == "inline.yaml#3");
+    CHECK(err.line == 3);
+  }
+  SECTION("integral floats are integers, as Go reads 80.0 into an int32") {
+    auto objs = parse_ok(R"({"kind":"X","port":80.0})");
+    CHECK(objs.at(0).object["port"].is_number_integer());
+  }
+}
+
+TEST_CASE("byte-order marks are dropped", "[netpol][surface]") {
+  const std::string bom = "\xEF\xBB\xBF";
+  CHECK(kinds_of(parse_ok(bom + "# just a comment\n---\n" + np_head + "spec: {}\n")) == strings{"NetworkPolicy"});
+  CHECK(kinds_of(parse_ok(bom + "\n---\n" + np_head + "spec: {}\n")) == strings{"NetworkPolicy"});
+  CHECK(kinds_of(parse_ok(bom + np_head + "spec: {}\n")) == strings{"NetworkPolicy"});
+  CHECK(kinds_of(parse_ok(bom + R"({"kind":"A"}{"kind":"B"})")) == strings{"A", "B"});
+  CHECK(kinds_of(parse_ok(bom + "---\n" + np_head)) == strings{"NetworkPolicy"});
+}
+
+TEST_CASE("document markers as kubectl's YAML reader handles them", "[netpol][surface]") {
+  SECTION("--- followed by a comment separates") {
+    CHECK(kinds_of(parse_ok("kind: A\n--- # next\nkind: B\n")) == strings{"A", "B"});
+  }
+  SECTION("--- followed by content is refused, with the line") {
+    auto err = parse_fails("kind: A\n--- {kind: B}\n");
+    CHECK(err.line == 2);
+    CHECK_THAT(err.reason, Contains("invalid YAML document separator: {kind: B}"));
+    CHECK(parse_fails("kind: A\n----\nkind: B\n").line == 2);
+  }
+  SECTION("... ends the chunk's only document: the rest up to the next --- is ignored") {
+    auto objs = parse_ok("kind: A\n...\nkind: B\n---\nkind: C\n");
+    CHECK(kinds_of(objs) == strings{"A", "C"});
+    CHECK(kinds_of(parse_ok("kind: A\n...\n[unclosed: {\n")) == strings{"A"});
+  }
+}
+
+TEST_CASE("scalars and tags resolve as go-yaml v2 (YAML 1.1) resolves them", "[netpol][surface]") {
+  auto d = parse_ok("kind: X\n"
+                    "a: yes\nb: Off\nc: y\nd: 0x50\ne: 0o17\nf: 017\ng: 1_000\nh: 80.0\ni: 1e3\n"
+                    "j: !!str 80\nk: !!int \"80\"\nl: !foo web\nm: 2024-01-01\nplus: +5\no: 0b101\n"
+                    "on: key\n1: int-key\n")
+               .at(0)
+               .object;
+  CHECK(d["a"] == json(true));
+  CHECK(d["b"] == json(false));
+  CHECK(d["c"] == json(true));
+  CHECK(d["d"] == json(80));
+  CHECK(d["e"] == json(15));
+  CHECK(d["f"] == json(15));
+  CHECK(d["g"] == json(1000));
+  CHECK(d["h"] == json(80));
+  CHECK(d["h"].is_number_integer());
+  CHECK(d["i"] == json(1000));
+  CHECK(d["j"] == json("80"));
+  CHECK(d["k"] == json(80));
+  CHECK(d["l"] == json("web"));
+  CHECK(d["m"] == json("2024-01-01"));
+  CHECK(d["plus"] == json(5));
+  CHECK(d["o"] == json(5));
+  CHECK(d["true"] == json("key"));  // the key "on" is the boolean true
+  CHECK(d["1"] == json("int-key"));
+  CHECK_THAT(parse_fails("kind: X\na: !!int abc\n").reason, Contains("!!int"));
+  CHECK_THAT(parse_fails("kind: X\na: .inf\n").reason, Contains("unsupported value"));
+  CHECK_THAT(parse_fails("kind: X\n~: a\n").reason, Contains("unsupported map key"));
+}
+
+TEST_CASE("an invalid object is an error with file, line, object and reason", "[netpol][surface]") {
+  auto objs = parse_ok("apiVersion: v1\nkind: Namespace\nmetadata: {name: team-e}\n---\n" + np_head +
+                       "spec:\n  policyTypes: [Ingress, Egress, Ingress]\n");
+  manifest_error err;
+  REQUIRE_FALSE(index_manifests(objs, err));
+  CHECK(err.source == "inline.yaml#2");
+  CHECK(err.line == 5);
+  CHECK(err.object == "NetworkPolicy team-m/p");
+  CHECK_THAT(err.reason, Contains("may not specify more than two policyTypes"));
+  CHECK(err.what() == "inline.yaml#2:5: NetworkPolicy team-m/p: " + err.reason);
+
+  // Items of a List carry their own line.
+  auto list = parse_ok("apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: Namespace\n"
+                       "  metadata: {name: ok}\n- apiVersion: v1\n  kind: Namespace\n  metadata: {name: Bad_Name}\n");
+  REQUIRE_FALSE(index_manifests(list, err));
+  CHECK(err.line == 7);
+  CHECK(err.object == "Namespace Bad_Name");
 }

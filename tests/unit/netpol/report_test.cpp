@@ -128,10 +128,12 @@ TEST_CASE("workloads are listed only with check_workloads", "[report]") {
 }
 
 TEST_CASE("passed() ignores exempt namespaces only", "[report]") {
-  auto in = parse(R"(kind: NetworkPolicy
+  auto in = parse(R"(apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
 metadata: {name: default-deny-all, namespace: team-a}
 spec: {podSelector: {}, policyTypes: [Ingress, Egress]}
 ---
+apiVersion: v1
 kind: Pod
 metadata: {name: coredns, namespace: kube-system}
 )");
@@ -160,7 +162,7 @@ metadata: {name: coredns, namespace: kube-system}
 }
 
 TEST_CASE("a Namespace object alone makes a failing row", "[report]") {
-  auto in = parse("kind: Namespace\nmetadata: {name: lonely}\n");
+  auto in = parse("apiVersion: v1\nkind: Namespace\nmetadata: {name: lonely}\n");
   auto report = report_manifests(in.objects, in.index, default_exempt, true);
   REQUIRE(report.namespaces.size() == 1);
   CHECK(report.namespaces[0].name == "lonely");
@@ -222,13 +224,19 @@ TEST_CASE("text report: one PASS or FAIL line per namespace", "[report]") {
 TEST_CASE("built-in cluster-scoped kinds do not make namespace default appear", "[report]") {
   // Only namespaced objects belong to a namespace; kubectl does not put a
   // RuntimeClass or a ValidatingAdmissionPolicy in "default".
-  const char* kinds[] = {"ClusterRole",     "StorageClass",
-                         "PriorityClass",   "RuntimeClass",
-                         "CSIDriver",       "ValidatingAdmissionPolicy",
-                         "ValidatingAdmissionPolicyBinding", "ClusterRoleBinding"};
-  for (const char* kind : kinds) {
+  const std::pair<const char*, const char*> kinds[] = {
+      {"ClusterRole", "rbac.authorization.k8s.io/v1"},
+      {"StorageClass", "storage.k8s.io/v1"},
+      {"PriorityClass", "scheduling.k8s.io/v1"},
+      {"RuntimeClass", "node.k8s.io/v1"},
+      {"CSIDriver", "storage.k8s.io/v1"},
+      {"ValidatingAdmissionPolicy", "admissionregistration.k8s.io/v1"},
+      {"ValidatingAdmissionPolicyBinding", "admissionregistration.k8s.io/v1"},
+      {"ClusterRoleBinding", "rbac.authorization.k8s.io/v1"}};
+  for (const auto& [kind, version] : kinds) {
     SECTION(kind) {
-      auto in = parse(std::string("kind: ") + kind + "\nmetadata: {name: cluster-wide}\n");
+      auto in = parse(std::string("apiVersion: ") + version + "\nkind: " + kind +
+                      "\nmetadata: {name: cluster-wide}\n");
       auto report = report_manifests(in.objects, in.index, default_exempt, true);
       CHECK(report.namespaces.empty());
       CHECK(report.passed());

@@ -1,0 +1,37 @@
+#pragma once
+
+// What kubectl and the apiserver refuse before an object is stored, for the
+// objects `check` and `serve --policies` count: NetworkPolicy (networking.k8s.io/v1)
+// and Namespace (v1) in full (types, unknown fields under strict field
+// validation, ValidateNetworkPolicy / ValidateNamespace with apimachinery's
+// name, label and selector rules, Kubernetes 1.37); other kinds only as far as
+// the namespace they put objects in (apiVersion, metadata.name/namespace types
+// and namespace name). The live path does not call this: the apiserver has
+// validated what it serves.
+
+#include <nlohmann/json_fwd.hpp>
+
+#include <optional>
+#include <string>
+
+namespace netpol_guard {
+
+// Why kubectl or the apiserver would refuse `object`, as "field.path: reason";
+// nullopt when it would store it.
+std::optional<std::string> validate_manifest_object(const nlohmann::json& object);
+
+// The same for one NetworkPolicy and one Namespace object.
+std::optional<std::string> validate_network_policy(const nlohmann::json& policy);
+std::optional<std::string> validate_namespace(const nlohmann::json& ns);
+
+// apimachinery's name rules (k8s.io/apimachinery/pkg/util/validation).
+bool is_dns1123_label(const std::string& s);
+bool is_dns1123_subdomain(const std::string& s);
+bool is_qualified_name(const std::string& s);  // label keys
+bool is_label_value(const std::string& s);
+bool is_iana_svc_name(const std::string& s);   // named ports
+
+// "NetworkPolicy team-a/deny-all", "Namespace team-a", "Deployment web" for messages.
+std::string describe_object(const nlohmann::json& object);
+
+}  // namespace netpol_guard
