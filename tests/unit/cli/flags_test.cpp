@@ -308,7 +308,8 @@ TEST_CASE("resource limit flags parse and contradictions are refused with the fl
   SECTION("zero connections per source, or a zero first-request timeout") {
     CHECK_THAT(f.parse({"--max-connections-per-source=0"}),
                Contains("--max-connections-per-source"));
-    CHECK_THAT(f.parse({"--first-request-timeout=0"}), Contains("--first-request-timeout"));
+    CHECK_THAT(f.parse({"--max-connections-per-source=1", "--first-request-timeout=0"}),
+               Contains("--first-request-timeout"));
   }
   SECTION("a per-source limit above the total is allowed: the total bounds it") {
     CHECK(f.parse({"--max-connections=3"}).empty());
