@@ -112,3 +112,11 @@ TEST_CASE("the body budget keeps a total and a share per source", "[server]") {
   CHECK(b.reserve(x, 1000) == body_budget::result::over_total);
   CHECK(b.in_use() == 100);
 }
+
+TEST_CASE("a per-source limit as large as the table still lets a lone source evict", "[server]") {
+  table_fixture t(2, 5);
+  t.add("a-1", "10.0.0.1", admission::admitted);
+  t.add("a-2", "10.0.0.1", admission::admitted);
+  t.add("a-3", "10.0.0.1", admission::admitted_after_eviction);
+  CHECK(t.evicted == std::vector<std::string>{"a-1"});
+}
