@@ -100,7 +100,8 @@ int run_serve(const std::vector<std::string>& args) {
   flags.add_size("max-connections", &o.server.max_connections,
                  "open webhook connections; when full, a new client evicts an idle one");
   flags.add_size("max-connections-per-source", &o.server.max_connections_per_source,
-                 "open webhook connections from one source address; more are refused");
+                 "open webhook connections from one source address; more are refused (no "
+                 "effect when at least --max-connections)");
   flags.add_size("max-buffered-request-bytes", &o.server.max_buffered_request_bytes,
                  "request body bytes held in memory across all connections; a request whose "
                  "body does not fit gets 503");
