@@ -60,7 +60,7 @@ TEST_CASE("among equals, the source holding the most connections loses one", "[s
   CHECK(t.evicted == std::vector<std::string>{"b-1"});
 }
 
-TEST_CASE("a connection answering a request is never evicted; all busy refuses", "[server]") {
+TEST_CASE("a connection answering a request is never evicted and all busy refuses", "[server]") {
   table_fixture t(2, 2);
   auto a = t.add("a", "10.0.0.1", admission::admitted);
   auto b = t.add("b", "10.0.0.2", admission::admitted);
