@@ -56,6 +56,13 @@ struct state_gauges {
   bool ready = false;
 };
 
+// The two listeners, for the connection counters.
+enum class listener : unsigned char { webhook, health, count_ };
+// Why a new connection was refused.
+enum class refusal : unsigned char { per_source_limit, connection_limit, count_ };
+// Which body budget a request did not fit in.
+enum class budget_scope : unsigned char { total, per_source, count_ };
+
 class metrics {
  public:
   static constexpr std::array<double, 14> latency_buckets{
@@ -75,6 +82,16 @@ class metrics {
   void connection_closed();
   // The serving certificate's notAfter (Unix seconds), set on every load.
   void set_certificate_expiry(double unix_seconds);
+  // A connection closed to make room for a new client (it had no request in progress).
+  void count_eviction(listener l);
+  void count_refused_connection(listener l, refusal r);
+  void count_over_budget(budget_scope s);
+  // Bytes of request bodies reserved right now, across all connections.
+  void add_buffered_bytes(std::int64_t delta);
+
+  std::uint64_t evictions(listener l) const;
+  std::uint64_t refused_connections(listener l, refusal r) const;
+  std::uint64_t over_budget(budget_scope s) const;
 
   std::uint64_t requests_total() const;
   std::uint64_t errors(error_reason r) const;
@@ -99,6 +116,13 @@ class metrics {
   std::array<std::atomic<std::uint64_t>, 3> provisioned_{};  // success, failure, conflict
   std::atomic<std::int64_t> open_connections_{0};
   std::atomic<double> certificate_expiry_{0};
+  static constexpr std::size_t n_listeners = static_cast<std::size_t>(listener::count_);
+  static constexpr std::size_t n_refusals = static_cast<std::size_t>(refusal::count_);
+  std::array<std::atomic<std::uint64_t>, n_listeners> evictions_{};
+  std::array<std::atomic<std::uint64_t>, n_listeners * n_refusals> refused_{};
+  std::array<std::atomic<std::uint64_t>, static_cast<std::size_t>(budget_scope::count_)>
+      over_budget_{};
+  std::atomic<std::int64_t> buffered_bytes_{0};
 };
 
 }  // namespace netpol_guard

@@ -98,7 +98,19 @@ int run_serve(const std::vector<std::string>& args) {
   flags.add_size("max-request-bytes", &o.server.max_request_bytes,
                  "largest request body accepted; larger gets 413");
   flags.add_size("max-connections", &o.server.max_connections,
-                 "open webhook connections; more are refused");
+                 "open webhook connections; when full, a new client evicts an idle one");
+  flags.add_size("max-connections-per-source", &o.server.max_connections_per_source,
+                 "open webhook connections from one source address; more are refused (no "
+                 "effect when at least --max-connections)");
+  flags.add_size("max-buffered-request-bytes", &o.server.max_buffered_request_bytes,
+                 "request body bytes held in memory across all connections; a request whose "
+                 "body does not fit gets 503");
+  flags.add_size("max-buffered-request-bytes-per-source",
+                 &o.server.max_buffered_request_bytes_per_source,
+                 "request body bytes held in memory for one source address");
+  flags.add_duration("first-request-timeout", &o.server.first_request_timeout,
+                     "a new connection must finish the TLS handshake and send its first "
+                     "request's header within this");
   flags.add_duration("request-timeout", &o.server.request_timeout,
                      "deadline to receive a whole request once it has started");
   flags.add_duration("idle-timeout", &o.server.idle_timeout,
@@ -128,6 +140,7 @@ int run_serve(const std::vector<std::string>& args) {
   log::level lvl;
   if (!log::parse_level(o.log_level, lvl)) return fail("--log-level must be debug, info, warn or error");
   log::set_level(lvl);
+  if (auto why = limits_error(o.server); !why.empty()) return fail(why);
   if (o.server.tls_cert_file.empty() || o.server.tls_private_key_file.empty()) {
     return fail("--tls-cert-file and --tls-private-key-file are required");
   }

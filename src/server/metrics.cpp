@@ -11,6 +11,9 @@ constexpr std::array<std::string_view, 10> kinds{
 constexpr std::array<std::string_view, 5> ops{"CREATE", "UPDATE", "DELETE", "CONNECT", "other"};
 constexpr std::array<verdict, 4> verdicts{verdict::allowed, verdict::denied, verdict::audited,
                                           verdict::warned};
+constexpr std::array<std::string_view, 2> listener_names{"webhook", "health"};
+constexpr std::array<std::string_view, 2> refusal_names{"per_source_limit", "connection_limit"};
+constexpr std::array<std::string_view, 2> budget_scope_names{"total", "per_source"};
 constexpr std::array<std::string_view, 3> confirmation_results{"overturned", "confirmed",
                                                                "unavailable"};
 
@@ -129,6 +132,29 @@ void metrics::connection_opened() { open_connections_.fetch_add(1); }
 void metrics::connection_closed() { open_connections_.fetch_sub(1); }
 void metrics::set_certificate_expiry(double unix_seconds) { certificate_expiry_.store(unix_seconds); }
 
+void metrics::count_eviction(listener l) {
+  evictions_[static_cast<std::size_t>(l)].fetch_add(1, std::memory_order_relaxed);
+}
+void metrics::count_refused_connection(listener l, refusal r) {
+  refused_[static_cast<std::size_t>(l) * n_refusals + static_cast<std::size_t>(r)].fetch_add(
+      1, std::memory_order_relaxed);
+}
+void metrics::count_over_budget(budget_scope s) {
+  over_budget_[static_cast<std::size_t>(s)].fetch_add(1, std::memory_order_relaxed);
+}
+void metrics::add_buffered_bytes(std::int64_t delta) {
+  buffered_bytes_.fetch_add(delta, std::memory_order_relaxed);
+}
+std::uint64_t metrics::evictions(listener l) const {
+  return evictions_[static_cast<std::size_t>(l)].load();
+}
+std::uint64_t metrics::refused_connections(listener l, refusal r) const {
+  return refused_[static_cast<std::size_t>(l) * n_refusals + static_cast<std::size_t>(r)].load();
+}
+std::uint64_t metrics::over_budget(budget_scope s) const {
+  return over_budget_[static_cast<std::size_t>(s)].load();
+}
+
 std::uint64_t metrics::requests_total() const {
   std::uint64_t n = 0;
   for (const auto& c : requests_) n += c.load(std::memory_order_relaxed);
@@ -214,6 +240,36 @@ std::string metrics::render(const state_gauges& g) const {
   out += "netpol_guard_certificate_expiry_timestamp_seconds ";
   out += expiry;
   out += '\n';
+  header(out, "netpol_guard_connections_evicted_total", "counter",
+         "Idle or not yet used connections closed to make room for a new client, by listener.");
+  for (std::size_t l = 0; l < n_listeners; ++l) {
+    sample(out, "netpol_guard_connections_evicted_total",
+           "listener=\"" + std::string(listener_names[l]) + "\"",
+           static_cast<double>(evictions_[l].load()));
+  }
+  header(out, "netpol_guard_connections_refused_total", "counter",
+         "New connections closed at once, by listener and reason (per_source_limit: the "
+         "source already holds its share; connection_limit: full and nothing to evict).");
+  for (std::size_t l = 0; l < n_listeners; ++l) {
+    for (std::size_t r = 0; r < n_refusals; ++r) {
+      sample(out, "netpol_guard_connections_refused_total",
+             "listener=\"" + std::string(listener_names[l]) + "\",reason=\"" +
+                 std::string(refusal_names[r]) + "\"",
+             static_cast<double>(refused_[l * n_refusals + r].load()));
+    }
+  }
+  header(out, "netpol_guard_requests_over_budget_total", "counter",
+         "Requests answered 503 because their body did not fit in the buffered-bytes budget, "
+         "by budget (total or per_source).");
+  for (std::size_t b = 0; b < budget_scope_names.size(); ++b) {
+    sample(out, "netpol_guard_requests_over_budget_total",
+           "budget=\"" + std::string(budget_scope_names[b]) + "\"",
+           static_cast<double>(over_budget_[b].load()));
+  }
+  header(out, "netpol_guard_buffered_request_bytes", "gauge",
+         "Bytes of request bodies reserved now, across all connections.");
+  sample(out, "netpol_guard_buffered_request_bytes", "",
+         static_cast<double>(buffered_bytes_.load()));
   header(out, "netpol_guard_namespaces", "gauge", "Namespaces known to the state.");
   sample(out, "netpol_guard_namespaces", "", static_cast<double>(g.namespaces));
   header(out, "netpol_guard_noncompliant_namespaces", "gauge",

@@ -15,6 +15,7 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 
+#include <cassert>
 #include <list>
 #include <stdexcept>
 
@@ -61,12 +62,190 @@ bool is_json_content_type(std::string_view ct) {
   return beast::iequals(media, "application/json");
 }
 
-// A session in the registry, so shutdown can close idle keep-alive connections.
-struct session_slot {
-  std::function<void()> cancel_if_idle;
+std::int64_t now_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+// A body reservation for one request, returned when the request ends (after
+// the parser that holds the body is gone).
+class body_reservation {
+ public:
+  body_reservation(body_budget& b, metrics& m, net::ip::address source)
+      : budget_(b), m_(m), source_(source) {}
+  ~body_reservation() {
+    if (bytes_ == 0) return;
+    budget_.release(source_, bytes_);
+    m_.add_buffered_bytes(-static_cast<std::int64_t>(bytes_));
+  }
+  body_reservation(const body_reservation&) = delete;
+  body_reservation& operator=(const body_reservation&) = delete;
+
+  body_budget::result grow(std::size_t more) {
+    if (more == 0) return body_budget::result::reserved;
+    auto r = budget_.reserve(source_, more);
+    if (r == body_budget::result::reserved) {
+      bytes_ += more;
+      m_.add_buffered_bytes(static_cast<std::int64_t>(more));
+    }
+    return r;
+  }
+
+ private:
+  body_budget& budget_;
+  metrics& m_;
+  net::ip::address source_;
+  std::size_t bytes_ = 0;
 };
 
 }  // namespace
+
+net::ip::address source_of(const net::ip::address& a) {
+  if (a.is_v6() && a.to_v6().is_v4_mapped()) {
+    return net::ip::make_address_v4(net::ip::v4_mapped, a.to_v6());
+  }
+  return a;
+}
+
+body_budget::result body_budget::reserve(const net::ip::address& source, std::size_t bytes) {
+  std::lock_guard lock(mutex_);
+  if (bytes > total_ - std::min(used_, total_)) return result::over_total;
+  auto& mine = by_source_[source];
+  if (bytes > per_source_ - std::min(mine, per_source_)) {
+    if (mine == 0) by_source_.erase(source);
+    return result::over_per_source;
+  }
+  mine += bytes;
+  used_ += bytes;
+  return result::reserved;
+}
+
+void body_budget::release(const net::ip::address& source, std::size_t bytes) {
+  std::lock_guard lock(mutex_);
+  auto it = by_source_.find(source);
+  assert(it != by_source_.end() && it->second >= bytes && used_ >= bytes);
+  used_ -= bytes;
+  it->second -= bytes;
+  if (it->second == 0) by_source_.erase(it);
+}
+
+std::size_t body_budget::in_use() const {
+  std::lock_guard lock(mutex_);
+  return used_;
+}
+
+std::size_t body_budget::in_use(const net::ip::address& source) const {
+  std::lock_guard lock(mutex_);
+  auto it = by_source_.find(source);
+  return it == by_source_.end() ? 0 : it->second;
+}
+
+void connection_table::entry::set_phase(connection_phase p) {
+  since_ns.store(now_ns(), std::memory_order_relaxed);
+  phase.store(static_cast<int>(p), std::memory_order_relaxed);
+}
+
+connection_table::admission connection_table::admit(const std::shared_ptr<entry>& e) {
+  std::shared_ptr<entry> victim;
+  admission result = admission::admitted;
+  {
+    std::lock_guard lock(mutex_);
+    // A share as large as the whole table is no share: then a source that
+    // holds every slot still gets eviction, like any other client.
+    auto it = by_source_.find(e->source);
+    if (max_per_source_ < max_total_ && it != by_source_.end() &&
+        it->second >= max_per_source_) {
+      return admission::refused_per_source;
+    }
+    if (entries_.size() >= max_total_) {
+      victim = choose_victim_locked();
+      if (!victim) return admission::refused_full;
+      unlist_locked(*victim);
+      result = admission::admitted_after_eviction;
+    }
+    e->since_ns = now_ns();
+    e->listed = true;
+    entries_.push_back(e);
+    ++by_source_[e->source];
+  }
+  if (victim && victim->close) victim->close(false);
+  return result;
+}
+
+std::shared_ptr<connection_table::entry> connection_table::choose_victim_locked() const {
+  // Lower is evicted first: never served, then idle, then a request arriving.
+  auto rank = [](const entry& e) {
+    const auto p = static_cast<connection_phase>(e.phase.load(std::memory_order_relaxed));
+    if (!e.served.load(std::memory_order_relaxed)) return 0;
+    return p == connection_phase::waiting ? 1 : 2;
+  };
+  std::shared_ptr<entry> best;
+  int best_rank = 0;
+  std::size_t best_count = 0;
+  std::int64_t best_since = 0;
+  for (const auto& e : entries_) {
+    if (static_cast<connection_phase>(e->phase.load(std::memory_order_relaxed)) ==
+        connection_phase::busy) {
+      continue;  // answering a request: let it finish
+    }
+    const int r = rank(*e);
+    const std::size_t n = by_source_.at(e->source);
+    const std::int64_t since = e->since_ns.load(std::memory_order_relaxed);
+    if (!best || r < best_rank || (r == best_rank && n > best_count) ||
+        (r == best_rank && n == best_count && since < best_since)) {
+      best = e;
+      best_rank = r;
+      best_count = n;
+      best_since = since;
+    }
+  }
+  return best;
+}
+
+void connection_table::unlist_locked(entry& e) {
+  if (!e.listed) return;
+  e.listed = false;
+  entries_.remove_if([&](const std::shared_ptr<entry>& p) { return p.get() == &e; });
+  auto it = by_source_.find(e.source);
+  if (it != by_source_.end() && --it->second == 0) by_source_.erase(it);
+}
+
+void connection_table::remove(const std::shared_ptr<entry>& e) {
+  std::lock_guard lock(mutex_);
+  unlist_locked(*e);
+}
+
+std::size_t connection_table::size() const {
+  std::lock_guard lock(mutex_);
+  return entries_.size();
+}
+
+std::size_t connection_table::count(const net::ip::address& source) const {
+  std::lock_guard lock(mutex_);
+  auto it = by_source_.find(source);
+  return it == by_source_.end() ? 0 : it->second;
+}
+
+void connection_table::for_each(const std::function<void(entry&)>& f) {
+  std::lock_guard lock(mutex_);
+  for (auto& e : entries_) f(*e);
+}
+
+std::string limits_error(const server_config& c) {
+  if (c.max_connections == 0) return "--max-connections must be at least 1";
+  if (c.max_connections_per_source == 0) return "--max-connections-per-source must be at least 1";
+  if (c.max_buffered_request_bytes_per_source < c.max_request_bytes) {
+    return "--max-buffered-request-bytes-per-source must be at least --max-request-bytes, or "
+           "the largest requests could never be read";
+  }
+  if (c.max_buffered_request_bytes < c.max_buffered_request_bytes_per_source) {
+    return "--max-buffered-request-bytes must be at least "
+           "--max-buffered-request-bytes-per-source";
+  }
+  if (c.first_request_timeout.count() <= 0) return "--first-request-timeout must be positive";
+  return {};
+}
 
 bool parse_listen_address(const std::string& text, tcp::endpoint& out, std::string& error) {
   auto colon = text.rfind(':');
@@ -107,8 +286,9 @@ struct server::impl {
   tcp::acceptor acceptor;
   tcp::acceptor health_acceptor;
   net::steady_timer reload_timer;
-  std::mutex registry_mutex;
-  std::list<session_slot> registry;
+  connection_table webhook_table;
+  connection_table health_table;
+  body_budget budget;
 
   impl(net::io_context& io, server_config cfg, webhook& h, const namespace_state& s,
        metrics& mm, server& o)
@@ -122,7 +302,10 @@ struct server::impl {
                     &mm),
         acceptor(net::make_strand(io)),
         health_acceptor(net::make_strand(io)),
-        reload_timer(io) {}
+        reload_timer(io),
+        webhook_table(config.max_connections, config.max_connections_per_source),
+        health_table(config.health_max_connections, config.health_max_connections_per_source),
+        budget(config.max_buffered_request_bytes, config.max_buffered_request_bytes_per_source) {}
 
   void bind(tcp::acceptor& a, const std::string& address, const char* flag) {
     tcp::endpoint ep;
@@ -162,79 +345,148 @@ struct server::impl {
     co_return make_response(answer.status, std::move(answer.body), version);
   }
 
-  // One connection's stream, shared with the registry so shutdown can cancel an
-  // idle read on the session's own strand without outliving it.
+  // One connection's stream and its slot in the table, shared with the table's
+  // close callback so eviction and shutdown act on the session's own strand
+  // without outliving it.
   struct connection {
     connection(tcp::socket s, std::shared_ptr<ssl::context> c)
         : ctx(std::move(c)), stream(std::move(s), *ctx) {}
     std::shared_ptr<ssl::context> ctx;  // outlives the stream's SSL object
     beast::ssl_stream<beast::tcp_stream> stream;
-    std::atomic<bool> idle{false};
+    std::shared_ptr<connection_table::entry> slot;
+    bool closing = false;  // on the strand: evicted or shut down; no more requests
   };
 
-  net::awaitable<void> webhook_session(tcp::socket socket, std::shared_ptr<ssl::context> ctx) {
-    auto conn = std::make_shared<connection>(std::move(socket), std::move(ctx));
-    auto& stream = conn->stream;
-    auto& idle = conn->idle;
-    beast::flat_buffer buffer;
-    auto executor = stream.get_executor();
+  struct health_connection {
+    explicit health_connection(tcp::socket s) : stream(std::move(s)) {}
+    beast::tcp_stream stream;
+    std::shared_ptr<connection_table::entry> slot;
+    bool closing = false;
+  };
 
-    std::list<session_slot>::iterator slot;
-    {
-      std::weak_ptr<connection> weak = conn;
-      std::lock_guard lock(registry_mutex);
-      registry.push_front(session_slot{[weak, executor] {
-        if (auto c = weak.lock()) {
-          net::post(executor, [c] {
-            if (c->idle.load()) beast::get_lowest_layer(c->stream).cancel();
-          });
-        }
-      }});
-      slot = registry.begin();
-    }
+  // The table's close callback for a connection of type C.
+  template <class C>
+  static std::function<void(bool)> closer(const std::shared_ptr<C>& conn) {
+    std::weak_ptr<C> weak = conn;
+    auto executor = conn->stream.get_executor();
+    return [weak, executor](bool only_if_idle) {
+      auto c = weak.lock();
+      if (!c) return;
+      net::post(executor, [c, only_if_idle] {
+        const auto phase = static_cast<connection_phase>(c->slot->phase.load());
+        if (only_if_idle && phase != connection_phase::waiting) return;
+        c->closing = true;
+        // A request being answered gets its answer, then the connection closes.
+        if (phase != connection_phase::busy) beast::get_lowest_layer(c->stream).close();
+      });
+    };
+  }
+
+  // Answers a request whose body does not fit in the budget: 503, and close,
+  // since the body was not read.
+  response over_budget_response(body_budget::result r) {
+    const bool total = r == body_budget::result::over_total;
+    m.count_over_budget(total ? budget_scope::total : budget_scope::per_source);
+    auto res = error_response(
+        503, "over_budget",
+        total ? "the server is buffering too many request bytes; retry"
+              : "this client has too many request bytes in flight; retry",
+        11);
+    res.set(http::field::retry_after, "1");
+    res.keep_alive(false);
+    return res;
+  }
+
+  net::awaitable<void> webhook_session(std::shared_ptr<connection> conn) {
+    using clock = std::chrono::steady_clock;
+    auto& stream = conn->stream;
+    auto& slot = *conn->slot;
+    auto& tcp_layer = beast::get_lowest_layer(stream);
+    beast::flat_buffer buffer;
     struct cleanup {
       impl* self;
-      std::list<session_slot>::iterator slot;
+      std::shared_ptr<connection_table::entry> slot;
       ~cleanup() {
-        {
-          std::lock_guard lock(self->registry_mutex);
-          self->registry.erase(slot);
-        }
+        self->webhook_table.remove(slot);
         self->m.connection_closed();
         self->owner.sessions_.fetch_sub(1);
       }
-    } on_exit{this, slot};
+    } on_exit{this, conn->slot};
 
-    beast::get_lowest_layer(stream).expires_after(config.handshake_timeout);
+    // Until its first request has arrived, a connection has first_request_timeout
+    // in all, so clients that only connect cannot hold slots.
+    const auto first_deadline = clock::now() + config.first_request_timeout;
+    tcp_layer.expires_at(std::min(first_deadline, clock::now() + config.handshake_timeout));
     auto [hs_ec] = co_await stream.async_handshake(ssl::stream_base::server, use_tuple);
     if (hs_ec) {
+      if (conn->closing) co_return;  // evicted to make room
       m.count_error(hs_ec == beast::error::timeout ? error_reason::timeout
                                                    : error_reason::tls_handshake);
       log::debug("TLS handshake failed", {{"error", hs_ec.message()}});
       co_return;
     }
 
+    bool served = false;
     for (;;) {
       // Wait for the next request with the idle deadline; once its first bytes
       // arrive, the whole request must come within request_timeout (slowloris).
       if (buffer.size() == 0) {
-        if (owner.draining_) break;
-        idle = true;
-        beast::get_lowest_layer(stream).expires_after(config.idle_timeout);
+        if (owner.draining_ || conn->closing) break;
+        slot.set_phase(connection_phase::waiting);
+        const auto idle_until = clock::now() + config.idle_timeout;
+        tcp_layer.expires_at(served ? idle_until : std::min(first_deadline, idle_until));
         auto [ec, n] = co_await stream.async_read_some(buffer.prepare(4096), use_tuple);
-        idle = false;
-        if (ec) break;  // closed, idle timeout, truncated TLS, or shutdown
+        if (ec) break;  // closed, idle timeout, truncated TLS, evicted or shutdown
         buffer.commit(n);
       }
+      slot.set_phase(connection_phase::reading);
+      const auto request_deadline = clock::now() + config.request_timeout;
+
+      // Body bytes are reserved before they are read: from Content-Length after
+      // the header, or chunk by chunk. The reservation outlives the parser.
+      body_reservation reservation(budget, m, slot.source);
+      std::optional<body_budget::result> refused;
+      auto on_chunk = [&](std::uint64_t size, std::string_view, beast::error_code& ec) {
+        auto r = reservation.grow(static_cast<std::size_t>(size));
+        if (r != body_budget::result::reserved) {
+          refused = r;
+          ec = net::error::no_buffer_space;
+        }
+      };
       http::request_parser<http::string_body> parser;
       parser.header_limit(static_cast<std::uint32_t>(config.max_header_bytes));
       parser.body_limit(config.max_request_bytes);
-      beast::get_lowest_layer(stream).expires_after(config.request_timeout);
-      auto [rec, rn] = co_await http::async_read(stream, buffer, parser, use_tuple);
+      parser.on_chunk_header(on_chunk);
+      tcp_layer.expires_at(served ? request_deadline : std::min(first_deadline, request_deadline));
+      auto [rec, rn] = co_await http::async_read_header(stream, buffer, parser, use_tuple);
       (void)rn;
+      if (!rec && !parser.chunked()) {
+        if (auto length = parser.content_length(); length) {
+          auto r = reservation.grow(static_cast<std::size_t>(*length));
+          if (r != body_budget::result::reserved) refused = r;
+        }
+      }
+      if (!rec && !refused && !parser.is_done()) {
+        tcp_layer.expires_at(request_deadline);
+        auto [bec, bn] = co_await http::async_read(stream, buffer, parser, use_tuple);
+        (void)bn;
+        rec = bec;
+      }
+      if (refused) {
+        slot.set_phase(connection_phase::busy);
+        auto res = over_budget_response(*refused);
+        log::debug("request over the body budget",
+                   {{"source", slot.source.to_string()},
+                    {"budget", *refused == body_budget::result::over_total ? "total"
+                                                                           : "per_source"}});
+        tcp_layer.expires_after(config.write_timeout);
+        co_await http::async_write(stream, res, use_tuple);
+        break;
+      }
       if (rec) {
         if (rec == http::error::end_of_stream || rec == net::error::eof ||
-            rec == ssl::error::stream_truncated || rec == net::error::operation_aborted) {
+            rec == ssl::error::stream_truncated || rec == net::error::operation_aborted ||
+            conn->closing) {
           break;
         }
         std::optional<response> res;
@@ -253,10 +505,11 @@ struct server::impl {
         }
         // The rest of the request was not read: answer, then close.
         res->keep_alive(false);
-        beast::get_lowest_layer(stream).expires_after(config.write_timeout);
+        tcp_layer.expires_after(config.write_timeout);
         co_await http::async_write(stream, *res, use_tuple);
         break;
       }
+      slot.set_phase(connection_phase::busy);
       auto& req = parser.get();
       // Only "chunked" is a transfer coding we read; anything else (xchunked,
       // gzip, identity) leaves the body's end ambiguous: request smuggling.
@@ -268,21 +521,66 @@ struct server::impl {
           m.count_error(error_reason::bad_http);
           auto bad = error_response(400, "bad_http", "unsupported Transfer-Encoding", 11);
           bad.keep_alive(false);
-          beast::get_lowest_layer(stream).expires_after(config.write_timeout);
+          tcp_layer.expires_after(config.write_timeout);
           co_await http::async_write(stream, bad, use_tuple);
           break;
         }
       }
       response res = co_await route(req);
-      const bool keep_alive = req.keep_alive() && !owner.draining_;
+      const bool keep_alive = req.keep_alive() && !owner.draining_ && !conn->closing;
       res.keep_alive(keep_alive);
-      beast::get_lowest_layer(stream).expires_after(config.write_timeout);
+      tcp_layer.expires_after(config.write_timeout);
       auto [wec, wn] = co_await http::async_write(stream, res, use_tuple);
       (void)wn;
       if (wec || !keep_alive) break;
+      served = true;
+      slot.served = true;
     }
-    beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(2));
+    if (conn->closing && !tcp_layer.socket().is_open()) co_return;  // evicted: already closed
+    tcp_layer.expires_after(std::chrono::seconds(2));
     co_await stream.async_shutdown(use_tuple);
+  }
+
+  // Admits a new connection into `table` or says why not, counting either way.
+  template <class C>
+  bool admit(connection_table& table, listener which, const std::shared_ptr<C>& conn,
+             const net::ip::address& source) {
+    conn->slot = std::make_shared<connection_table::entry>();
+    conn->slot->source = source;
+    conn->slot->close = closer(conn);
+    switch (table.admit(conn->slot)) {
+      case connection_table::admission::admitted:
+        return true;
+      case connection_table::admission::admitted_after_eviction:
+        m.count_eviction(which);
+        return true;
+      case connection_table::admission::refused_per_source:
+        m.count_refused_connection(which, refusal::per_source_limit);
+        log::debug("connection refused: per-source limit",
+                   {{"source", source.to_string()},
+                    {"listener", which == listener::webhook ? "webhook" : "health"}});
+        return false;
+      case connection_table::admission::refused_full:
+        m.count_refused_connection(which, refusal::connection_limit);
+        if (which == listener::webhook) m.count_error(error_reason::connection_limit);
+        return false;
+    }
+    return false;
+  }
+
+  template <class Socket>
+  static void refuse(Socket& socket) {
+    boost::system::error_code ignored;
+    socket.shutdown(tcp::socket::shutdown_both, ignored);
+    socket.close(ignored);
+  }
+
+  template <class Socket>
+  static std::optional<net::ip::address> peer_of(Socket& socket) {
+    boost::system::error_code ec;
+    auto ep = socket.remote_endpoint(ec);
+    if (ec) return std::nullopt;  // already gone
+    return source_of(ep.address());
   }
 
   net::awaitable<void> accept_loop() {
@@ -297,26 +595,25 @@ struct server::impl {
         co_await t.async_wait(use_tuple);
         continue;
       }
-      if (owner.sessions_.load() >= config.max_connections) {
-        m.count_error(error_reason::connection_limit);
-        boost::system::error_code ignored;
-        socket.shutdown(tcp::socket::shutdown_both, ignored);
-        socket.close(ignored);
+      auto source = peer_of(socket);
+      if (!source) continue;
+      socket.set_option(tcp::no_delay(true));
+      auto conn = std::make_shared<connection>(std::move(socket), credentials.current());
+      if (!admit(webhook_table, listener::webhook, conn, *source)) {
+        refuse(beast::get_lowest_layer(conn->stream).socket());
         continue;
       }
-      socket.set_option(tcp::no_delay(true));
       owner.sessions_.fetch_add(1);
       m.connection_opened();
-      auto ex = socket.get_executor();
-      net::co_spawn(ex, webhook_session(std::move(socket), credentials.current()),
-                    [](std::exception_ptr e) {
-                      if (!e) return;
-                      try {
-                        std::rethrow_exception(e);
-                      } catch (const std::exception& x) {
-                        log::error("session failed", {{"error", x.what()}});
-                      }
-                    });
+      auto ex = conn->stream.get_executor();
+      net::co_spawn(ex, webhook_session(std::move(conn)), [](std::exception_ptr e) {
+        if (!e) return;
+        try {
+          std::rethrow_exception(e);
+        } catch (const std::exception& x) {
+          log::error("session failed", {{"error", x.what()}});
+        }
+      });
     }
   }
 
@@ -359,32 +656,58 @@ struct server::impl {
     return make_response(404, "not found\n", version, "text/plain");
   }
 
-  net::awaitable<void> health_session(tcp::socket socket) {
-    beast::tcp_stream stream(std::move(socket));
+  // The health port has the admission port's protections: a short deadline
+  // for the first request, a per-source limit, and eviction when full.
+  net::awaitable<void> health_session(std::shared_ptr<health_connection> conn) {
+    using clock = std::chrono::steady_clock;
+    auto& stream = conn->stream;
+    auto& slot = *conn->slot;
     beast::flat_buffer buffer;
+    struct cleanup {
+      impl* self;
+      std::shared_ptr<connection_table::entry> slot;
+      ~cleanup() { self->health_table.remove(slot); }
+    } on_exit{this, conn->slot};
+
+    const auto first_deadline = clock::now() + config.health_first_request_timeout;
+    bool served = false;
     for (;;) {
+      if (buffer.size() == 0) {
+        if (conn->closing) break;
+        slot.set_phase(connection_phase::waiting);
+        const auto idle_until = clock::now() + config.health_idle_timeout;
+        stream.expires_at(served ? idle_until : std::min(first_deadline, idle_until));
+        auto [ec, n] = co_await stream.async_read_some(buffer.prepare(1024), use_tuple);
+        if (ec) break;
+        buffer.commit(n);
+      }
+      slot.set_phase(connection_phase::reading);
       http::request_parser<http::string_body> parser;
-      parser.header_limit(8 * 1024);
-      parser.body_limit(4 * 1024);
-      stream.expires_after(std::chrono::seconds(10));
+      parser.header_limit(static_cast<std::uint32_t>(config.health_max_header_bytes));
+      parser.body_limit(config.health_max_body_bytes);
+      const auto request_deadline = clock::now() + config.health_request_timeout;
+      stream.expires_at(served ? request_deadline : std::min(first_deadline, request_deadline));
       auto [ec, n] = co_await http::async_read(stream, buffer, parser, use_tuple);
       (void)n;
       if (ec) break;
+      slot.set_phase(connection_phase::busy);
       auto res = health_route(parser.get());
-      res.keep_alive(parser.get().keep_alive());
+      res.keep_alive(parser.get().keep_alive() && !conn->closing);
       if (parser.get().method() == http::verb::head) res.body().clear();
+      stream.expires_after(config.write_timeout);
       auto [wec, wn] = co_await http::async_write(stream, res, use_tuple);
       (void)wn;
       if (wec || !res.keep_alive()) break;
+      served = true;
+      slot.served = true;
     }
-    boost::system::error_code ignored;
-    stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+    if (stream.socket().is_open()) {
+      boost::system::error_code ignored;
+      stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+    }
   }
 
   net::awaitable<void> health_accept_loop() {
-    std::size_t open = 0;
-    auto counter = std::make_shared<std::atomic<std::size_t>>(0);
-    (void)open;
     for (;;) {
       auto [ec, socket] = co_await health_acceptor.async_accept(net::make_strand(ioc), use_tuple);
       if (ec) {
@@ -394,11 +717,22 @@ struct server::impl {
         co_await t.async_wait(use_tuple);
         continue;
       }
-      if (counter->load() >= 64) continue;  // probes and scrapes need few connections
-      counter->fetch_add(1);
-      auto ex = socket.get_executor();
-      net::co_spawn(ex, health_session(std::move(socket)),
-                    [counter](std::exception_ptr) { counter->fetch_sub(1); });
+      auto source = peer_of(socket);
+      if (!source) continue;
+      auto conn = std::make_shared<health_connection>(std::move(socket));
+      if (!admit(health_table, listener::health, conn, *source)) {
+        refuse(conn->stream.socket());
+        continue;
+      }
+      auto ex = conn->stream.get_executor();
+      net::co_spawn(ex, health_session(std::move(conn)), [](std::exception_ptr e) {
+        if (!e) return;
+        try {
+          std::rethrow_exception(e);
+        } catch (const std::exception& x) {
+          log::error("health session failed", {{"error", x.what()}});
+        }
+      });
     }
   }
 
@@ -469,10 +803,9 @@ void server::begin_shutdown(std::function<void()> done) {
         self->reload_timer.cancel();
         const auto deadline = std::chrono::steady_clock::now() + self->config.shutdown_grace;
         while (sessions_.load() > 0 && std::chrono::steady_clock::now() < deadline) {
-          {
-            std::lock_guard lock(self->registry_mutex);
-            for (auto& s : self->registry) s.cancel_if_idle();
-          }
+          self->webhook_table.for_each([](connection_table::entry& e) {
+            if (e.close) e.close(true);
+          });
           t.expires_after(std::chrono::milliseconds(20));
           co_await t.async_wait(use_tuple);
         }

@@ -1,5 +1,5 @@
 // Faults under load against the real binary: SIGTERM, certificate rotation,
-// the connection limit. Loads are bounded in count and time.
+// the connection limit (eviction when full). Loads are bounded in count and time.
 #include "../support/server_process.hpp"
 #include "../support/tls_client.hpp"
 
@@ -144,27 +144,52 @@ TEST_CASE("certificate rotated under load: zero failed requests", "[integration]
   CHECK(m->body.find(R"(netpol_guard_cert_reloads_total{result="success"} 1)") != std::string::npos);
 }
 
-TEST_CASE("connection limit: extra connections refused, existing ones keep working",
+TEST_CASE("connection limit: when full, a new client evicts the idle connection, requests in "
+          "progress finish",
           "[integration][faults]") {
+  // Refusing newcomers when full let idle clients lock everyone out (issue 11):
+  // a new client now takes the slot of a connection that is not answering a
+  // request, idle ones before ones whose request is still arriving.
   server_process s({"--policies", examples(), "--max-connections=3"});
   std::vector<std::unique_ptr<tls_client>> held;
   for (int i = 0; i < 3; ++i) {
     held.push_back(std::make_unique<tls_client>(s.port()));
     std::string error;
     REQUIRE(held.back()->connect(error));
+    auto uid = "first-" + std::to_string(i);
+    REQUIRE(answered_correctly(held.back()->post(review("team-a", uid)), uid, true));
   }
+  // held[1] and held[2] have a request in progress: half of its bytes sent.
+  std::vector<std::string> pending;
+  for (int i = 1; i < 3; ++i) {
+    std::string body = review("team-a", "held-" + std::to_string(i));
+    pending.push_back("POST /validate HTTP/1.1\r\nHost: localhost\r\nContent-Type: "
+                      "application/json\r\nContent-Length: " +
+                      std::to_string(body.size()) + "\r\n\r\n" + body);
+    const auto& req = pending.back();
+    REQUIRE(held[static_cast<std::size_t>(i)]->send(req.substr(0, req.size() / 2)));
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
   tls_client extra(s.port());
   std::string error;
-  CHECK_FALSE(extra.connect(error, std::chrono::seconds(3)));
-  for (int i = 0; i < 3; ++i) {
-    auto uid = "held-" + std::to_string(i);
-    CHECK(answered_correctly(held[static_cast<std::size_t>(i)]->post(review("team-a", uid)), uid, true));
+  REQUIRE(extra.connect(error, std::chrono::seconds(3)));
+  CHECK(answered_correctly(extra.post(review("team-a", "extra")), "extra", true));
+  // The idle one made room; the two with a request in progress finish it.
+  CHECK(held[0]->closed_by_server(std::chrono::seconds(2)));
+  for (int i = 1; i < 3; ++i) {
+    const auto& req = pending[static_cast<std::size_t>(i - 1)];
+    auto& c = *held[static_cast<std::size_t>(i)];
+    REQUIRE(c.send(req.substr(req.size() / 2)));
+    CHECK(answered_correctly(c.read_reply(), "held-" + std::to_string(i), true));
   }
   auto m = http_get(s.health_port(), "/metrics");
   REQUIRE(m);
-  CHECK(m->body.find(R"(netpol_guard_errors_total{reason="connection_limit"} 1)") != std::string::npos);
+  CHECK(m->body.find(R"(netpol_guard_connections_evicted_total{listener="webhook"} 1)") !=
+        std::string::npos);
+  CHECK(m->body.find(R"(netpol_guard_errors_total{reason="connection_limit"} 0)") !=
+        std::string::npos);
   held.clear();
-  // Once they close, new connections are served again.
+  // Once they close, new connections are served without evicting anyone.
   bool served = false;
   for (int i = 0; i < 50 && !served; ++i) {
     served = answered_correctly(post_once(s.port(), review("team-a", "later")), "later", true);

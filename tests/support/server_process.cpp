@@ -100,7 +100,10 @@ command_result run(const std::string& command) {
 }
 
 server_process::server_process(std::vector<std::string> args, bool wait_listening) {
-  std::vector<std::string> argv{NETPOL_GUARD_BINARY, "serve"};
+  // NETPOL_GUARD_TEST_BINARY runs the tests against another build, e.g. an
+  // older commit's, to show that a test fails without a fix.
+  const char* other = std::getenv("NETPOL_GUARD_TEST_BINARY");
+  std::vector<std::string> argv{other && *other ? other : NETPOL_GUARD_BINARY, "serve"};
   if (!has_flag(args, "--listen")) argv.push_back("--listen=127.0.0.1:0");
   if (!has_flag(args, "--health-listen")) argv.push_back("--health-listen=127.0.0.1:0");
   if (!has_flag(args, "--tls-cert-file")) argv.push_back("--tls-cert-file=" + certs().cert);

@@ -21,7 +21,8 @@ std::string temp_dir(const std::string& prefix);
 
 class server_process {
  public:
-  // `args` follow `netpol-guard serve`; --listen/--health-listen default to
+  // `args` follow `netpol-guard serve` (the binary of this build, or
+  // $NETPOL_GUARD_TEST_BINARY when set); --listen/--health-listen default to
   // 127.0.0.1:0 and the TLS flags to the dev certs unless given.
   explicit server_process(std::vector<std::string> args, bool wait_listening = true);
   ~server_process();

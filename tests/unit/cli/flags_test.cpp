@@ -1,4 +1,5 @@
 #include "netpol_guard/cli.hpp"
+#include "netpol_guard/server.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -238,4 +239,83 @@ TEST_CASE("usage lists every flag with its default", "[cli]") {
   const std::string shown = u.substr(at, u.find(')', at) - at);
   INFO("shown default: " << shown);
   CHECK(parse_duration(shown) == milliseconds(10'000));
+}
+
+namespace {
+
+// The resource-limit flags of `serve`, on a server_config as serve declares them.
+struct limit_flags {
+  netpol_guard::server_config config;
+  flag_set set{"serve"};
+  limit_flags() {
+    set.add_size("max-request-bytes", &config.max_request_bytes, "largest body");
+    set.add_size("max-connections", &config.max_connections, "open connections");
+    set.add_size("max-connections-per-source", &config.max_connections_per_source,
+                 "per source");
+    set.add_size("max-buffered-request-bytes", &config.max_buffered_request_bytes, "budget");
+    set.add_size("max-buffered-request-bytes-per-source",
+                 &config.max_buffered_request_bytes_per_source, "per source");
+    set.add_duration("first-request-timeout", &config.first_request_timeout, "first request");
+  }
+  std::string parse(const strings& args) {
+    strings positional;
+    std::string error;
+    if (!set.parse(args, positional, error)) return "parse: " + error;
+    return netpol_guard::limits_error(config);
+  }
+};
+
+}  // namespace
+
+TEST_CASE("resource limit defaults fit the shipped 256Mi pod and the apiserver's requests",
+          "[cli]") {
+  limit_flags f;
+  CHECK(f.parse({}).empty());
+  CHECK(f.config.max_buffered_request_bytes == 64u * 1024 * 1024);
+  CHECK(f.config.max_buffered_request_bytes_per_source == 16u * 1024 * 1024);
+  // The largest single request always fits one source's share.
+  CHECK(f.config.max_buffered_request_bytes_per_source >= f.config.max_request_bytes);
+  CHECK(f.config.max_buffered_request_bytes < 256u * 1024 * 1024 / 2);
+  CHECK(f.config.max_connections_per_source == 128);
+  CHECK(f.config.first_request_timeout == milliseconds(5'000));
+  CHECK(f.config.health_max_connections == 64);
+  CHECK(f.config.health_max_connections_per_source == 16);
+  CHECK(f.config.health_first_request_timeout == milliseconds(2'000));
+}
+
+TEST_CASE("resource limit flags parse and contradictions are refused with the flag's name",
+          "[cli]") {
+  limit_flags f;
+  SECTION("values are taken") {
+    CHECK(f.parse({"--max-connections-per-source=16", "--max-buffered-request-bytes=33554432",
+                   "--max-buffered-request-bytes-per-source=8388608",
+                   "--first-request-timeout=2s"})
+              .empty());
+    CHECK(f.config.max_connections_per_source == 16);
+    CHECK(f.config.max_buffered_request_bytes == 33554432);
+    CHECK(f.config.max_buffered_request_bytes_per_source == 8388608);
+    CHECK(f.config.first_request_timeout == milliseconds(2'000));
+  }
+  SECTION("a per-source share below the largest request") {
+    CHECK_THAT(f.parse({"--max-buffered-request-bytes-per-source=1048576"}),
+               Contains("--max-buffered-request-bytes-per-source") &&
+                   Contains("--max-request-bytes"));
+  }
+  SECTION("a total below the per-source share") {
+    CHECK_THAT(f.parse({"--max-buffered-request-bytes=8388608"}),
+               Contains("--max-buffered-request-bytes must be at least"));
+  }
+  SECTION("zero connections per source, or a zero first-request timeout") {
+    CHECK_THAT(f.parse({"--max-connections-per-source=0"}),
+               Contains("--max-connections-per-source"));
+    CHECK_THAT(f.parse({"--max-connections-per-source=1", "--first-request-timeout=0"}),
+               Contains("--first-request-timeout"));
+  }
+  SECTION("a per-source limit above the total is allowed: the total bounds it") {
+    CHECK(f.parse({"--max-connections=3"}).empty());
+  }
+  SECTION("a negative budget is a parse error, not a huge number") {
+    CHECK_THAT(f.parse({"--max-buffered-request-bytes=-1"}),
+               Contains("parse: ") && Contains("--max-buffered-request-bytes"));
+  }
 }

@@ -238,3 +238,33 @@ TEST_CASE("each metric family has one HELP and one TYPE line", "[metrics]") {
     CHECK_THAT(text, Contains("# HELP " + name + " "));
   }
 }
+
+TEST_CASE("connection evictions, refusals, over-budget requests and the budget gauge",
+          "[metrics]") {
+  metrics m;
+  m.count_eviction(listener::webhook);
+  m.count_eviction(listener::webhook);
+  m.count_eviction(listener::health);
+  m.count_refused_connection(listener::webhook, refusal::per_source_limit);
+  m.count_refused_connection(listener::health, refusal::connection_limit);
+  m.count_over_budget(budget_scope::per_source);
+  m.add_buffered_bytes(3000);
+  m.add_buffered_bytes(-1000);
+  CHECK(m.evictions(listener::webhook) == 2);
+  CHECK(m.refused_connections(listener::webhook, refusal::per_source_limit) == 1);
+  CHECK(m.over_budget(budget_scope::total) == 0);
+
+  auto s = samples(m.render({}));
+  const std::string evicted = "netpol_guard_connections_evicted_total";
+  const std::string refused = "netpol_guard_connections_refused_total";
+  const std::string over = "netpol_guard_requests_over_budget_total";
+  CHECK(sample(s, evicted + R"({listener="webhook"})") == 2);
+  CHECK(sample(s, evicted + R"({listener="health"})") == 1);
+  CHECK(sample(s, refused + R"({listener="webhook",reason="per_source_limit"})") == 1);
+  CHECK(sample(s, refused + R"({listener="webhook",reason="connection_limit"})") == 0);
+  CHECK(sample(s, refused + R"({listener="health",reason="connection_limit"})") == 1);
+  CHECK(sample(s, refused + R"({listener="health",reason="per_source_limit"})") == 0);
+  CHECK(sample(s, over + R"({budget="per_source"})") == 1);
+  CHECK(sample(s, over + R"({budget="total"})") == 0);
+  CHECK(sample(s, "netpol_guard_buffered_request_bytes") == 2000);
+}
