@@ -39,6 +39,7 @@ enum class error_reason : unsigned char {
   confirm_failed,
   watch_failed,
   provision_failed,
+  policy_reload,  // --policies files changed into something refused; the last good state stays
   count_
 };
 

@@ -47,7 +47,7 @@ int fail(const std::string& line) {
 }
 
 net::awaitable<void> reload_policies(offline_state& state, std::chrono::milliseconds every,
-                                     const server& srv) {
+                                     const server& srv, metrics& m) {
   net::steady_timer timer(co_await net::this_coro::executor);
   for (;;) {
     timer.expires_after(every);
@@ -57,6 +57,7 @@ net::awaitable<void> reload_policies(offline_state& state, std::chrono::millisec
     if (state.reload_if_changed(error)) {
       log::info("reloaded policies", {{"namespaces", std::to_string(state.snapshot()->namespace_count())}});
     } else if (!error.reason.empty()) {
+      m.count_error(error_reason::policy_reload);
       log::warn("policy reload failed; keeping the previous state", {{"error", error.what()}});
     }
   }
@@ -222,7 +223,7 @@ int run_serve(const std::vector<std::string>& args) {
       if (!e2) ioc.stop();
     });
   });
-  if (offline) net::co_spawn(ioc, reload_policies(*offline, o.policy_reload_interval, srv), net::detached);
+  if (offline) net::co_spawn(ioc, reload_policies(*offline, o.policy_reload_interval, srv, m), net::detached);
 
   std::vector<std::thread> pool;
   for (std::size_t i = 1; i < threads; ++i) pool.emplace_back([&] { ioc.run(); });

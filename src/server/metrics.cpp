@@ -72,6 +72,7 @@ const char* to_string(error_reason r) {
     case error_reason::connection_limit: return "connection_limit";
     case error_reason::internal: return "internal";
     case error_reason::cert_reload: return "cert_reload";
+    case error_reason::policy_reload: return "policy_reload";
     case error_reason::confirm_failed: return "confirm_failed";
     case error_reason::watch_failed: return "watch_failed";
     case error_reason::provision_failed: return "provision_failed";

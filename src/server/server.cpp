@@ -647,6 +647,9 @@ struct server::impl {
       if (owner.stopping_) return make_response(503, "shutting down\n", version, "text/plain");
       auto r = state.readiness();
       if (!r.ready) return make_response(503, r.reason + "\n", version, "text/plain");
+      // Ready with a degraded detail, such as a refused --policies reload that
+      // left the last good state in force.
+      if (!r.reason.empty()) return make_response(200, "ok: " + r.reason + "\n", version, "text/plain");
       return make_response(200, "ok\n", version, "text/plain");
     }
     if (path == "/metrics") {

@@ -215,4 +215,13 @@ TEST_CASE("policy files changed under a running server are reloaded", "[integrat
   std::this_thread::sleep_for(std::chrono::milliseconds(2500));
   CHECK(answered_correctly(post_once(s.port(), review("team-c", "still")), "still", true));
   CHECK(s.logs().find("policy reload failed") != std::string::npos);
+  // Counted once, and still ready (the last good state decides) with the reason.
+  auto m = http_get(s.health_port(), "/metrics");
+  REQUIRE(m);
+  CHECK(m->body.find(R"(netpol_guard_errors_total{reason="policy_reload"} 1)") != std::string::npos);
+  auto ready = http_get(s.health_port(), "/readyz");
+  REQUIRE(ready);
+  CHECK(ready->status == 200);
+  CHECK(ready->body.rfind("ok: ", 0) == 0);
+  CHECK(ready->body.find("broken.yaml") != std::string::npos);
 }
