@@ -21,15 +21,20 @@ passed=0 failed=0 ng_pid="" ng_runs=0 health=""
 
 say() { printf '[e2e %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 
-stop_netpol_guard() {
-  [[ -n "$ng_pid" ]] || return 0
-  if kill -0 "$ng_pid" 2>/dev/null; then
-    kill -TERM "$ng_pid" 2>/dev/null || true
+# Stops a child of this script by its pid: TERM, then KILL after 10 s.
+stop_child() { # PID
+  [[ -n "$1" ]] || return 0
+  if kill -0 "$1" 2>/dev/null; then
+    kill -TERM "$1" 2>/dev/null || true
     local i
-    for ((i = 0; i < 100; i++)); do kill -0 "$ng_pid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$ng_pid" 2>/dev/null || true
+    for ((i = 0; i < 100; i++)); do kill -0 "$1" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$1" 2>/dev/null || true
   fi
-  wait "$ng_pid" 2>/dev/null || true
+  wait "$1" 2>/dev/null || true
+}
+
+stop_netpol_guard() {
+  stop_child "$ng_pid"
   ng_pid=""
 }
 

@@ -33,12 +33,7 @@ metric() { # NAME-WITH-LABELS
 }
 
 stop_gc() {
-  [[ -n "$gc_pid" ]] || return 0
-  kill -TERM "$gc_pid" 2>/dev/null || true
-  local i
-  for ((i = 0; i < 50; i++)); do kill -0 "$gc_pid" 2>/dev/null || break; sleep 0.1; done
-  kill -KILL "$gc_pid" 2>/dev/null || true
-  wait "$gc_pid" 2>/dev/null || true
+  stop_child "$gc_pid"
   gc_pid=""
 }
 trap 'rc=$?; stop_gc; (exit $rc); cleanup' EXIT
