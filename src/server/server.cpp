@@ -99,6 +99,19 @@ class body_reservation {
   std::size_t bytes_ = 0;
 };
 
+// Completion handler for a detached coroutine: an exception that escapes it
+// (a bug, not bad input) is logged as "<what> failed" rather than lost.
+auto log_escaped(std::string what) {
+  return [what = std::move(what)](std::exception_ptr e) {
+    if (!e) return;
+    try {
+      std::rethrow_exception(e);
+    } catch (const std::exception& x) {
+      log::error(what, {{"error", x.what()}});
+    }
+  };
+}
+
 }  // namespace
 
 net::ip::address source_of(const net::ip::address& a) {
@@ -606,14 +619,7 @@ struct server::impl {
       owner.sessions_.fetch_add(1);
       m.connection_opened();
       auto ex = conn->stream.get_executor();
-      net::co_spawn(ex, webhook_session(std::move(conn)), [](std::exception_ptr e) {
-        if (!e) return;
-        try {
-          std::rethrow_exception(e);
-        } catch (const std::exception& x) {
-          log::error("session failed", {{"error", x.what()}});
-        }
-      });
+      net::co_spawn(ex, webhook_session(std::move(conn)), log_escaped("session failed"));
     }
   }
 
@@ -728,14 +734,7 @@ struct server::impl {
         continue;
       }
       auto ex = conn->stream.get_executor();
-      net::co_spawn(ex, health_session(std::move(conn)), [](std::exception_ptr e) {
-        if (!e) return;
-        try {
-          std::rethrow_exception(e);
-        } catch (const std::exception& x) {
-          log::error("health session failed", {{"error", x.what()}});
-        }
-      });
+      net::co_spawn(ex, health_session(std::move(conn)), log_escaped("health session failed"));
     }
   }
 
@@ -769,20 +768,11 @@ void server::start() {
   if (!impl_->credentials.load(error)) throw std::runtime_error(error);
   impl_->bind(impl_->acceptor, impl_->config.listen, "--listen");
   impl_->bind(impl_->health_acceptor, impl_->config.health_listen, "--health-listen");
-  auto report = [](const char* what) {
-    return [what](std::exception_ptr e) {
-      if (!e) return;
-      try {
-        std::rethrow_exception(e);
-      } catch (const std::exception& x) {
-        log::error(std::string(what) + " stopped", {{"error", x.what()}});
-      }
-    };
-  };
-  net::co_spawn(impl_->acceptor.get_executor(), impl_->accept_loop(), report("webhook listener"));
+  net::co_spawn(impl_->acceptor.get_executor(), impl_->accept_loop(),
+                log_escaped("webhook listener stopped"));
   net::co_spawn(impl_->health_acceptor.get_executor(), impl_->health_accept_loop(),
-                report("health listener"));
-  net::co_spawn(impl_->ioc, impl_->reload_loop(), report("certificate reloader"));
+                log_escaped("health listener stopped"));
+  net::co_spawn(impl_->ioc, impl_->reload_loop(), log_escaped("certificate reloader stopped"));
 }
 
 tcp::endpoint server::webhook_endpoint() const { return impl_->acceptor.local_endpoint(); }
