@@ -302,9 +302,40 @@ bool is_merge_key(const YAML::Node& k) {
   return k.IsScalar() && k.Scalar() == "<<" && (k.Tag() == "?" || k.Tag() == tag_prefix + "merge");
 }
 
+// go-yaml v2 (decode.go, allowedAliasRatio): once a document has decoded more
+// than 1,000 nodes, of which more than 100 came from aliases, the share that came
+// from aliases may not pass 99% (up to 400,000 nodes), falling to 10% at
+// 4,000,000. kubectl refuses the document otherwise, and so do we, long before
+// a "billion laughs" expands.
+bool excessive_aliasing(std::size_t decoded, std::size_t from_aliases) {
+  if (from_aliases <= 100 || decoded <= 1000) return false;
+  constexpr double low = 400'000, high = 4'000'000;
+  const double d = static_cast<double>(decoded);
+  const double allowed = d <= low ? 0.99 : d >= high ? 0.10 : 0.99 - 0.89 * ((d - low) / (high - low));
+  return static_cast<double>(from_aliases) / d > allowed;
+}
+
 struct converter {
   std::size_t budget = max_yaml_nodes;
   conversion_error error;
+  // yaml-cpp hands an alias back as its anchored node, marks included: a node
+  // met a second time is an alias expansion, and so is all beneath it.
+  std::set<std::pair<int, int>> seen;  // (source position, node type)
+  std::size_t decoded = 0, from_aliases = 0, alias_depth = 0;
+
+  // kubectl decodes each document on its own; positions restart with each.
+  void begin_document() {
+    seen.clear();
+    decoded = from_aliases = alias_depth = 0;
+  }
+
+  // Counts one decoded node (keys included, as go-yaml does); false once the
+  // document holds too many alias copies.
+  bool count(bool alias) {
+    ++decoded;
+    if (alias || alias_depth > 0) ++from_aliases;
+    return !excessive_aliasing(decoded, from_aliases);
+  }
 
   bool fail(const YAML::Node& n, std::string why) {
     error = {std::move(why), static_cast<std::size_t>(std::max(0, n.Mark().line))};
@@ -318,6 +349,7 @@ struct converter {
         continue;
       }
       std::string key, why;
+      if (!count(false)) return fail(kv.first, "document contains excessive aliasing");
       if (!key_to_string(kv.first, key, why)) return fail(kv.first, why);
       json v;
       if (!convert(kv.second, v, depth + 1)) return false;
@@ -358,6 +390,20 @@ struct converter {
     if (depth > max_yaml_depth) {
       return fail(n, "nested deeper than " + std::to_string(max_yaml_depth) + " levels");
     }
+    bool alias = false;
+    if (alias_depth == 0 && n.Type() != YAML::NodeType::Null && !n.Mark().is_null()) {
+      alias = !seen.emplace(n.Mark().pos, static_cast<int>(n.Type())).second;
+    }
+    // go-yaml counts the alias node itself outside the expansion.
+    if (alias && !count(false)) return fail(n, "document contains excessive aliasing");
+    if (!count(alias)) return fail(n, "document contains excessive aliasing");
+    if (alias) ++alias_depth;
+    const bool ok = convert_node(n, out, depth);
+    if (alias) --alias_depth;
+    return ok;
+  }
+
+  bool convert_node(const YAML::Node& n, json& out, std::size_t depth) {
     switch (n.Type()) {
       case YAML::NodeType::Null:
       case YAML::NodeType::Undefined:
@@ -522,6 +568,7 @@ bool parse_yaml_chunks(const std::vector<yaml_chunk>& chunks, const std::string&
     if (doc.IsNull()) {
       return fail_at(error, where, chunk.first_line, "invalid YAML/JSON: no document could be read");
     }
+    conv.begin_document();
     if (!conv.convert(doc, obj, 0)) {
       return fail_at(error, where, chunk.first_line + conv.error.line, conv.error.reason);
     }

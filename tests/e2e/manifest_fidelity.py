@@ -178,14 +178,23 @@ def render_doc(obj, form, rng):
             return head + rest + "  <<: " + json.dumps(merged) + "\n"
         # An explicit key written before "<<" is replaced by the merged one.
         return head + "  " + key + ": null\n" + rest + "  <<: " + json.dumps(merged) + "\n"
-    if form == "anchor":
-        spec = obj.get("spec", {})
-        sel = spec.get("podSelector")
-        if isinstance(sel, dict) and sel:
-            text = to_yaml(obj)
-            return text  # aliases are exercised by the alias-labels form
-        return to_yaml(obj)
     return to_yaml(obj)
+
+
+def alias_files(seed):
+    """Two fixed files on go-yaml's alias rule: heavy reuse kubectl reads, and a
+    "billion laughs" it refuses as excessive aliasing. Returns (name, text, class, ns)."""
+    ns = f"fid-{seed}-alias"
+    head = to_yaml(namespace_obj(ns)) + "\n---\n" + to_yaml(policy(ns, "reuse", {})).rstrip("\n")
+    rules = "".join("    - from: [{podSelector: *sel}]\n" for _ in range(300))
+    reuse = (head.replace("spec: {}", "") + "\nspec:\n  podSelector: &sel {matchLabels: {app: web}}\n"
+             "  policyTypes: [Ingress, Egress]\n  ingress:\n" + rules)
+    bomb_ns = f"fid-{seed}-laughs"
+    bomb = to_yaml(namespace_obj(bomb_ns)) + "\n---\n" + to_yaml(policy(bomb_ns, "laughs", {"policyTypes": ["Ingress", "Egress"]}))
+    bomb += "\nx0: &a0 [x, x, x, x, x, x, x, x, x, x]\n"
+    for i in range(1, 9):
+        bomb += f"x{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 10) + "]\n"
+    return [("alias-reuse.yaml", reuse, None, ns), ("alias-laughs.yaml", bomb, "excessive-aliasing", bomb_ns)]
 
 
 FORMS = ["block", "flow", "tags", "duplicate-key", "merge-before", "merge-after", "merge-seq"]
@@ -262,6 +271,11 @@ def main():
     for i in range(count):
         ns = f"fid-{seed}-{i}"
         name, text, cls = generate(rng, ns, i)
+        path = os.path.join(work, name)
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(text)
+        files.append((path, ns, cls))
+    for name, text, cls, ns in alias_files(seed):
         path = os.path.join(work, name)
         with open(path, "w", encoding="utf-8") as f:
             f.write(text)

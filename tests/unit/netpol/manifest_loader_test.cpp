@@ -508,3 +508,22 @@ TEST_CASE("an invalid object is an error with file, line, object and reason", "[
   CHECK(err.line == 7);
   CHECK(err.object == "Namespace Bad_Name");
 }
+
+TEST_CASE("aliases: reuse is read, excessive aliasing is refused as go-yaml v2 does", "[netpol][surface]") {
+  // A selector anchored once and used in many policies: ordinary reuse.
+  std::string reuse = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\nx: &sel {matchLabels: {app: web, tier: front}}\n";
+  for (int i = 0; i < 300; ++i) reuse += "k" + std::to_string(i) + ": *sel\n";
+  CHECK(parse_ok(reuse).size() == 1);
+
+  // Nodes that are nearly all alias copies: kubectl's decoder refuses the
+  // document after ~1,000 nodes, and so does ours, in the same words.
+  std::string laughs = "a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n";
+  for (int i = 1; i < 9; ++i) {
+    std::string prev = "*a" + std::to_string(i - 1);
+    laughs += "a" + std::to_string(i) + ": &a" + std::to_string(i) + " [";
+    for (int j = 0; j < 10; ++j) laughs += (j ? ", " : "") + prev;
+    laughs += "]\n";
+  }
+  auto f = parse_fails(laughs);
+  CHECK_THAT(f.reason, Contains("document contains excessive aliasing"));
+}
