@@ -1,5 +1,5 @@
 // netpol-guard: wiring only. Everything else is in the library.
-#include "netpol_guard/cli.hpp"
+#include "netpol_guard/cli/commands.hpp"
 #include "netpol_guard/version.hpp"
 
 #include <cstdio>

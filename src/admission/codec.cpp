@@ -1,4 +1,4 @@
-#include "netpol_guard/codec.hpp"
+#include "netpol_guard/admission/codec.hpp"
 
 #include <nlohmann/json.hpp>
 

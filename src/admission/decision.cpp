@@ -1,4 +1,4 @@
-#include "netpol_guard/admission.hpp"
+#include "netpol_guard/admission/decision.hpp"
 
 #include <array>
 

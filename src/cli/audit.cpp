@@ -1,8 +1,9 @@
-#include "netpol_guard/cli.hpp"
+#include "netpol_guard/cli/commands.hpp"
+#include "netpol_guard/cli/flags.hpp"
 #include "netpol_guard/kube/api_client.hpp"
 #include "netpol_guard/kube/config.hpp"
-#include "netpol_guard/manifest.hpp"
-#include "netpol_guard/report.hpp"
+#include "netpol_guard/netpol/manifest_loader.hpp"
+#include "netpol_guard/netpol/report.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>

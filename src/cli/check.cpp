@@ -1,6 +1,7 @@
-#include "netpol_guard/cli.hpp"
-#include "netpol_guard/manifest.hpp"
-#include "netpol_guard/report.hpp"
+#include "netpol_guard/cli/commands.hpp"
+#include "netpol_guard/cli/flags.hpp"
+#include "netpol_guard/netpol/manifest_loader.hpp"
+#include "netpol_guard/netpol/report.hpp"
 
 #include <cstdio>
 #include <iostream>

@@ -1,4 +1,4 @@
-#include "netpol_guard/cli.hpp"
+#include "netpol_guard/cli/flags.hpp"
 
 #include <cctype>
 #include <cstdlib>

@@ -1,11 +1,12 @@
-#include "netpol_guard/cli.hpp"
+#include "netpol_guard/cli/commands.hpp"
+#include "netpol_guard/cli/flags.hpp"
 #include "netpol_guard/kube/cluster_state.hpp"
 #include "netpol_guard/kube/config.hpp"
-#include "netpol_guard/log.hpp"
-#include "netpol_guard/metrics.hpp"
-#include "netpol_guard/offline_state.hpp"
-#include "netpol_guard/server.hpp"
-#include "netpol_guard/webhook.hpp"
+#include "netpol_guard/telemetry/log.hpp"
+#include "netpol_guard/telemetry/metrics.hpp"
+#include "netpol_guard/netpol/offline_state.hpp"
+#include "netpol_guard/server/server.hpp"
+#include "netpol_guard/admission/webhook.hpp"
 #include "netpol_guard/version.hpp"
 
 #include <boost/asio/as_tuple.hpp>

@@ -1,7 +1,7 @@
 #include "netpol_guard/kube/cluster_state.hpp"
 
-#include "netpol_guard/log.hpp"
-#include "netpol_guard/manifest.hpp"
+#include "netpol_guard/telemetry/log.hpp"
+#include "netpol_guard/netpol/manifest_loader.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>

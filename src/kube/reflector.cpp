@@ -1,6 +1,6 @@
 #include "netpol_guard/kube/reflector.hpp"
 
-#include "netpol_guard/log.hpp"
+#include "netpol_guard/telemetry/log.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/steady_timer.hpp>

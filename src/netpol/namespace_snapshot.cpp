@@ -1,4 +1,4 @@
-#include "netpol_guard/namespace_snapshot.hpp"
+#include "netpol_guard/netpol/namespace_snapshot.hpp"
 
 #include <algorithm>
 

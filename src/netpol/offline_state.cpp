@@ -1,4 +1,4 @@
-#include "netpol_guard/offline_state.hpp"
+#include "netpol_guard/netpol/offline_state.hpp"
 
 #include <malloc.h>
 

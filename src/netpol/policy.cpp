@@ -1,4 +1,4 @@
-#include "netpol_guard/policy.hpp"
+#include "netpol_guard/netpol/policy.hpp"
 
 #include <nlohmann/json.hpp>
 

@@ -1,4 +1,4 @@
-#include "netpol_guard/policy_validation.hpp"
+#include "netpol_guard/netpol/policy_validation.hpp"
 
 #include <nlohmann/json.hpp>
 

@@ -1,7 +1,7 @@
-#include "netpol_guard/server.hpp"
+#include "netpol_guard/server/server.hpp"
 
-#include "netpol_guard/codec.hpp"
-#include "netpol_guard/log.hpp"
+#include "netpol_guard/admission/codec.hpp"
+#include "netpol_guard/telemetry/log.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>

@@ -1,4 +1,4 @@
-#include "netpol_guard/server.hpp"
+#include "netpol_guard/server/server.hpp"
 
 #include <boost/asio/ssl.hpp>
 #include <openssl/err.h>

@@ -1,9 +1,9 @@
 // AdmissionReview codec and decision: decode arbitrary bytes, decide against a
 // fixed snapshot, encode the answer. The answer must be valid JSON echoing the
 // request's uid; an error must encode to valid JSON too.
-#include "netpol_guard/admission.hpp"
-#include "netpol_guard/codec.hpp"
-#include "netpol_guard/namespace_snapshot.hpp"
+#include "netpol_guard/admission/decision.hpp"
+#include "netpol_guard/admission/codec.hpp"
+#include "netpol_guard/netpol/namespace_snapshot.hpp"
 
 #include <nlohmann/json.hpp>
 

@@ -1,8 +1,8 @@
 // Manifest loader: arbitrary YAML/JSON text (YAML documents, JSON streams,
 // byte-order marks, merge keys) to objects, then validation and the namespace
 // index. Errors come back as values; nothing may throw or crash.
-#include "netpol_guard/manifest.hpp"
-#include "netpol_guard/policy_validation.hpp"
+#include "netpol_guard/netpol/manifest_loader.hpp"
+#include "netpol_guard/netpol/policy_validation.hpp"
 
 #include <cstdint>
 #include <string_view>

@@ -7,9 +7,9 @@
 
 #include "netpol_guard/kube/api_client.hpp"
 #include "netpol_guard/kube/reflector.hpp"
-#include "netpol_guard/live_reader.hpp"
-#include "netpol_guard/metrics.hpp"
-#include "netpol_guard/namespace_state.hpp"
+#include "netpol_guard/admission/live_reader.hpp"
+#include "netpol_guard/telemetry/metrics.hpp"
+#include "netpol_guard/netpol/namespace_state.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
 

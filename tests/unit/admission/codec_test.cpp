@@ -1,4 +1,4 @@
-#include "netpol_guard/codec.hpp"
+#include "netpol_guard/admission/codec.hpp"
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>

@@ -1,7 +1,7 @@
-#include "netpol_guard/admission.hpp"
+#include "netpol_guard/admission/decision.hpp"
 
-#include "netpol_guard/codec.hpp"
-#include "netpol_guard/manifest.hpp"
+#include "netpol_guard/admission/codec.hpp"
+#include "netpol_guard/netpol/manifest_loader.hpp"
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>

@@ -1,4 +1,4 @@
-#include "netpol_guard/manifest.hpp"
+#include "netpol_guard/netpol/manifest_loader.hpp"
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>

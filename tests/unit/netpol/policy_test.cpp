@@ -1,6 +1,6 @@
-#include "netpol_guard/policy.hpp"
+#include "netpol_guard/netpol/policy.hpp"
 
-#include "netpol_guard/namespace_snapshot.hpp"
+#include "netpol_guard/netpol/namespace_snapshot.hpp"
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>

@@ -1,6 +1,6 @@
-#include "netpol_guard/policy_validation.hpp"
+#include "netpol_guard/netpol/policy_validation.hpp"
 
-#include "netpol_guard/manifest.hpp"
+#include "netpol_guard/netpol/manifest_loader.hpp"
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>

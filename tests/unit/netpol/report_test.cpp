@@ -1,4 +1,4 @@
-#include "netpol_guard/report.hpp"
+#include "netpol_guard/netpol/report.hpp"
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>

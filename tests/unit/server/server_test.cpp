@@ -1,6 +1,6 @@
 // The connection table's eviction choice and the body budget: which connection
 // a new client displaces, and which bodies fit.
-#include "netpol_guard/server.hpp"
+#include "netpol_guard/server/server.hpp"
 
 #include <catch2/catch.hpp>
 

@@ -5,7 +5,7 @@
 // directories (recursively, *.yaml, *.yml, *.json). README "How manifests are
 // read" lists every surface form.
 
-#include "netpol_guard/namespace_snapshot.hpp"
+#include "netpol_guard/netpol/namespace_snapshot.hpp"
 
 #include <nlohmann/json.hpp>
 

@@ -3,7 +3,7 @@
 // AdmissionReview decode/encode. Decoding streams the body (SAX) and keeps only
 // the fields the decision reads; no DOM of the Pod is built.
 
-#include "netpol_guard/admission.hpp"
+#include "netpol_guard/admission/decision.hpp"
 
 #include <cstddef>
 #include <string>

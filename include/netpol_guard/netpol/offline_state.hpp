@@ -3,8 +3,8 @@
 // Namespace state from manifest files (--policies). Reloaded when the files
 // change; a failed reload keeps the last good state and says why.
 
-#include "netpol_guard/manifest.hpp"
-#include "netpol_guard/namespace_state.hpp"
+#include "netpol_guard/netpol/manifest_loader.hpp"
+#include "netpol_guard/netpol/namespace_state.hpp"
 
 #include <atomic>
 #include <cstdint>

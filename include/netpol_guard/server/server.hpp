@@ -2,9 +2,9 @@
 
 // The TLS admission listener and the plain-HTTP health listener.
 
-#include "netpol_guard/metrics.hpp"
-#include "netpol_guard/namespace_state.hpp"
-#include "netpol_guard/webhook.hpp"
+#include "netpol_guard/telemetry/metrics.hpp"
+#include "netpol_guard/netpol/namespace_state.hpp"
+#include "netpol_guard/admission/webhook.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>

@@ -3,7 +3,7 @@
 // netpol-guard's Prometheus metrics. Declared once, updated lock-free on the
 // request path, rendered as text exposition format on /metrics.
 
-#include "netpol_guard/admission.hpp"
+#include "netpol_guard/admission/decision.hpp"
 
 #include <array>
 #include <atomic>

@@ -1,6 +1,6 @@
-#include "netpol_guard/webhook.hpp"
+#include "netpol_guard/admission/webhook.hpp"
 
-#include "netpol_guard/log.hpp"
+#include "netpol_guard/telemetry/log.hpp"
 
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>

@@ -3,7 +3,7 @@
 // Where decisions get namespace state from. The request path only ever calls
 // snapshot(): an atomic load of an immutable snapshot, no lock.
 
-#include "netpol_guard/namespace_snapshot.hpp"
+#include "netpol_guard/netpol/namespace_snapshot.hpp"
 
 #include <atomic>
 #include <chrono>

@@ -3,7 +3,7 @@
 // A live read of one namespace's NetworkPolicies, used to confirm a denial
 // that rests on cached state. Implemented by the Kubernetes API client.
 
-#include "netpol_guard/namespace_snapshot.hpp"
+#include "netpol_guard/netpol/namespace_snapshot.hpp"
 
 #include <boost/asio/awaitable.hpp>
 

@@ -1,4 +1,4 @@
-#include "netpol_guard/metrics.hpp"
+#include "netpol_guard/telemetry/metrics.hpp"
 
 #include <catch2/catch.hpp>
 

@@ -1,6 +1,6 @@
 #pragma once
 
-// Command-line entry points. main() only dispatches to these.
+// Kube-style command-line flags for the subcommands.
 
 #include <chrono>
 #include <map>
@@ -43,9 +43,5 @@ class flag_set {
 // "500ms", "10s", "2m", "1h", or "1m30s".
 std::optional<std::chrono::milliseconds> parse_duration(const std::string& text);
 std::vector<std::string> split_list(const std::string& text);
-
-int run_serve(const std::vector<std::string>& args);
-int run_check(const std::vector<std::string>& args);
-int run_audit(const std::vector<std::string>& args);
 
 }  // namespace netpol_guard::cli

@@ -3,8 +3,8 @@
 // Value types of an admission request and response, and the pure decision.
 // The decision does no I/O: the server asks it, with a namespace snapshot.
 
-#include "netpol_guard/namespace_snapshot.hpp"
-#include "netpol_guard/policy.hpp"
+#include "netpol_guard/netpol/namespace_snapshot.hpp"
+#include "netpol_guard/netpol/policy.hpp"
 
 #include <nlohmann/json.hpp>
 

@@ -3,11 +3,11 @@
 // The admission endpoint's logic between HTTP and the decision: decode, decide,
 // confirm a denial live when the state may be stale, encode, count and log.
 
-#include "netpol_guard/admission.hpp"
-#include "netpol_guard/codec.hpp"
-#include "netpol_guard/live_reader.hpp"
-#include "netpol_guard/metrics.hpp"
-#include "netpol_guard/namespace_state.hpp"
+#include "netpol_guard/admission/decision.hpp"
+#include "netpol_guard/admission/codec.hpp"
+#include "netpol_guard/admission/live_reader.hpp"
+#include "netpol_guard/telemetry/metrics.hpp"
+#include "netpol_guard/netpol/namespace_state.hpp"
 
 #include <boost/asio/awaitable.hpp>
 

@@ -4,7 +4,7 @@
 // Only deny-all ("baseline") policies are kept by name; other policies are only
 // counted, so memory grows with the number of namespaces, not with policy size.
 
-#include "netpol_guard/policy.hpp"
+#include "netpol_guard/netpol/policy.hpp"
 
 #include <chrono>
 #include <cstdint>
