@@ -1,26 +1,11 @@
 #include "netpol_guard/admission/decision.hpp"
 
+#include "netpol_guard/netpol/rules.hpp"
+
 #include <array>
 
 namespace netpol_guard {
 namespace {
-
-struct workload_kind {
-  std::string_view group;
-  std::string_view resource;
-  std::string_view kind;
-};
-
-// Workloads whose controllers create pods. Matched by group and resource, so any
-// version the apiserver converts to (matchPolicy: Equivalent) is covered.
-constexpr std::array<workload_kind, 6> workloads{{
-    {"apps", "deployments", "Deployment"},
-    {"apps", "replicasets", "ReplicaSet"},
-    {"apps", "statefulsets", "StatefulSet"},
-    {"apps", "daemonsets", "DaemonSet"},
-    {"batch", "jobs", "Job"},
-    {"batch", "cronjobs", "CronJob"},
-}};
 
 std::string in_quotes(std::string_view s) {
   std::string out;
@@ -86,7 +71,7 @@ admission_decision decide_pod_creator(admission_decision d, const namespace_snap
   std::string message = missing_message(d.subject, d.coverage);
   if (const namespace_entry* e = state.find(d.subject.namespace_name);
       e != nullptr && e->template_name_taken) {
-    message += " Note: the NetworkPolicy named \"" + std::string(template_policy_name) +
+    message += " Note: the NetworkPolicy named \"" + std::string(rules::template_policy_name) +
                "\" there is not a deny-all (it selects only some pods or has rules); "
                "replace it with the template.";
   }
@@ -284,7 +269,7 @@ admission_decision decide(const admission_request& r, const namespace_snapshot& 
     if (!create || config.exempt_namespaces.contains(request_ns)) return d;
     return decide_pod_creator(std::move(d), state, config);
   }
-  for (const auto& w : workloads) {
+  for (const auto& w : rules::workload_kinds) {
     if (r.resource_group == w.group && r.resource == w.resource) {
       d.subject = {std::string(w.kind), request_ns, r.object.name.empty() ? r.name : r.object.name};
       if (!create || !config.check_workloads || config.exempt_namespaces.contains(request_ns)) {

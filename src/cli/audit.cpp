@@ -1,5 +1,6 @@
 #include "netpol_guard/cli/commands.hpp"
 #include "netpol_guard/cli/flags.hpp"
+#include "netpol_guard/netpol/rules.hpp"
 #include "netpol_guard/kube/api_client.hpp"
 #include "netpol_guard/kube/config.hpp"
 #include "netpol_guard/netpol/manifest_loader.hpp"
@@ -66,7 +67,7 @@ net::awaitable<std::optional<std::vector<json>>> list_all(kube::api_client& clie
 int run_audit(const std::vector<std::string>& args) {
   std::string output = "text";
   std::string kubeconfig;
-  std::vector<std::string> exempt{"kube-system", "kube-public", "kube-node-lease"};
+  std::vector<std::string> exempt = rules::default_exempt_list();
   bool help = false;
   flag_set flags("audit");
   flags.add_string("kubeconfig", &kubeconfig, "kubeconfig to use (default: in-cluster, then $KUBECONFIG)");

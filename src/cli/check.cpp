@@ -1,5 +1,6 @@
 #include "netpol_guard/cli/commands.hpp"
 #include "netpol_guard/cli/flags.hpp"
+#include "netpol_guard/netpol/rules.hpp"
 #include "netpol_guard/netpol/manifest_loader.hpp"
 #include "netpol_guard/netpol/report.hpp"
 
@@ -10,7 +11,7 @@ namespace netpol_guard::cli {
 
 int run_check(const std::vector<std::string>& args) {
   std::string output = "text";
-  std::vector<std::string> exempt{"kube-system", "kube-public", "kube-node-lease"};
+  std::vector<std::string> exempt = rules::default_exempt_list();
   bool check_workloads = true;
   bool help = false;
   flag_set flags("check");

@@ -1,5 +1,6 @@
 #include "netpol_guard/cli/commands.hpp"
 #include "netpol_guard/cli/flags.hpp"
+#include "netpol_guard/netpol/rules.hpp"
 #include "netpol_guard/kube/cluster_state.hpp"
 #include "netpol_guard/kube/config.hpp"
 #include "netpol_guard/telemetry/log.hpp"
@@ -33,7 +34,7 @@ struct serve_options {
   server_config server;
   webhook_options hook;
   std::vector<std::string> policies;
-  std::vector<std::string> exempt{"kube-system", "kube-public", "kube-node-lease"};
+  std::vector<std::string> exempt = rules::default_exempt_list();
   std::string kubeconfig;
   std::string log_level = "info";
   std::chrono::milliseconds max_state_age{std::chrono::minutes(2)};

@@ -2,6 +2,7 @@
 
 #include "netpol_guard/telemetry/log.hpp"
 #include "netpol_guard/netpol/manifest_loader.hpp"
+#include "netpol_guard/netpol/rules.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -30,21 +31,6 @@ bool is_dns_label(const std::string& s) {
 }
 
 }  // namespace
-
-json default_deny_all_policy(const std::string& ns) {
-  // The seed template's default-deny-all: same name, labels and spec.
-  return json{
-      {"apiVersion", "networking.k8s.io/v1"},
-      {"kind", "NetworkPolicy"},
-      {"metadata",
-       {{"name", "default-deny-all"},
-        {"namespace", ns},
-        {"labels",
-         {{"app.kubernetes.io/name", "k8s-security"},
-          {"app.kubernetes.io/part-of", "k8s-security-pro"},
-          {"app.kubernetes.io/managed-by", "k8s-security-pro"}}}}},
-      {"spec", {{"podSelector", json::object()}, {"policyTypes", {"Ingress", "Egress"}}}}};
-}
 
 std::optional<namespace_entry> entry_from_policy_list(const std::string& body) {
   json doc = json::parse(body, nullptr, false);
@@ -218,7 +204,7 @@ void cluster_state::publish() {
     e.policy_count = static_cast<std::uint32_t>(by_name.size());
     for (const auto& [name, p] : by_name) {
       if (p.coverage.any()) e.baselines.push_back({name, p.coverage, p.created});  // sorted
-      if (name == template_policy_name) e.template_name_taken = !p.coverage.full();
+      if (name == rules::template_policy_name) e.template_name_taken = !p.coverage.full();
     }
     if (e.coverage().full()) pending_.erase(ns);
   }
@@ -337,7 +323,7 @@ net::awaitable<void> cluster_state::check_existing_template(const std::string& n
   // name may not be, and then pods stay denied (fail closed) for a reason the
   // owner must be told: here, in the pod's denial and in `audit`.
   auto reply = co_await client_->request(
-      http::verb::get, collection + "/" + std::string(template_policy_name), {},
+      http::verb::get, collection + "/" + std::string(rules::template_policy_name), {},
       std::chrono::seconds(5));
   if (reply.status != 200) {
     log::info("default-deny-all already exists", {{"namespace", ns}});
@@ -358,7 +344,7 @@ net::awaitable<void> cluster_state::check_existing_template(const std::string& n
 }
 
 net::awaitable<void> cluster_state::provision(std::string ns) {
-  const std::string body = default_deny_all_policy(ns).dump();
+  const std::string body = rules::default_deny_all_policy(ns).dump();
   const std::string target = "/apis/networking.k8s.io/v1/namespaces/" + ns + "/networkpolicies";
   std::chrono::milliseconds backoff{200};
   for (int attempt = 1; attempt <= 8; ++attempt) {

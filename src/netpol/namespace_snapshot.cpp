@@ -1,5 +1,7 @@
 #include "netpol_guard/netpol/namespace_snapshot.hpp"
 
+#include "netpol_guard/netpol/rules.hpp"
+
 #include <algorithm>
 
 namespace netpol_guard {
@@ -54,7 +56,7 @@ void namespace_index::upsert_policy(const std::string& ns, const std::string& na
   remove_policy(ns, name);
   auto& e = entry(ns);
   e.policy_count++;
-  if (name == template_policy_name) e.template_name_taken = !c.full();
+  if (name == rules::template_policy_name) e.template_name_taken = !c.full();
   if (c.any()) {
     auto pos = std::lower_bound(
         e.baselines.begin(), e.baselines.end(), name,
@@ -70,7 +72,7 @@ void namespace_index::remove_policy(const std::string& ns, const std::string& na
   auto it = entries_.find(ns);
   if (it == entries_.end()) return;
   auto& e = it->second;
-  if (name == template_policy_name) e.template_name_taken = false;
+  if (name == rules::template_policy_name) e.template_name_taken = false;
   auto b = std::find_if(e.baselines.begin(), e.baselines.end(),
                         [&](const baseline_policy& p) { return p.name == name; });
   if (b != e.baselines.end()) {

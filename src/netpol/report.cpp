@@ -1,5 +1,7 @@
 #include "netpol_guard/netpol/report.hpp"
 
+#include "netpol_guard/netpol/rules.hpp"
+
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -10,13 +12,9 @@ namespace netpol_guard {
 
 namespace {
 
-constexpr std::array<std::string_view, 7> pod_creators{
-    "Pod", "Deployment", "ReplicaSet", "StatefulSet", "DaemonSet", "Job", "CronJob"};
-
 bool is_pod_creator(std::string_view kind, bool check_workloads) {
   if (kind == "Pod") return true;
-  return check_workloads &&
-         std::find(pod_creators.begin(), pod_creators.end(), kind) != pod_creators.end();
+  return check_workloads && rules::is_workload_kind(kind);
 }
 
 constexpr std::array<std::string_view, 28> namespaced_builtins{

@@ -1,13 +1,23 @@
 #include "netpol_guard/telemetry/metrics.hpp"
 
+#include "netpol_guard/netpol/rules.hpp"
+
 #include <cstdio>
 
 namespace netpol_guard {
 namespace {
 
-constexpr std::array<std::string_view, 10> kinds{
-    "Pod", "Deployment", "ReplicaSet", "StatefulSet", "DaemonSet",
-    "Job", "CronJob",    "Namespace",  "NetworkPolicy", "other"};
+// The kind label: Pod, the rule book's workloads, Namespace, NetworkPolicy, other.
+constexpr auto kinds = [] {
+  std::array<std::string_view, rules::workload_kinds.size() + 4> k{};
+  std::size_t i = 0;
+  k[i++] = "Pod";
+  for (const auto& w : rules::workload_kinds) k[i++] = w.kind;
+  k[i++] = "Namespace";
+  k[i++] = "NetworkPolicy";
+  k[i++] = "other";
+  return k;
+}();
 constexpr std::array<std::string_view, 5> ops{"CREATE", "UPDATE", "DELETE", "CONNECT", "other"};
 constexpr std::array<verdict, 4> verdicts{verdict::allowed, verdict::denied, verdict::audited,
                                           verdict::warned};

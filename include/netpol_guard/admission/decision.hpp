@@ -3,6 +3,7 @@
 // Value types of an admission request and response, and the pure decision.
 // The decision does no I/O: the server asks it, with a namespace snapshot.
 
+#include "netpol_guard/netpol/rules.hpp"
 #include "netpol_guard/netpol/namespace_snapshot.hpp"
 #include "netpol_guard/netpol/policy.hpp"
 
@@ -59,8 +60,8 @@ struct admission_response {
 };
 
 struct decision_config {
-  std::set<std::string, std::less<>> exempt_namespaces{"kube-system", "kube-public",
-                                                       "kube-node-lease"};
+  std::set<std::string, std::less<>> exempt_namespaces{rules::default_exempt_namespaces.begin(),
+                                                       rules::default_exempt_namespaces.end()};
   bool audit_only = false;
   bool check_workloads = true;
   bool provision_default_deny = false;

@@ -31,7 +31,6 @@ struct cluster_state_options {
 };
 
 // The template's default-deny-all for namespace `ns`, as sent to the apiserver.
-nlohmann::json default_deny_all_policy(const std::string& ns);
 
 // The namespace entry for a NetworkPolicyList (a live read).
 std::optional<namespace_entry> entry_from_policy_list(const std::string& body);

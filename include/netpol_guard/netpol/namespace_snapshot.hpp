@@ -20,7 +20,6 @@
 namespace netpol_guard {
 
 // The name of the template's policy, the one provisioning creates.
-inline constexpr std::string_view template_policy_name = "default-deny-all";
 
 struct baseline_policy {
   std::string name;

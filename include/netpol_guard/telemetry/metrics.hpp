@@ -102,7 +102,7 @@ class metrics {
 
  private:
   static constexpr std::size_t n_verdicts = 4;
-  static constexpr std::size_t n_kinds = 10;
+  static constexpr std::size_t n_kinds = rules::workload_kinds.size() + 4;  // Pod, workloads, Namespace, NetworkPolicy, other
   static constexpr std::size_t n_ops = 5;
   static std::size_t kind_index(std::string_view kind);
   static std::size_t op_index(std::string_view op);

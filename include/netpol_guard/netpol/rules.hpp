@@ -1,0 +1,47 @@
+#pragma once
+
+// The rule book: the facts of CIS 5.3.2 enforcement that more than one part of
+// netpol-guard needs. Each is defined here once; the decision, check, audit,
+// metrics, provisioning and the flags' defaults all read them from here.
+
+#include <nlohmann/json_fwd.hpp>
+
+#include <array>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace netpol_guard::rules {
+
+// Workloads whose controllers create pods. Matched by group and resource, so any
+// version the apiserver converts to (matchPolicy: Equivalent) is covered.
+struct workload_kind {
+  std::string_view group;
+  std::string_view resource;
+  std::string_view kind;
+};
+inline constexpr std::array<workload_kind, 6> workload_kinds{{
+    {"apps", "deployments", "Deployment"},
+    {"apps", "replicasets", "ReplicaSet"},
+    {"apps", "statefulsets", "StatefulSet"},
+    {"apps", "daemonsets", "DaemonSet"},
+    {"batch", "jobs", "Job"},
+    {"batch", "cronjobs", "CronJob"},
+}};
+
+// The workload with this group and resource, or nullptr.
+const workload_kind* find_workload(std::string_view group, std::string_view resource);
+// True for a workload's kind ("Deployment", ...); false for "Pod".
+bool is_workload_kind(std::string_view kind);
+
+// Namespaces exempt unless --exempt-namespaces says otherwise.
+inline constexpr std::array<std::string_view, 3> default_exempt_namespaces{
+    "kube-system", "kube-public", "kube-node-lease"};
+std::vector<std::string> default_exempt_list();
+
+// The seed template's policy (manifests/policies/default-deny-all.yaml): its
+// name, and the object provisioning creates in a namespace.
+inline constexpr std::string_view template_policy_name = "default-deny-all";
+nlohmann::json default_deny_all_policy(const std::string& namespace_name);
+
+}  // namespace netpol_guard::rules

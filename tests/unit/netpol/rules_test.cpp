@@ -1,0 +1,31 @@
+#include "netpol_guard/netpol/manifest_loader.hpp"
+#include "netpol_guard/netpol/rules.hpp"
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+using namespace netpol_guard;
+
+TEST_CASE("provisioning creates exactly the template in manifests/policies", "[netpol][rules]") {
+  // The file users apply by hand and the object netpol-guard creates must not
+  // drift apart: same apiVersion, kind, name, labels and spec.
+  manifest_error err;
+  auto objs = load_manifests({std::string(NETPOL_GUARD_SOURCE_DIR) + "/manifests/policies/default-deny-all.yaml"}, err);
+  INFO(err.what());
+  REQUIRE(objs);
+  REQUIRE(objs->size() == 1);
+  nlohmann::json file = objs->at(0).object;
+  file["metadata"]["namespace"] = "team-x";  // the file says "ACTION REQUIRED: change this"
+  CHECK(rules::default_deny_all_policy("team-x") == file);
+  CHECK(file["metadata"]["name"] == std::string(rules::template_policy_name));
+}
+
+TEST_CASE("the rule book answers for workloads and exemptions", "[netpol][rules]") {
+  CHECK(rules::find_workload("apps", "deployments")->kind == "Deployment");
+  CHECK(rules::find_workload("batch", "cronjobs")->kind == "CronJob");
+  CHECK(rules::find_workload("", "pods") == nullptr);
+  CHECK(rules::find_workload("extensions", "deployments") == nullptr);
+  CHECK(rules::is_workload_kind("StatefulSet"));
+  CHECK_FALSE(rules::is_workload_kind("Pod"));
+  CHECK(rules::default_exempt_list() == std::vector<std::string>{"kube-system", "kube-public", "kube-node-lease"});
+}
