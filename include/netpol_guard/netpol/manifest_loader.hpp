@@ -6,6 +6,7 @@
 // read" lists every surface form.
 
 #include "netpol_guard/netpol/namespace_snapshot.hpp"
+#include "netpol_guard/netpol/object.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -49,26 +50,6 @@ std::optional<std::vector<manifest_object>> parse_manifests(std::string_view tex
 // Reads every file under `paths` (files or directories).
 std::optional<std::vector<manifest_object>> load_manifests(const std::vector<std::string>& paths,
                                                            manifest_error& error);
-
-// Namespace of a namespaced object; "default" when unset, as kubectl does.
-std::string object_namespace(const nlohmann::json& object);
-std::string object_name(const nlohmann::json& object);
-
-// What the index keeps of one NetworkPolicy object.
-struct policy_summary {
-  std::string namespace_name;
-  std::string name;
-  deny_all_coverage coverage;
-  std::string created;    // metadata.creationTimestamp ("" in manifests)
-  bool deleting = false;  // metadata.deletionTimestamp is set
-};
-// Reads a NetworkPolicy object (stored or from a manifest: defaulting applied).
-// A policy being deleted (deletionTimestamp set; finalizers only delay it)
-// provides no coverage.
-std::optional<policy_summary> summarize_policy(const nlohmann::json& policy, std::string& error);
-// Whether a Namespace object is terminating; its name in `name`.
-bool summarize_namespace(const nlohmann::json& ns, std::string& name, bool& terminating,
-                         std::string& error);
 
 // Adds a NetworkPolicy object (as stored, or as in a manifest: defaulting is
 // applied) to the index. `error` says what is wrong with a malformed policy.

@@ -24,13 +24,6 @@ std::optional<std::string> validate_manifest_object(const nlohmann::json& object
 std::optional<std::string> validate_network_policy(const nlohmann::json& policy);
 std::optional<std::string> validate_namespace(const nlohmann::json& ns);
 
-// apimachinery's name rules (k8s.io/apimachinery/pkg/util/validation).
-bool is_dns1123_label(const std::string& s);
-bool is_dns1123_subdomain(const std::string& s);
-bool is_qualified_name(const std::string& s);  // label keys
-bool is_label_value(const std::string& s);
-bool is_iana_svc_name(const std::string& s);   // named ports
-
 // "NetworkPolicy team-a/deny-all", "Namespace team-a", "Deployment web" for messages.
 std::string describe_object(const nlohmann::json& object);
 

@@ -1,3 +1,4 @@
+#include "netpol_guard/netpol/meta_validation.hpp"
 #include "netpol_guard/netpol/policy_validation.hpp"
 
 #include "netpol_guard/netpol/manifest_loader.hpp"

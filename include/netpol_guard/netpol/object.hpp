@@ -1,0 +1,36 @@
+#pragma once
+
+// What netpol-guard reads of a Kubernetes object, for the manifest loader and
+// the live path alike: names, namespaces, creation and deletion timestamps, and
+// the facts a NetworkPolicy gives the index.
+
+#include "netpol_guard/netpol/policy.hpp"
+
+#include <nlohmann/json_fwd.hpp>
+
+#include <optional>
+#include <string>
+
+namespace netpol_guard {
+
+// Namespace of a namespaced object; "default" when unset, as kubectl does.
+std::string object_namespace(const nlohmann::json& object);
+std::string object_name(const nlohmann::json& object);
+
+// What the index keeps of one NetworkPolicy object.
+struct policy_summary {
+  std::string namespace_name;
+  std::string name;
+  deny_all_coverage coverage;
+  std::string created;    // metadata.creationTimestamp ("" in manifests)
+  bool deleting = false;  // metadata.deletionTimestamp is set
+};
+// Reads a NetworkPolicy object (stored or from a manifest: defaulting applied).
+// A policy being deleted (deletionTimestamp set; finalizers only delay it)
+// provides no coverage.
+std::optional<policy_summary> summarize_policy(const nlohmann::json& policy, std::string& error);
+// Whether a Namespace object is terminating; its name in `name`.
+bool summarize_namespace(const nlohmann::json& ns, std::string& name, bool& terminating,
+                         std::string& error);
+
+}  // namespace netpol_guard
