@@ -2,7 +2,9 @@
 #include "netpol_guard/cli/flags.hpp"
 #include "netpol_guard/netpol/rules.hpp"
 #include "netpol_guard/kube/api_client.hpp"
+#include "netpol_guard/kube/api_paths.hpp"
 #include "netpol_guard/kube/config.hpp"
+#include "netpol_guard/kube/reflector.hpp"
 #include "netpol_guard/netpol/manifest_loader.hpp"
 #include "netpol_guard/netpol/report.hpp"
 
@@ -23,42 +25,30 @@ using json = nlohmann::json;
 
 namespace {
 
-// Every item of a collection, page by page (limit 500 + continue).
-net::awaitable<std::optional<std::vector<json>>> list_all(kube::api_client& client,
-                                                           std::string path, std::string& error) {
+// Every item of a collection, through the reflector's paging (limit 500 +
+// an escaped continue token; an expired continuation starts over).
+net::awaitable<std::optional<std::vector<json>>> list_all(kube::api_transport& client,
+                                                           std::string_view path,
+                                                           std::string& error) {
+  using result = kube::list_outcome::result;
+  const std::string name(path);
+  kube::api_list_watch source(client, name);
   std::vector<json> items;
-  std::string cont;
-  for (int page = 0; page < 100'000; ++page) {
-    std::string target = path + "?limit=500";
-    if (!cont.empty()) target += "&continue=" + cont;
-    auto reply = co_await client.request(boost::beast::http::verb::get, target, {},
-                                         std::chrono::seconds(60));
-    if (reply.status == 410 && !cont.empty()) {  // expired continuation: start over
-      items.clear();
-      cont.clear();
-      continue;
-    }
-    if (reply.status != 200) {
-      error = "list " + path + ": " +
-              (reply.status ? "HTTP " + std::to_string(reply.status) + " " + reply.body.substr(0, 300)
-                            : reply.error);
-      co_return std::nullopt;
-    }
-    json doc = json::parse(reply.body, nullptr, false);
-    if (doc.is_discarded() || !doc.is_object()) {
-      error = "list " + path + ": malformed response";
-      co_return std::nullopt;
-    }
-    if (auto it = doc.find("items"); it != doc.end() && it->is_array()) {
-      for (auto& i : *it) items.push_back(std::move(i));
-    }
-    cont.clear();
-    if (auto md = doc.find("metadata"); md != doc.end() && md->is_object()) {
-      if (auto c = md->find("continue"); c != md->end() && c->is_string()) cont = c->get<std::string>();
-    }
-    if (cont.empty()) co_return items;
+  auto out = co_await kube::list_pages(
+      source, name, 100'000, [] { return false; }, [&] { items.clear(); },
+      [&](const json& item) { items.push_back(item); });
+  switch (out.how) {
+    case result::complete: co_return items;
+    case result::failed:
+      error = "list " + name + ": " +
+              (out.reply.status ? "HTTP " + std::to_string(out.reply.status) + " " +
+                                      out.reply.body.substr(0, 300)
+                                : out.reply.error);
+      break;
+    case result::malformed: error = "list " + name + ": malformed response"; break;
+    case result::too_many_pages:
+    case result::stopped: error = "list " + name + ": too many pages"; break;
   }
-  error = "list " + path + ": too many pages";
   co_return std::nullopt;
 }
 
@@ -103,11 +93,11 @@ int run_audit(const std::vector<std::string>& args) {
     auto fut = net::co_spawn(
         ioc,
         [&]() -> net::awaitable<std::optional<compliance_report>> {
-          auto namespaces = co_await list_all(client, "/api/v1/namespaces", error);
+          auto namespaces = co_await list_all(client, kube::all_namespaces_path, error);
           if (!namespaces) co_return std::nullopt;
-          auto policies = co_await list_all(client, "/apis/networking.k8s.io/v1/networkpolicies", error);
+          auto policies = co_await list_all(client, kube::all_policies_path, error);
           if (!policies) co_return std::nullopt;
-          auto pods = co_await list_all(client, "/api/v1/pods", error);
+          auto pods = co_await list_all(client, kube::all_pods_path, error);
           if (!pods) co_return std::nullopt;
           namespace_index index;
           std::string why;

@@ -1,5 +1,6 @@
 #include "netpol_guard/kube/config.hpp"
 
+#include <openssl/evp.h>
 #include <yaml-cpp/yaml.h>
 
 #include <cstdlib>
@@ -74,41 +75,35 @@ bool data_or_file(const YAML::Node& n, const std::string& key, const std::string
 }  // namespace
 
 std::optional<std::string> base64_decode(const std::string& in) {
-  static constexpr signed char table[256] = {
-      -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
-      -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 62,
-      -1, 62, -1, 63, 52, 53, 54, 55, 56, 57, 58, 59, 60, 61, -1, -1, -1, -1, -1, -1, -1, 0,
-      1,  2,  3,  4,  5,  6,  7,  8,  9,  10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22,
-      23, 24, 25, -1, -1, -1, -1, 63, -1, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38,
-      39, 40, 41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, -1, -1, -1, -1, -1, -1, -1, -1, -1,
-      -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
-      -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
-      -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
-      -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
-      -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
-      -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1};
-  std::string out;
-  out.reserve(in.size() * 3 / 4);
-  unsigned int acc = 0;
-  int bits = 0;
-  bool padding = false;
+  // EVP_DecodeBlock takes whole quanta of the standard alphabet and no inner
+  // whitespace: drop line breaks and spaces (PEM-style wrapping), map the
+  // URL-safe alphabet onto the standard one, and pad an unpadded tail.
+  std::string text;
+  text.reserve(in.size() + 3);
+  std::size_t padding = 0;
   for (char ch : in) {
-    auto c = static_cast<unsigned char>(ch);
-    if (c == '\n' || c == '\r' || c == ' ' || c == '\t') continue;
-    if (c == '=') {
-      padding = true;
-      continue;
+    if (ch == '\n' || ch == '\r' || ch == ' ' || ch == '\t') continue;
+    if (ch == '=') {
+      ++padding;
+    } else if (padding > 0) {
+      return std::nullopt;  // data after padding
     }
-    if (padding) return std::nullopt;  // data after padding
-    int v = table[c];
-    if (v < 0) return std::nullopt;
-    acc = (acc << 6) | static_cast<unsigned int>(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out.push_back(static_cast<char>((acc >> bits) & 0xFF));
-    }
+    text.push_back(ch == '-' ? '+' : ch == '_' ? '/' : ch);
   }
+  if (padding > 2) return std::nullopt;
+  while (text.size() % 4 != 0) {
+    text.push_back('=');
+    ++padding;
+  }
+  if (padding > 2) return std::nullopt;  // a lone character is no byte
+  if (text.empty()) return std::string();
+  std::string out(text.size() / 4 * 3, '\0');
+  int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                          reinterpret_cast<const unsigned char*>(text.data()),
+                          static_cast<int>(text.size()));
+  if (n < 0) return std::nullopt;
+  // EVP_DecodeBlock counts the padding as zero bytes.
+  out.resize(static_cast<std::size_t>(n) - padding);
   return out;
 }
 

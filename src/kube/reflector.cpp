@@ -30,12 +30,6 @@ std::string url_escape(const std::string& s) {
   return out;
 }
 
-std::int64_t now_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
-
 // A Status object's code, or 0.
 long status_code(const json& status) {
   auto c = status.find("code");
@@ -70,30 +64,33 @@ net::awaitable<watch_outcome> api_list_watch::watch(std::string resource_version
 }
 
 reflector::reflector(std::string name, list_watch_source& source, reflector_sink& sink,
-                     reflector_options options)
-    : name_(std::move(name)), source_(source), sink_(sink), options_(options) {
+                     metrics& m, reflector_options options)
+    : name_(std::move(name)), source_(source), sink_(sink), metrics_(m),
+      options_(std::move(options)) {
+  if (!options_.now) options_.now = real_steady_clock();
   stale_since_ns_ = now_ns();
+}
+
+std::int64_t reflector::now_ns() const {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(options_.now().time_since_epoch())
+      .count();
 }
 
 double reflector::state_age_seconds() const {
   auto since = stale_since_ns_.load();
-  if (since == 0) return 0;
+  if (since == current) return 0;
   return static_cast<double>(now_ns() - since) / 1e9;
 }
 
-void reflector::mark_current() {
-  watching_ = true;
-  stale_since_ns_ = 0;
-}
+void reflector::mark_current() { stale_since_ns_ = current; }
 
 void reflector::mark_stale() {
-  watching_ = false;
-  std::int64_t expected = 0;
+  std::int64_t expected = current;
   stale_since_ns_.compare_exchange_strong(expected, now_ns());
 }
 
 void reflector::fail(std::string error) {
-  failures_++;
+  metrics_.count_error(error_reason::watch_failed);
   last_error_ = std::move(error);
   log::warn("watch of " + name_ + " failed; retrying with backoff", {{"error", last_error_}});
 }
@@ -114,38 +111,45 @@ net::awaitable<void> reflector::sleep(std::chrono::milliseconds d) {
   co_await t.async_wait(net::as_tuple(net::use_awaitable));
 }
 
-net::awaitable<bool> reflector::list_all(std::string& resource_version) {
+net::awaitable<list_outcome> list_pages(list_watch_source& source, const std::string& name,
+                                       std::size_t max_pages, const std::function<bool()>& stopped,
+                                       const std::function<void()>& begin,
+                                       const std::function<void(const json&)>& item) {
+  using result = list_outcome::result;
+  list_outcome out;
   std::string continue_token;
   bool begun = false;
-  for (std::size_t page = 0; page < options_.max_list_pages; ++page) {
-    if (stopped_) co_return false;
-    api_reply reply = co_await source_.list(continue_token);
+  for (std::size_t page = 0; page < max_pages; ++page) {
+    if (stopped()) {
+      out.how = result::stopped;
+      co_return out;
+    }
+    api_reply reply = co_await source.list(continue_token);
     if (reply.status == 410 && !continue_token.empty()) {
       // The continue token expired: list again from the start.
-      log::info("list continuation expired; listing " + name_ + " again");
+      log::info("list continuation expired; listing " + name + " again");
       continue_token.clear();
       begun = false;
       continue;
     }
     if (reply.status != 200) {
-      fail(reply.status == 0 ? reply.error
-                             : "list " + name_ + ": HTTP " + std::to_string(reply.status) + " " +
-                                   reply.body.substr(0, 200));
-      co_return false;
+      out.how = result::failed;
+      out.reply = std::move(reply);
+      co_return out;
     }
     json doc = json::parse(reply.body, nullptr, false);
     if (doc.is_discarded() || !doc.is_object()) {
-      fail("list " + name_ + ": malformed response");
-      co_return false;
+      out.how = result::malformed;
+      co_return out;
     }
     if (!begun) {
-      sink_.replace_begin();
+      begin();
       begun = true;
     }
     auto items = doc.find("items");
     if (items != doc.end() && items->is_array()) {
-      for (const auto& item : *items) {
-        if (item.is_object()) sink_.replace_add(item);
+      for (const auto& i : *items) {
+        if (i.is_object()) item(i);
       }
     }
     std::string next;
@@ -154,17 +158,39 @@ net::awaitable<bool> reflector::list_all(std::string& resource_version) {
       if (auto c = md->find("continue"); c != md->end() && c->is_string()) next = c->get<std::string>();
       if (next.empty()) {
         if (auto rv = md->find("resourceVersion"); rv != md->end() && rv->is_string()) {
-          resource_version = rv->get<std::string>();
+          out.resource_version = rv->get<std::string>();
         }
       }
     }
     if (next.empty()) {
-      sink_.replace_end();
-      co_return true;
+      out.how = result::complete;
+      co_return out;
     }
     continue_token = std::move(next);
   }
-  fail("list " + name_ + ": more pages than the limit");
+  out.how = result::too_many_pages;
+  co_return out;
+}
+
+net::awaitable<bool> reflector::list_all(std::string& resource_version) {
+  using result = list_outcome::result;
+  auto out = co_await list_pages(
+      source_, name_, options_.max_list_pages, [this] { return stopped_.load(); },
+      [this] { sink_.replace_begin(); }, [this](const json& item) { sink_.replace_add(item); });
+  switch (out.how) {
+    case result::complete:
+      resource_version = std::move(out.resource_version);
+      sink_.replace_end();
+      co_return true;
+    case result::failed:
+      fail(out.reply.status == 0 ? out.reply.error
+                                 : "list " + name_ + ": HTTP " + std::to_string(out.reply.status) +
+                                       " " + out.reply.body.substr(0, 200));
+      break;
+    case result::malformed: fail("list " + name_ + ": malformed response"); break;
+    case result::too_many_pages: fail("list " + name_ + ": more pages than the limit"); break;
+    case result::stopped: break;
+  }
   co_return false;
 }
 
@@ -239,14 +265,14 @@ net::awaitable<void> reflector::run() {
       continue;
     }
     relists_++;
-    if (on_relist_) on_relist_();
+    metrics_.count_relist();
     synced_ = true;
     mark_current();
     backoff_ = std::chrono::milliseconds(0);
     log::info("listed " + name_, {{"resourceVersion", rv}});
 
     while (!stopped_) {
-      const auto started = std::chrono::steady_clock::now();
+      const auto started = options_.now();
       bool saw_events = false;
       watch_end end = co_await watch_once(rv, saw_events);
       if (end == watch_end::stopped) break;
@@ -255,7 +281,7 @@ net::awaitable<void> reflector::run() {
         break;
       }
       const bool quick_empty =
-          !saw_events && std::chrono::steady_clock::now() - started < std::chrono::seconds(1);
+          !saw_events && options_.now() - started < std::chrono::seconds(1);
       if (end == watch_end::failed || quick_empty) {
         if (end != watch_end::failed) fail("watch " + name_ + " ended at once with no events");
         mark_stale();
@@ -266,7 +292,6 @@ net::awaitable<void> reflector::run() {
     }
     if (!stopped_) mark_stale();
   }
-  watching_ = false;
 }
 
 }  // namespace netpol_guard::kube

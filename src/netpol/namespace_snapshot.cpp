@@ -3,6 +3,7 @@
 #include "netpol_guard/netpol/rules.hpp"
 
 #include <algorithm>
+#include <iterator>
 
 namespace netpol_guard {
 
@@ -109,6 +110,39 @@ void namespace_index::drop_if_empty(const std::string& ns) {
   if (it != entries_.end() && it->second.policy_count == 0 && !it->second.known_namespace) {
     entries_.erase(it);
   }
+}
+
+void namespace_index::replace_policies(const std::vector<policy_record>& policies) {
+  others_.clear();
+  for (auto it = entries_.begin(); it != entries_.end();) {
+    auto& e = it->second;
+    e.baselines.clear();
+    e.policy_count = 0;
+    e.template_name_taken = false;
+    it = e.known_namespace ? std::next(it) : entries_.erase(it);
+  }
+  for (const auto& p : policies) upsert_policy(p.namespace_name, p.name, p.coverage, p.created);
+}
+
+void namespace_index::replace_namespaces(const std::vector<namespace_record>& namespaces) {
+  for (auto it = entries_.begin(); it != entries_.end();) {
+    auto& e = it->second;
+    e.known_namespace = false;
+    e.terminating = false;
+    it = e.policy_count > 0 ? std::next(it) : entries_.erase(it);
+  }
+  for (const auto& n : namespaces) upsert_namespace(n.name, n.terminating);
+}
+
+bool namespace_index::has_policy(std::string_view ns, std::string_view name) const {
+  auto it = entries_.find(ns);
+  if (it == entries_.end()) return false;
+  const auto& b = it->second.baselines;
+  if (std::any_of(b.begin(), b.end(), [&](const baseline_policy& p) { return p.name == name; })) {
+    return true;
+  }
+  auto o = others_.find(ns);
+  return o != others_.end() && std::binary_search(o->second.begin(), o->second.end(), name);
 }
 
 void namespace_index::clear() {

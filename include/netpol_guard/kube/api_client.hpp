@@ -31,23 +31,38 @@ struct watch_outcome {
   std::string body;     // the error body, for a non-200 status
 };
 
-class api_client {
+// The apiserver as the code above the transport sees it, so list/watch,
+// provisioning and the confirm read can be driven by a test double.
+class api_transport {
+ public:
+  virtual ~api_transport() = default;
+  // One request; the whole exchange within `timeout`.
+  virtual boost::asio::awaitable<api_reply> request(boost::beast::http::verb verb,
+                                                    std::string target, std::string body,
+                                                    std::chrono::milliseconds timeout) = 0;
+  // A streaming GET: `on_bytes` gets the decoded body as it arrives and returns
+  // false to stop. Each read must arrive within `idle_timeout`.
+  virtual boost::asio::awaitable<watch_outcome> stream(
+      std::string target, std::chrono::milliseconds idle_timeout,
+      std::function<bool(std::string_view)> on_bytes) = 0;
+};
+
+class api_client final : public api_transport {
  public:
   static constexpr std::size_t max_response_bytes = 64 * 1024 * 1024;
 
   // Throws std::runtime_error with one clear line when the TLS material is bad.
   explicit api_client(cluster_config config);
 
-  // One request on a new connection; the whole exchange within `timeout`.
-  // A 401 invalidates the cached token, so the next request re-reads it.
+  // On a new connection. A 401 invalidates the cached token, so the next
+  // request re-reads it.
   boost::asio::awaitable<api_reply> request(boost::beast::http::verb verb, std::string target,
-                                            std::string body, std::chrono::milliseconds timeout);
+                                            std::string body,
+                                            std::chrono::milliseconds timeout) override;
 
-  // A streaming GET: `on_bytes` gets the decoded body as it arrives and returns
-  // false to stop. Each read must arrive within `idle_timeout`.
   boost::asio::awaitable<watch_outcome> stream(
       std::string target, std::chrono::milliseconds idle_timeout,
-      std::function<bool(std::string_view)> on_bytes);
+      std::function<bool(std::string_view)> on_bytes) override;
 
   const cluster_config& config() const { return config_; }
 

@@ -6,13 +6,16 @@
 // a failure. The list/watch source and the sink are injected.
 
 #include "netpol_guard/kube/api_client.hpp"
+#include "netpol_guard/kube/clock.hpp"
 #include "netpol_guard/kube/watch_stream.hpp"
+#include "netpol_guard/telemetry/metrics.hpp"
 
 #include <nlohmann/json.hpp>
 
 #include <atomic>
 #include <boost/asio/awaitable.hpp>
 #include <chrono>
+#include <climits>
 #include <cstdint>
 #include <functional>
 #include <random>
@@ -34,7 +37,7 @@ class list_watch_source {
 // /apis/networking.k8s.io/v1/networkpolicies.
 class api_list_watch final : public list_watch_source {
  public:
-  api_list_watch(api_client& client, std::string path, std::size_t page_size = 500,
+  api_list_watch(api_transport& client, std::string path, std::size_t page_size = 500,
                  std::chrono::milliseconds list_timeout = std::chrono::seconds(60))
       : client_(client), path_(std::move(path)), page_size_(page_size), list_timeout_(list_timeout) {}
   boost::asio::awaitable<api_reply> list(std::string continue_token) override;
@@ -43,11 +46,27 @@ class api_list_watch final : public list_watch_source {
                                               std::function<bool(std::string_view)> on_bytes) override;
 
  private:
-  api_client& client_;
+  api_transport& client_;
   std::string path_;
   std::size_t page_size_;
   std::chrono::milliseconds list_timeout_;
 };
+
+// How one full list ended.
+struct list_outcome {
+  enum class result { complete, failed, malformed, too_many_pages, stopped };
+  result how = result::failed;
+  api_reply reply;               // the refused page, when failed
+  std::string resource_version;  // of a complete list
+};
+
+// Pages through a collection, the one paging implementation (the reflector and
+// `audit` both list through it). `begin` runs before the first item of each
+// attempt: a continue token that expired (410) lists again from the start.
+boost::asio::awaitable<list_outcome> list_pages(
+    list_watch_source& source, const std::string& name, std::size_t max_pages,
+    const std::function<bool()>& stopped, const std::function<void()>& begin,
+    const std::function<void(const nlohmann::json&)>& item);
 
 // Receives what the reflector learns. A full list is replace_begin, replace_add
 // per item, replace_end; watch events come through apply, then batch_end.
@@ -67,11 +86,14 @@ struct reflector_options {
   std::chrono::seconds min_watch_timeout{300};
   std::chrono::seconds max_watch_timeout{600};
   std::size_t max_list_pages = 100'000;  // a bound on a paginated list
+  steady_clock_fn now = real_steady_clock();  // state age, quick-empty watches
 };
 
 class reflector {
  public:
-  reflector(std::string name, list_watch_source& source, reflector_sink& sink,
+  // Relists and failed lists/watches are counted in `m` (relists_total,
+  // errors_total{reason="watch_failed"}).
+  reflector(std::string name, list_watch_source& source, reflector_sink& sink, metrics& m,
             reflector_options options = {});
 
   // Runs until stop(); never throws for apiserver trouble.
@@ -79,13 +101,10 @@ class reflector {
   void stop() { stopped_ = true; }
 
   bool synced() const { return synced_.load(); }
-  bool watching() const { return watching_.load(); }
   // Seconds since the state was last known current (0 while watching).
   double state_age_seconds() const;
   std::uint64_t relists() const { return relists_.load(); }
-  std::uint64_t failures() const { return failures_.load(); }
   const std::string& last_error() const { return last_error_; }
-  void on_relist(std::function<void()> f) { on_relist_ = std::move(f); }
 
  private:
   enum class watch_end { normal, expired, failed, stopped };
@@ -96,21 +115,21 @@ class reflector {
   void fail(std::string error);
   void mark_current();
   void mark_stale();
+  std::int64_t now_ns() const;
 
   std::string name_;
   list_watch_source& source_;
   reflector_sink& sink_;
+  metrics& metrics_;
   reflector_options options_;
   std::atomic<bool> stopped_{false};
   std::atomic<bool> synced_{false};
-  std::atomic<bool> watching_{false};
-  std::atomic<std::int64_t> stale_since_ns_{0};  // steady clock; 0 = current
+  static constexpr std::int64_t current = INT64_MIN;
+  std::atomic<std::int64_t> stale_since_ns_{current};  // options_.now, in ns
   std::atomic<std::uint64_t> relists_{0};
-  std::atomic<std::uint64_t> failures_{0};
   std::chrono::milliseconds backoff_{0};
   std::mt19937_64 rng_{std::random_device{}()};
   std::string last_error_;
-  std::function<void()> on_relist_;
 };
 
 }  // namespace netpol_guard::kube

@@ -81,7 +81,22 @@ class namespace_snapshot {
   std::chrono::steady_clock::time_point built_at_ = std::chrono::steady_clock::now();
 };
 
-// Mutable index the state sources update, then freeze into snapshots.
+// One object of a full list, as replace_policies / replace_namespaces take it.
+struct policy_record {
+  std::string namespace_name;
+  std::string name;
+  deny_all_coverage coverage;
+  std::string created;
+};
+struct namespace_record {
+  std::string name;
+  bool terminating = false;
+};
+
+// Mutable index the state sources update, then freeze into snapshots. Its
+// operations are client-go's cache.Store's: upsert_* is Add/Update, remove_* is
+// Delete, replace_* is Replace. Policies and Namespaces come from two lists, so
+// a relist of one kind replaces that kind only and keeps the other.
 class namespace_index {
  public:
   // Records (or replaces) policy `name` in `ns` with the given coverage and
@@ -91,7 +106,14 @@ class namespace_index {
   void remove_policy(const std::string& ns, const std::string& name);
   void upsert_namespace(const std::string& ns, bool terminating);
   void remove_namespace(const std::string& ns);
+  // Every policy becomes `policies`; Namespace objects are kept.
+  void replace_policies(const std::vector<policy_record>& policies);
+  // Every Namespace object becomes `namespaces`; policies are kept.
+  void replace_namespaces(const std::vector<namespace_record>& namespaces);
   void clear();
+
+  // Whether `ns` holds a policy named `name`, a baseline or not.
+  bool has_policy(std::string_view ns, std::string_view name) const;
 
   std::shared_ptr<const namespace_snapshot> freeze(std::string source) const;
   const namespace_map& entries() const { return entries_; }

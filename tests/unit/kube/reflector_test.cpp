@@ -1,5 +1,7 @@
 #include "netpol_guard/kube/reflector.hpp"
 
+#include "scripted_source.hpp"
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
@@ -8,57 +10,15 @@
 #include <deque>
 #include <map>
 
+using namespace netpol_guard;
 using namespace netpol_guard::kube;
+using netpol_guard::kube::testing::fake_api;
+using netpol_guard::kube::testing::fake_clock;
+using netpol_guard::kube::testing::scripted_source;
 namespace net = boost::asio;
 using nlohmann::json;
 
 namespace {
-
-// A list/watch source that plays a script, then stops the reflector.
-class scripted_source final : public list_watch_source {
- public:
-  struct watch_step {
-    unsigned status = 200;
-    std::vector<std::string> chunks;
-    std::string transport_error;
-  };
-  std::deque<api_reply> lists;
-  std::deque<watch_step> watches;
-  std::vector<std::string> list_calls;   // continue tokens asked for
-  std::vector<std::string> watch_calls;  // resourceVersions asked for
-  reflector* target = nullptr;
-
-  net::awaitable<api_reply> list(std::string continue_token) override {
-    list_calls.push_back(continue_token);
-    if (lists.empty()) {
-      target->stop();
-      co_return api_reply{0, "", "script over"};
-    }
-    auto r = lists.front();
-    lists.pop_front();
-    co_return r;
-  }
-
-  net::awaitable<watch_outcome> watch(std::string rv, std::chrono::seconds timeout,
-                                      std::function<bool(std::string_view)> on_bytes) override {
-    watch_calls.push_back(rv);
-    CHECK(timeout >= std::chrono::seconds(300));
-    CHECK(timeout <= std::chrono::seconds(600));
-    if (watches.empty()) {
-      target->stop();
-      co_return watch_outcome{0, "script over", ""};
-    }
-    auto w = watches.front();
-    watches.pop_front();
-    if (w.status == 200) {
-      on_bytes({});
-      for (const auto& c : w.chunks) {
-        if (!on_bytes(c)) break;
-      }
-    }
-    co_return watch_outcome{w.status, w.transport_error, ""};
-  }
-};
 
 // Keeps the state the way an index would: name -> resourceVersion.
 class recording_sink final : public reflector_sink {
@@ -112,6 +72,16 @@ reflector_options fast() {
   return o;
 }
 
+// The script's end stops the reflector.
+std::function<net::awaitable<void>()> stops(reflector& r) {
+  return [&r]() -> net::awaitable<void> {
+    r.stop();
+    co_return;
+  };
+}
+
+std::uint64_t watch_failures(const metrics& m) { return m.errors(error_reason::watch_failed); }
+
 void run(reflector& r) {
   net::io_context ioc;
   net::co_spawn(ioc, r.run(), net::detached);
@@ -124,8 +94,9 @@ void run(reflector& r) {
 TEST_CASE("paginated list, then watch from its resourceVersion", "[kube][reflector]") {
   scripted_source src;
   recording_sink sink;
-  reflector r("networkpolicies", src, sink, fast());
-  src.target = &r;
+  metrics m;
+  reflector r("networkpolicies", src, sink, m, fast());
+  src.on_over = stops(r);
   src.lists.push_back({200, page({{"a", "1"}, {"b", "2"}}, "", "tok-1"), ""});
   src.lists.push_back({200, page({{"c", "3"}}, "10"), ""});
   const std::string two = event("ADDED", "d", "11") + event("MODIFIED", "a", "12");
@@ -138,6 +109,7 @@ TEST_CASE("paginated list, then watch from its resourceVersion", "[kube][reflect
   CHECK(sink.replaces == 1);
   CHECK(r.relists() == 1);
   CHECK(r.synced());
+  CHECK(watch_failures(m) == 0);
   REQUIRE(src.watch_calls.size() >= 2);
   CHECK(src.watch_calls[0] == "10");
   CHECK(src.watch_calls[1] == "20");  // resumed from the bookmark
@@ -148,8 +120,9 @@ TEST_CASE("paginated list, then watch from its resourceVersion", "[kube][reflect
 TEST_CASE("an ERROR 410 relists and replaces the whole state", "[kube][reflector]") {
   scripted_source src;
   recording_sink sink;
-  reflector r("networkpolicies", src, sink, fast());
-  src.target = &r;
+  metrics m;
+  reflector r("networkpolicies", src, sink, m, fast());
+  src.on_over = stops(r);
   src.lists.push_back({200, page({{"a", "1"}, {"gone", "2"}}, "5"), ""});
   src.watches.push_back({200, {event("ADDED", "x", "6") + expired()}, ""});
   src.lists.push_back({200, page({{"a", "1"}, {"new", "7"}}, "8"), ""});
@@ -163,8 +136,9 @@ TEST_CASE("an ERROR 410 relists and replaces the whole state", "[kube][reflector
 TEST_CASE("an expired continue token lists again from the start", "[kube][reflector]") {
   scripted_source src;
   recording_sink sink;
-  reflector r("networkpolicies", src, sink, fast());
-  src.target = &r;
+  metrics m;
+  reflector r("networkpolicies", src, sink, m, fast());
+  src.on_over = stops(r);
   src.lists.push_back({200, page({{"a", "1"}}, "", "tok"), ""});
   src.lists.push_back({410, R"({"kind":"Status","code":410})", ""});
   src.lists.push_back({200, page({{"a", "1"}, {"b", "2"}}, "9"), ""});
@@ -177,46 +151,140 @@ TEST_CASE("an expired continue token lists again from the start", "[kube][reflec
 TEST_CASE("a disconnect mid-event drops the partial event and resumes", "[kube][reflector]") {
   scripted_source src;
   recording_sink sink;
-  reflector r("networkpolicies", src, sink, fast());
-  src.target = &r;
+  metrics m;
+  reflector r("networkpolicies", src, sink, m, fast());
+  src.on_over = stops(r);
   src.lists.push_back({200, page({}, "1"), ""});
   src.watches.push_back({200, {event("ADDED", "a", "2") + event("ADDED", "b", "3").substr(0, 25)}, ""});
   src.watches.push_back({200, {event("ADDED", "b", "3")}, ""});
   run(r);
   CHECK(sink.applied == std::vector<std::string>{"ADDED a", "ADDED b"});
   CHECK(src.watch_calls.at(1) == "2");  // from the last complete event
-  CHECK(r.failures() >= 1);
+  CHECK(watch_failures(m) == 1);
   CHECK(r.relists() == 1);
 }
 
 TEST_CASE("errors back off and retry; state age grows while down", "[kube][reflector]") {
   scripted_source src;
   recording_sink sink;
-  reflector r("networkpolicies", src, sink, fast());
-  src.target = &r;
+  metrics m;
+  fake_clock clock;
+  auto options = fast();
+  options.now = clock.fn();
+  reflector r("networkpolicies", src, sink, m, options);
+  src.on_over = stops(r);
+  // Not yet listed: the state is as old as the reflector.
+  clock.advance(std::chrono::seconds(5));
+  CHECK(r.state_age_seconds() == Approx(5.0));
   src.lists.push_back({0, "", "connection refused"});
   src.lists.push_back({401, R"({"kind":"Status","code":401})", ""});
   src.lists.push_back({200, page({{"a", "1"}}, "3"), ""});
+  double age_after_list = -1;
   src.watches.push_back({500, {}, ""});
+  src.before_watch[0] = [&] {
+    age_after_list = r.state_age_seconds();
+    clock.advance(std::chrono::seconds(10));
+  };
   src.watches.push_back({200, {}, ""});  // ends at once with no events: a failure too
   run(r);
   CHECK(r.synced());
   CHECK(sink.state.size() == 1);
-  CHECK(r.failures() >= 4);
+  CHECK(watch_failures(m) == 4);
   CHECK(src.list_calls.size() == 3);
-  CHECK_FALSE(r.watching());
-  CHECK(r.state_age_seconds() >= 0);
+  CHECK(age_after_list == 0.0);  // current once listed
+  // Down since the empty watch failed; the age grows with the clock.
+  CHECK(r.state_age_seconds() == 0.0);
+  clock.advance(std::chrono::seconds(42));
+  CHECK(r.state_age_seconds() == Approx(42.0));
 }
 
 TEST_CASE("a malformed watch stream is a failure, not a crash", "[kube][reflector]") {
   scripted_source src;
   recording_sink sink;
-  reflector r("networkpolicies", src, sink, fast());
-  src.target = &r;
+  metrics m;
+  reflector r("networkpolicies", src, sink, m, fast());
+  src.on_over = stops(r);
   src.lists.push_back({200, page({}, "1"), ""});
   src.watches.push_back({200, {"garbage{"}, ""});
   src.watches.push_back({200, {event("ADDED", "ok", "2")}, ""});
   run(r);
   CHECK(sink.applied == std::vector<std::string>{"ADDED ok"});
-  CHECK(r.failures() >= 1);
+  CHECK(watch_failures(m) == 1);
+}
+
+TEST_CASE("the continue token and resourceVersion are URL-escaped", "[kube][reflector]") {
+  fake_api api;
+  api_list_watch source(api, "/apis/networking.k8s.io/v1/networkpolicies", 500);
+  api.replies.push_back({200, page({}, "1"), ""});
+  net::io_context ioc;
+  net::co_spawn(
+      ioc,
+      [&]() -> net::awaitable<void> {
+        co_await source.list("");
+        co_await source.list("eyJ2Ijoi+/=&x y");
+        co_await source.watch("12&watch=0", std::chrono::seconds(300),
+                              [](std::string_view) { return true; });
+      },
+      net::detached);
+  ioc.run();
+  REQUIRE(api.calls.size() == 3);
+  CHECK(api.calls[0].target == "/apis/networking.k8s.io/v1/networkpolicies?limit=500");
+  CHECK(api.calls[1].target ==
+        "/apis/networking.k8s.io/v1/networkpolicies?limit=500&continue=eyJ2Ijoi%2B%2F%3D%26x%20y");
+  CHECK(api.calls[2].target ==
+        "/apis/networking.k8s.io/v1/networkpolicies?watch=1&allowWatchBookmarks=true"
+        "&resourceVersion=12%26watch%3D0&timeoutSeconds=300");
+}
+
+TEST_CASE("list_pages hands every item of every page, once per attempt", "[kube][reflector]") {
+  scripted_source src;
+  src.lists.push_back({200, page({{"a", "1"}}, "", "tok-1"), ""});
+  src.lists.push_back({410, R"({"kind":"Status","code":410})", ""});  // continuation expired
+  src.lists.push_back({200, page({{"a", "1"}}, "", "tok-2"), ""});
+  src.lists.push_back({200, page({{"b", "2"}}, "7"), ""});
+  std::vector<std::string> items;
+  int begins = 0;
+  list_outcome out;
+  net::io_context ioc;
+  net::co_spawn(
+      ioc,
+      [&]() -> net::awaitable<void> {
+        out = co_await list_pages(
+            src, "networkpolicies", 10, [] { return false; },
+            [&] {
+              ++begins;
+              items.clear();
+            },
+            [&](const json& o) { items.push_back(o["metadata"]["name"].get<std::string>()); });
+      },
+      net::detached);
+  ioc.run();
+  CHECK(out.how == list_outcome::result::complete);
+  CHECK(out.resource_version == "7");
+  CHECK(begins == 2);
+  CHECK(items == std::vector<std::string>{"a", "b"});
+  CHECK(src.list_calls == std::vector<std::string>{"", "tok-1", "", "tok-2"});
+}
+
+TEST_CASE("list_pages stops at the page limit and reports a refused page", "[kube][reflector]") {
+  scripted_source src;
+  src.lists.push_back({200, page({{"a", "1"}}, "", "tok-1"), ""});
+  src.lists.push_back({200, page({{"b", "2"}}, "", "tok-2"), ""});
+  src.lists.push_back({403, "forbidden", ""});
+  list_outcome limited, refused;
+  net::io_context ioc;
+  net::co_spawn(
+      ioc,
+      [&]() -> net::awaitable<void> {
+        auto none = [] { return false; };
+        auto ignore = [](const json&) {};
+        limited = co_await list_pages(src, "x", 2, none, [] {}, ignore);
+        refused = co_await list_pages(src, "x", 2, none, [] {}, ignore);
+      },
+      net::detached);
+  ioc.run();
+  CHECK(limited.how == list_outcome::result::too_many_pages);
+  CHECK(refused.how == list_outcome::result::failed);
+  CHECK(refused.reply.status == 403);
+  CHECK(refused.reply.body == "forbidden");
 }

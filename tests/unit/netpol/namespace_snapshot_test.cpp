@@ -149,3 +149,65 @@ TEST_CASE("clear forgets everything, including allow policy names", "[netpol]") 
   index.remove_policy("team-a", "allow-web");
   CHECK(index.entries().at("team-a").policy_count == 1);
 }
+
+TEST_CASE("replace_policies replaces every policy and keeps Namespace objects", "[netpol]") {
+  namespace_index index;
+  index.upsert_namespace("team-a", true);
+  index.upsert_policy("team-a", "default-deny-all", none);  // a decoy under the template's name
+  index.upsert_policy("team-a", "allow-web", none);
+  index.upsert_policy("gone", "default-deny-all", both);  // no Namespace object
+  REQUIRE(index.entries().at("team-a").template_name_taken);
+
+  index.replace_policies({{"team-a", "deny-ingress", ingress_only, "2024-01-02T00:00:00Z"},
+                          {"team-a", "old-ingress", ingress_only, "2024-01-01T00:00:00Z"},
+                          {"team-b", "default-deny-all", both, ""}});
+  CHECK(index.entries().count("gone") == 0);
+  const auto& a = index.entries().at("team-a");
+  CHECK(a.known_namespace);
+  CHECK(a.terminating);
+  CHECK(a.policy_count == 2);
+  CHECK_FALSE(a.template_name_taken);
+  CHECK(a.baseline_names() == names{"deny-ingress", "old-ingress"});
+  REQUIRE(a.pinned(true) != nullptr);
+  CHECK(a.pinned(true)->name == "old-ingress");
+  CHECK(a.pinned(false) == nullptr);
+  CHECK(index.entries().at("team-b").coverage() == both);
+  CHECK_FALSE(index.entries().at("team-b").known_namespace);
+
+  // The old allow-web name must be forgotten: removing it changes no count.
+  index.remove_policy("team-a", "allow-web");
+  CHECK(index.entries().at("team-a").policy_count == 2);
+  CHECK_FALSE(index.has_policy("team-a", "allow-web"));
+}
+
+TEST_CASE("replace_namespaces replaces every Namespace object and keeps policies", "[netpol]") {
+  namespace_index index;
+  index.upsert_namespace("team-a", false);
+  index.upsert_namespace("empty", false);
+  index.upsert_policy("team-a", "default-deny-all", both);
+  index.upsert_policy("policy-only", "allow-web", none);
+
+  index.replace_namespaces({{"policy-only", true}, {"new", false}});
+  CHECK(index.entries().count("empty") == 0);
+  const auto& a = index.entries().at("team-a");
+  CHECK_FALSE(a.known_namespace);
+  CHECK(a.coverage() == both);
+  CHECK(a.policy_count == 1);
+  CHECK(index.entries().at("policy-only").known_namespace);
+  CHECK(index.entries().at("policy-only").terminating);
+  CHECK(index.entries().at("policy-only").policy_count == 1);
+  CHECK(index.entries().at("new").known_namespace);
+  CHECK(index.entries().size() == 3);
+}
+
+TEST_CASE("has_policy finds baselines and other policies by name", "[netpol]") {
+  namespace_index index;
+  index.upsert_policy("team-a", "default-deny-all", none);
+  index.upsert_policy("team-a", "deny-egress", egress_only);
+  CHECK(index.has_policy("team-a", "default-deny-all"));
+  CHECK(index.has_policy("team-a", "deny-egress"));
+  CHECK_FALSE(index.has_policy("team-a", "allow-web"));
+  CHECK_FALSE(index.has_policy("team-b", "default-deny-all"));
+  index.remove_policy("team-a", "default-deny-all");
+  CHECK_FALSE(index.has_policy("team-a", "default-deny-all"));
+}
