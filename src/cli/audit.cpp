@@ -6,6 +6,7 @@
 #include "netpol_guard/kube/config.hpp"
 #include "netpol_guard/kube/reflector.hpp"
 #include "netpol_guard/netpol/manifest_loader.hpp"
+#include "netpol_guard/netpol/object.hpp"
 #include "netpol_guard/netpol/report.hpp"
 
 #include <boost/asio/co_spawn.hpp>

@@ -2,6 +2,7 @@
 #include "netpol_guard/cli/flags.hpp"
 #include "netpol_guard/netpol/rules.hpp"
 #include "netpol_guard/netpol/manifest_loader.hpp"
+#include "netpol_guard/netpol/object.hpp"
 #include "netpol_guard/netpol/report.hpp"
 
 #include <cstdio>

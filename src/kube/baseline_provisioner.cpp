@@ -1,7 +1,7 @@
 #include "netpol_guard/kube/baseline_provisioner.hpp"
 
 #include "netpol_guard/kube/api_paths.hpp"
-#include "netpol_guard/netpol/manifest_loader.hpp"
+#include "netpol_guard/netpol/object.hpp"
 #include "netpol_guard/netpol/rules.hpp"
 #include "netpol_guard/telemetry/log.hpp"
 

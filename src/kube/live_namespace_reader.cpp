@@ -1,7 +1,7 @@
 #include "netpol_guard/kube/live_namespace_reader.hpp"
 
 #include "netpol_guard/kube/api_paths.hpp"
-#include "netpol_guard/netpol/manifest_loader.hpp"
+#include "netpol_guard/netpol/object.hpp"
 
 #include <nlohmann/json.hpp>
 

@@ -1,6 +1,6 @@
 #include "netpol_guard/kube/live_state_source.hpp"
 
-#include "netpol_guard/netpol/manifest_loader.hpp"
+#include "netpol_guard/netpol/object.hpp"
 #include "netpol_guard/netpol/rules.hpp"
 #include "netpol_guard/telemetry/log.hpp"
 

@@ -1,5 +1,6 @@
 #include "netpol_guard/netpol/manifest_loader.hpp"
 
+#include "netpol_guard/netpol/object.hpp"
 #include "netpol_guard/netpol/policy_validation.hpp"
 #include "netpol_guard/netpol/yaml_reader.hpp"
 
@@ -378,21 +379,6 @@ std::optional<std::vector<manifest_object>> load_manifests(const std::vector<std
     std::move(objs->begin(), objs->end(), std::back_inserter(out));
   }
   return out;
-}
-
-bool index_policy(namespace_index& index, const json& policy, std::string& error) {
-  auto p = summarize_policy(policy, error);
-  if (!p) return false;
-  index.upsert_policy(p->namespace_name, p->name, p->coverage, p->created);
-  return true;
-}
-
-bool index_namespace(namespace_index& index, const json& ns, std::string& error) {
-  std::string name;
-  bool terminating = false;
-  if (!summarize_namespace(ns, name, terminating, error)) return false;
-  index.upsert_namespace(name, terminating);
-  return true;
 }
 
 std::optional<namespace_index> index_manifests(const std::vector<manifest_object>& objects,

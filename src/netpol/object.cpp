@@ -77,4 +77,19 @@ bool summarize_namespace(const json& ns, std::string& name, bool& terminating,
   return true;
 }
 
+bool index_policy(namespace_index& index, const json& policy, std::string& error) {
+  auto p = summarize_policy(policy, error);
+  if (!p) return false;
+  index.upsert_policy(p->namespace_name, p->name, p->coverage, p->created);
+  return true;
+}
+
+bool index_namespace(namespace_index& index, const json& ns, std::string& error) {
+  std::string name;
+  bool terminating = false;
+  if (!summarize_namespace(ns, name, terminating, error)) return false;
+  index.upsert_namespace(name, terminating);
+  return true;
+}
+
 }  // namespace netpol_guard

@@ -1,5 +1,6 @@
 #include "netpol_guard/netpol/report.hpp"
 
+#include "netpol_guard/netpol/object.hpp"
 #include "netpol_guard/netpol/rules.hpp"
 
 #include <nlohmann/json.hpp>

@@ -6,7 +6,6 @@
 // read" lists every surface form.
 
 #include "netpol_guard/netpol/namespace_snapshot.hpp"
-#include "netpol_guard/netpol/object.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -50,12 +49,6 @@ std::optional<std::vector<manifest_object>> parse_manifests(std::string_view tex
 // Reads every file under `paths` (files or directories).
 std::optional<std::vector<manifest_object>> load_manifests(const std::vector<std::string>& paths,
                                                            manifest_error& error);
-
-// Adds a NetworkPolicy object (as stored, or as in a manifest: defaulting is
-// applied) to the index. `error` says what is wrong with a malformed policy.
-bool index_policy(namespace_index& index, const nlohmann::json& policy, std::string& error);
-// Adds a Namespace object; terminating when deletionTimestamp or phase Terminating.
-bool index_namespace(namespace_index& index, const nlohmann::json& ns, std::string& error);
 
 // Builds an index from manifest objects: NetworkPolicies and Namespaces; other
 // kinds only make their namespace known. Every object is validated first

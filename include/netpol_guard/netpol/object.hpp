@@ -2,8 +2,9 @@
 
 // What netpol-guard reads of a Kubernetes object, for the manifest loader and
 // the live path alike: names, namespaces, creation and deletion timestamps, and
-// the facts a NetworkPolicy gives the index.
+// the facts a NetworkPolicy gives the index, and adding objects to the index.
 
+#include "netpol_guard/netpol/namespace_snapshot.hpp"
 #include "netpol_guard/netpol/policy.hpp"
 
 #include <nlohmann/json_fwd.hpp>
@@ -32,5 +33,11 @@ std::optional<policy_summary> summarize_policy(const nlohmann::json& policy, std
 // Whether a Namespace object is terminating; its name in `name`.
 bool summarize_namespace(const nlohmann::json& ns, std::string& name, bool& terminating,
                          std::string& error);
+
+// Adds a NetworkPolicy object (as stored, or as in a manifest: defaulting is
+// applied) to the index. `error` says what is wrong with a malformed policy.
+bool index_policy(namespace_index& index, const nlohmann::json& policy, std::string& error);
+// Adds a Namespace object; terminating when deletionTimestamp or phase Terminating.
+bool index_namespace(namespace_index& index, const nlohmann::json& ns, std::string& error);
 
 }  // namespace netpol_guard

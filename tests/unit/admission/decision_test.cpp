@@ -2,6 +2,7 @@
 
 #include "netpol_guard/admission/codec.hpp"
 #include "netpol_guard/netpol/manifest_loader.hpp"
+#include "netpol_guard/netpol/object.hpp"
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
