@@ -277,7 +277,7 @@ class review_reader final : public nlohmann::json_sax<json> {
   bool fail(const char* reason, std::string message) {
     if (!failed) {
       failed = true;
-      error = codec_error{400, reason, std::move(message)};
+      error = codec_error{reason, std::move(message)};
     }
     return false;
   }
@@ -482,10 +482,10 @@ std::variant<admission_request, codec_error> decode_admission_review(std::string
                             /*strict=*/true);
   if (!ok || reader.failed) {
     if (reader.failed) return reader.error;
-    return codec_error{400, "malformed_json", "malformed JSON"};
+    return codec_error{"malformed_json", "malformed JSON"};
   }
   if (!reader.has_review_kind || reader.review_kind != "AdmissionReview") {
-    return codec_error{400, "not_admission_review",
+    return codec_error{"not_admission_review",
                        "body is not an AdmissionReview (kind must be \"AdmissionReview\")"};
   }
   if (reader.api_version == "admission.k8s.io/v1") {
@@ -493,22 +493,22 @@ std::variant<admission_request, codec_error> decode_admission_review(std::string
   } else if (reader.api_version == "admission.k8s.io/v1beta1") {
     reader.req.version = review_version::v1beta1;
   } else {
-    return codec_error{400, "unsupported_version",
+    return codec_error{"unsupported_version",
                        "unsupported apiVersion \"" + reader.api_version +
                            "\" (want admission.k8s.io/v1 or admission.k8s.io/v1beta1)"};
   }
   if (!reader.has_request) {
-    return codec_error{400, "missing_request", "AdmissionReview has no request"};
+    return codec_error{"missing_request", "AdmissionReview has no request"};
   }
   if (!reader.has_uid || reader.req.uid.empty()) {
-    return codec_error{400, "missing_uid", "AdmissionReview request has no uid"};
+    return codec_error{"missing_uid", "AdmissionReview request has no uid"};
   }
   if (reader.req.operation.empty()) {
-    return codec_error{400, "missing_operation", "AdmissionReview request has no operation"};
+    return codec_error{"missing_operation", "AdmissionReview request has no operation"};
   }
   if ((reader.req.operation == "CREATE" || reader.req.operation == "UPDATE") &&
       !reader.req.object.present) {
-    return codec_error{400, "missing_object",
+    return codec_error{"missing_object",
                        "AdmissionReview request for " + reader.req.operation + " has no object"};
   }
   if (is_network_policy(reader.req)) {
@@ -528,7 +528,7 @@ std::variant<admission_request, codec_error> decode_admission_review(std::string
     };
     if (!fill(reader.req.object, reader.object_spec, reader.object_meta, "request.object") ||
         !fill(reader.req.old_object, reader.old_spec, reader.old_meta, "request.oldObject")) {
-      return codec_error{400, "wrong_type", err};
+      return codec_error{"wrong_type", err};
     }
   }
   return std::move(reader.req);
@@ -597,11 +597,11 @@ std::string encode_admission_review(const admission_request& request,
   return out;
 }
 
-std::string encode_error(const codec_error& error) {
+std::string encode_error(std::string_view reason, std::string_view message) {
   std::string out = R"({"error":)";
-  append_json_string(out, error.message);
+  append_json_string(out, message);
   out += R"(,"reason":)";
-  append_json_string(out, error.reason);
+  append_json_string(out, reason);
   out += "}";
   return out;
 }

@@ -12,8 +12,8 @@
 
 namespace netpol_guard {
 
+// Why a body is not a usable AdmissionReview (answered as failure_answer.hpp says).
 struct codec_error {
-  int http_status = 400;
   std::string reason;   // short, for metrics: "malformed_json", "not_admission_review", ...
   std::string message;  // for the client
 };
@@ -27,8 +27,9 @@ std::variant<admission_request, codec_error> decode_admission_review(std::string
 std::string encode_admission_review(const admission_request& request,
                                     const admission_response& response);
 
-// {"error": message, "reason": reason} for non-AdmissionReview answers.
-std::string encode_error(const codec_error& error);
+// {"error": message, "reason": reason}: the body of an answer that cannot be an
+// AdmissionReview (see failure_answer.hpp).
+std::string encode_error(std::string_view reason, std::string_view message);
 
 // JSON string escaping, for hand-built documents.
 void append_json_string(std::string& out, std::string_view s);

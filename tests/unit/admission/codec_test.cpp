@@ -1,4 +1,5 @@
 #include "netpol_guard/admission/codec.hpp"
+#include "netpol_guard/admission/failure_answer.hpp"
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
@@ -39,7 +40,7 @@ codec_error decode_fails(std::string_view body) {
   auto decoded = decode_admission_review(body);
   REQUIRE(std::holds_alternative<codec_error>(decoded));
   auto err = std::get<codec_error>(decoded);
-  CHECK(err.http_status == 400);
+  CHECK(answer_failure(err.reason, err.message).status == 400);
   CHECK_FALSE(err.reason.empty());
   CHECK_FALSE(err.message.empty());
   return err;
@@ -145,7 +146,8 @@ TEST_CASE("decoded details: dryRun, generateName, subResource, deletionTimestamp
     auto decoded = decode_admission_review(review.dump());
     REQUIRE(std::holds_alternative<codec_error>(decoded));
     CHECK(std::get<codec_error>(decoded).reason == "missing_object");
-    CHECK(std::get<codec_error>(decoded).http_status == 400);
+    const auto& err = std::get<codec_error>(decoded);
+    CHECK(answer_failure(err.reason, err.message).status == 400);
   }
   SECTION("unknown fields anywhere are ignored") {
     review["request"]["somethingNew"] = {{"nested", {1, 2, 3}}};
@@ -234,7 +236,7 @@ TEST_CASE("encode escapes quotes, newlines and control characters", "[codec]") {
 }
 
 TEST_CASE("encode_error is a small JSON document", "[codec]") {
-  auto out = json::parse(encode_error(codec_error{400, "missing_uid", "no \"uid\"\n"}));
+  auto out = json::parse(encode_error("missing_uid", "no \"uid\"\n"));
   CHECK(out.at("error") == "no \"uid\"\n");
   CHECK(out.at("reason") == "missing_uid");
 }
