@@ -1,6 +1,6 @@
 #include "netpol_guard/admission/failure_answer.hpp"
 
-#include "netpol_guard/admission/codec.hpp"
+#include "netpol_guard/admission/review_encoder.hpp"
 
 #include <array>
 #include <utility>

@@ -1,5 +1,7 @@
 #include "netpol_guard/admission/webhook.hpp"
 
+#include "netpol_guard/admission/review_decoder.hpp"
+#include "netpol_guard/admission/review_encoder.hpp"
 #include "netpol_guard/telemetry/log.hpp"
 
 #include <boost/asio/steady_timer.hpp>

@@ -2,7 +2,8 @@
 // fixed snapshot, encode the answer. The answer must be valid JSON echoing the
 // request's uid; an error must encode to valid JSON too.
 #include "netpol_guard/admission/decision.hpp"
-#include "netpol_guard/admission/codec.hpp"
+#include "netpol_guard/admission/review_decoder.hpp"
+#include "netpol_guard/admission/review_encoder.hpp"
 #include "netpol_guard/admission/failure_answer.hpp"
 #include "netpol_guard/netpol/namespace_snapshot.hpp"
 

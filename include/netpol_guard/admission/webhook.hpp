@@ -4,7 +4,6 @@
 // confirm a denial live when the state may be stale, encode, count and log.
 
 #include "netpol_guard/admission/decision.hpp"
-#include "netpol_guard/admission/codec.hpp"
 #include "netpol_guard/admission/failure_answer.hpp"
 #include "netpol_guard/admission/live_reader.hpp"
 #include "netpol_guard/telemetry/metrics.hpp"

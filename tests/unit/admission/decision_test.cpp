@@ -1,6 +1,7 @@
 #include "netpol_guard/admission/decision.hpp"
 
-#include "netpol_guard/admission/codec.hpp"
+#include "netpol_guard/admission/review_decoder.hpp"
+#include "netpol_guard/admission/review_encoder.hpp"
 #include "netpol_guard/netpol/manifest_loader.hpp"
 
 #include <catch2/catch.hpp>

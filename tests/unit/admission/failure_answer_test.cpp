@@ -1,7 +1,5 @@
 #include "netpol_guard/admission/failure_answer.hpp"
 
-#include "netpol_guard/admission/codec.hpp"
-
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
