@@ -44,9 +44,10 @@ TEST_CASE("an internal error on a decoded request is an AdmissionReview", "[fail
     CHECK(doc["kind"] == "AdmissionReview");
     CHECK(doc["response"]["uid"] == "uid-1");
     CHECK(doc["response"]["allowed"] == false);
-    CHECK(doc["response"]["status"] == json{{"code", 500},
-                                            {"reason", "InternalError"},
-                                            {"message", "netpol-guard internal error; see its logs"}});
+    const json status{{"code", 500},
+                      {"reason", "InternalError"},
+                      {"message", "netpol-guard internal error; see its logs"}};
+    CHECK(doc["response"]["status"] == status);
     CHECK(a.body.find("bad_alloc") == std::string::npos);
   }
   SECTION("audit-only: allowed") {
