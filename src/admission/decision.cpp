@@ -1,5 +1,6 @@
 #include "netpol_guard/admission/decision.hpp"
 
+#include "netpol_guard/netpol/namespace_compliance.hpp"
 #include "netpol_guard/netpol/rules.hpp"
 
 #include <array>
@@ -18,26 +19,6 @@ std::string in_quotes(std::string_view s) {
 
 std::string describe_object(const request_subject& s) {
   return s.name.empty() ? s.kind : s.kind + " " + in_quotes(s.name);
-}
-
-// What to apply to fix a missing direction: the template's default-deny-all, or
-// a deny-all policy for exactly the direction that is missing.
-std::string fix_for(const deny_all_coverage& have, const std::string& ns) {
-  if (!have.ingress && !have.egress) {
-    return "Fix: apply the template's default-deny-all (podSelector {}, policyTypes [Ingress, "
-           "Egress]) to namespace " + in_quotes(ns) + ".";
-  }
-  const char* type = !have.ingress ? "Ingress" : "Egress";
-  const char* rules = !have.ingress ? "ingress" : "egress";
-  return std::string("Fix: apply default-deny-all, or a policy with podSelector {}, policyTypes [") +
-         type + "] and no " + rules + " rules, to namespace " + in_quotes(ns) + ".";
-}
-
-// Worded so that it reads right both as a denial and as an audit-only warning.
-std::string missing_message(const request_subject& s, const deny_all_coverage& have) {
-  return "CIS 5.3.2: namespace " + in_quotes(s.namespace_name) + " has no default-deny " +
-         missing_directions(have) + " NetworkPolicy, which " + describe_object(s) +
-         " requires (MITRE ATT&CK T1046). " + fix_for(have, s.namespace_name);
 }
 
 admission_decision reject(admission_decision d, std::string message, const char* annotation_value,
@@ -63,18 +44,17 @@ const char* missing_key(const deny_all_coverage& have) {
   return !have.ingress ? "ingress" : "egress";
 }
 
+// A Pod or a workload CREATE: the namespace is evaluated as `check` and `audit`
+// evaluate it, and the finding worded as they word it.
 admission_decision decide_pod_creator(admission_decision d, const namespace_snapshot& state,
                                       const decision_config& config) {
-  d.coverage = state.coverage(d.subject.namespace_name);
-  if (d.coverage.full()) return d;
+  const std::string& ns = d.subject.namespace_name;
+  const namespace_compliance c = evaluate_namespace(ns, state.find(ns), config.exempt_namespaces);
+  if (c.exempt) return d;
+  d.coverage = c.coverage;
+  if (!c.refuses_pods()) return d;
   d.depends_on_state = true;
-  std::string message = missing_message(d.subject, d.coverage);
-  if (const namespace_entry* e = state.find(d.subject.namespace_name);
-      e != nullptr && e->template_name_taken) {
-    message += " Note: the NetworkPolicy named \"" + std::string(rules::template_policy_name) +
-               "\" there is not a deny-all (it selects only some pods or has rules); "
-               "replace it with the template.";
-  }
+  std::string message = violation_message(c, ns, describe_object(d.subject));
   const char* key = missing_key(d.coverage);
   return reject(std::move(d), std::move(message), key, config);
 }
@@ -266,15 +246,13 @@ admission_decision decide(const admission_request& r, const namespace_snapshot& 
 
   if (r.resource_group.empty() && r.resource == "pods") {
     d.subject = {"Pod", request_ns, r.object.name.empty() ? r.name : r.object.name};
-    if (!create || config.exempt_namespaces.contains(request_ns)) return d;
+    if (!create) return d;
     return decide_pod_creator(std::move(d), state, config);
   }
   for (const auto& w : rules::workload_kinds) {
     if (r.resource_group == w.group && r.resource == w.resource) {
       d.subject = {std::string(w.kind), request_ns, r.object.name.empty() ? r.name : r.object.name};
-      if (!create || !config.check_workloads || config.exempt_namespaces.contains(request_ns)) {
-        return d;
-      }
+      if (!create || !config.check_workloads) return d;
       return decide_pod_creator(std::move(d), state, config);
     }
   }

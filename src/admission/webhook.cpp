@@ -1,10 +1,14 @@
 #include "netpol_guard/admission/webhook.hpp"
 
+#include "netpol_guard/admission/review_decoder.hpp"
+#include "netpol_guard/admission/review_encoder.hpp"
 #include "netpol_guard/telemetry/log.hpp"
 
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
+
+#include <optional>
 
 namespace netpol_guard {
 
@@ -20,10 +24,11 @@ net::awaitable<webhook_answer> webhook::review(std::string_view body) {
   if (auto* err = std::get_if<codec_error>(&decoded)) {
     metrics_.count_error(error_reason_from(err->reason));
     log::warn("rejected malformed AdmissionReview", {{"reason", err->reason}, {"error", err->message}});
-    co_return webhook_answer{static_cast<unsigned>(err->http_status), encode_error(*err)};
+    co_return answer_failure(err->reason, err->message);
   }
   const auto& request = std::get<admission_request>(decoded);
   admission_decision decision;
+  std::optional<webhook_answer> failed;
   try {
     auto snapshot = state_.snapshot();
     decision = decide(request, *snapshot, options_.decision);
@@ -36,21 +41,19 @@ net::awaitable<webhook_answer> webhook::review(std::string_view body) {
       reader_->namespace_admitted(decision.subject.name);
     }
   } catch (const std::exception& e) {
-    // A bug, not bad input: answer with an AdmissionReview so the apiserver
-    // applies failurePolicy knowingly; audit-only never blocks.
+    // A bug, not bad input: counted, logged, and answered as the table says.
     metrics_.count_error(error_reason::internal);
     log::error("internal error deciding request", {{"uid", request.uid}, {"error", e.what()}});
     decision = admission_decision{};
-    decision.response.allowed = options_.decision.audit_only;
-    decision.response.code = 500;
-    decision.response.reason = "InternalError";
-    decision.response.message = "netpol-guard internal error; see its logs";
+    failed = answer_failure("internal", e.what(), &request, options_.decision.audit_only);
   }
-  std::string out = encode_admission_review(request, decision.response);
+  webhook_answer out =
+      failed ? std::move(*failed)
+             : webhook_answer{200, encode_admission_review(request, decision.response)};
   double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   record(request, decision, seconds);
-  co_return webhook_answer{200, std::move(out)};
+  co_return out;
 }
 
 net::awaitable<admission_decision> webhook::confirm(const admission_request& request,

@@ -1,5 +1,6 @@
 #include "netpol_guard/netpol/report.hpp"
 
+#include "netpol_guard/netpol/namespace_compliance.hpp"
 #include "netpol_guard/netpol/object.hpp"
 #include "netpol_guard/netpol/rules.hpp"
 
@@ -37,6 +38,13 @@ bool has_namespace(const nlohmann::json& o) {
   return ns != md->end() && ns->is_string() && !ns->get_ref<const std::string&>().empty();
 }
 
+// A namespace as the webhook's decision sees it (namespace_compliance.hpp).
+namespace_compliance evaluate(const namespace_map& entries, const std::string& ns,
+                              const std::set<std::string, std::less<>>& exempt) {
+  auto it = entries.find(ns);
+  return evaluate_namespace(ns, it == entries.end() ? nullptr : &it->second, exempt);
+}
+
 std::string join(const std::vector<std::string>& v, std::string_view sep) {
   std::string out;
   for (std::size_t i = 0; i < v.size(); ++i) {
@@ -60,15 +68,16 @@ compliance_report build_report(const namespace_map& entries,
   for (const auto& [ns, entry] : entries) {
     auto& r = rows[ns];
     r.name = ns;
-    r.coverage = entry.coverage();
     r.baseline_policies = entry.baseline_names();
     r.policy_count = entry.policy_count;
-    r.template_name_taken = entry.template_name_taken;
   }
   for (const auto& ns : extra_namespaces) rows[ns].name = ns;
   compliance_report report;
   for (auto& [ns, r] : rows) {
-    r.exempt = exempt.contains(ns);
+    const namespace_compliance c = evaluate(entries, ns, exempt);
+    r.exempt = c.exempt;
+    r.coverage = c.coverage;
+    r.template_name_taken = c.template_name_taken;
     report.namespaces.push_back(std::move(r));
   }
   return report;
@@ -93,7 +102,8 @@ compliance_report report_manifests(const std::vector<manifest_object>& objects,
   }
   auto report = build_report(index.entries(), seen, exempt);
   for (auto& row : report.namespaces) {
-    if (row.exempt || row.compliant()) continue;
+    // Pods and workloads there are refused exactly when the webhook refuses them.
+    if (!evaluate(index.entries(), row.name, exempt).refuses_pods()) continue;
     if (auto it = creators.find(row.name); it != creators.end()) row.would_reject = it->second;
   }
   return report;
@@ -114,8 +124,7 @@ std::string render_text(const compliance_report& report) {
              join(n.baseline_policies, ", ") + ")";
     } else {
       ++fail;
-      line = "[FAIL] 5.3.2 namespace " + n.name + ": no default-deny " +
-             missing_directions(n.coverage) + " NetworkPolicy";
+      line = "[FAIL] 5.3.2 namespace " + n.name + ": " + no_default_deny(n.coverage);
       if (!n.baseline_policies.empty()) line += " (has " + join(n.baseline_policies, ", ") + ")";
       if (!n.would_reject.empty()) {
         std::vector<std::string> items;
@@ -124,9 +133,10 @@ std::string render_text(const compliance_report& report) {
       }
       if (n.unprotected_pods) line += "; " + std::to_string(*n.unprotected_pods) + " running pods unprotected";
       if (n.template_name_taken) {
-        line += "; the NetworkPolicy named default-deny-all is not a deny-all (replace it)";
+        line += "; the NetworkPolicy named " + std::string(rules::template_policy_name) +
+                " is not a deny-all (replace it)";
       }
-      line += "; fix: apply default-deny-all (podSelector {}, policyTypes [Ingress, Egress])";
+      line += "; fix: apply " + template_summary();
     }
     out += line + "\n";
   }

@@ -1,6 +1,6 @@
 #include "netpol_guard/server/server.hpp"
 
-#include "netpol_guard/admission/codec.hpp"
+#include "netpol_guard/admission/failure_answer.hpp"
 #include "netpol_guard/telemetry/log.hpp"
 
 #include <boost/asio/as_tuple.hpp>
@@ -43,11 +43,12 @@ response make_response(unsigned status, std::string body, unsigned version,
   return res;
 }
 
-response error_response(unsigned status, const char* reason, std::string message,
-                        unsigned version) {
-  return make_response(status, encode_error(codec_error{static_cast<int>(status), reason,
-                                                        std::move(message)}),
-                       version);
+// `status` restates, at each call site, what failure_answer.hpp's table decides.
+response error_response([[maybe_unused]] unsigned status, const char* reason,
+                        std::string message, unsigned version) {
+  webhook_answer answer = answer_failure(reason, message);
+  assert(answer.status == status);
+  return make_response(answer.status, std::move(answer.body), version);
 }
 
 std::string_view path_of(std::string_view target) {

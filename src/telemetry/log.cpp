@@ -1,6 +1,6 @@
 #include "netpol_guard/telemetry/log.hpp"
 
-#include "netpol_guard/admission/codec.hpp"
+#include "netpol_guard/telemetry/json_text.hpp"
 
 #include <atomic>
 #include <chrono>

@@ -4,7 +4,7 @@
 // confirm a denial live when the state may be stale, encode, count and log.
 
 #include "netpol_guard/admission/decision.hpp"
-#include "netpol_guard/admission/codec.hpp"
+#include "netpol_guard/admission/failure_answer.hpp"
 #include "netpol_guard/admission/live_reader.hpp"
 #include "netpol_guard/telemetry/metrics.hpp"
 #include "netpol_guard/netpol/namespace_state.hpp"
@@ -16,11 +16,6 @@
 #include <string_view>
 
 namespace netpol_guard {
-
-struct webhook_answer {
-  unsigned status = 200;
-  std::string body;
-};
 
 struct webhook_options {
   decision_config decision;
@@ -34,7 +29,7 @@ class webhook {
   webhook(const namespace_state& state, webhook_options options, metrics& m,
           live_policy_reader* reader = nullptr);
 
-  // Answers one AdmissionReview body. Never throws.
+  // Answers one AdmissionReview body; failures as failure_answer.hpp says. Never throws.
   boost::asio::awaitable<webhook_answer> review(std::string_view body);
 
   const webhook_options& options() const { return options_; }

@@ -1,4 +1,5 @@
-#include "netpol_guard/admission/codec.hpp"
+#include "netpol_guard/admission/review_decoder.hpp"
+#include "netpol_guard/admission/failure_answer.hpp"
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
@@ -39,7 +40,7 @@ codec_error decode_fails(std::string_view body) {
   auto decoded = decode_admission_review(body);
   REQUIRE(std::holds_alternative<codec_error>(decoded));
   auto err = std::get<codec_error>(decoded);
-  CHECK(err.http_status == 400);
+  CHECK(answer_failure(err.reason, err.message).status == 400);
   CHECK_FALSE(err.reason.empty());
   CHECK_FALSE(err.message.empty());
   return err;
@@ -69,13 +70,9 @@ std::string with_raw(json review, const std::string& pointer, const std::string&
   return body;
 }
 
-json encoded(const admission_request& r, const admission_response& resp) {
-  return json::parse(encode_admission_review(r, resp));
-}
-
 }  // namespace
 
-TEST_CASE("a Pod CREATE review decodes into the fields the decision reads", "[codec]") {
+TEST_CASE("a Pod CREATE review decodes into the fields the decision reads", "[decoder]") {
   auto r = decode_ok(fixture("pod-create.json"));
   CHECK(r.version == review_version::v1);
   CHECK(r.uid == "705ab4f5-6393-11e8-b7cc-42010a800002");
@@ -99,7 +96,7 @@ TEST_CASE("a Pod CREATE review decodes into the fields the decision reads", "[co
   CHECK_FALSE(r.old_object.present);
 }
 
-TEST_CASE("decoded details: dryRun, generateName, subResource, deletionTimestamp", "[codec]") {
+TEST_CASE("decoded details: dryRun, generateName, subResource, deletionTimestamp", "[decoder]") {
   auto review = fixture("pod-create.json");
   SECTION("dryRun true") {
     review["request"]["dryRun"] = true;
@@ -145,7 +142,8 @@ TEST_CASE("decoded details: dryRun, generateName, subResource, deletionTimestamp
     auto decoded = decode_admission_review(review.dump());
     REQUIRE(std::holds_alternative<codec_error>(decoded));
     CHECK(std::get<codec_error>(decoded).reason == "missing_object");
-    CHECK(std::get<codec_error>(decoded).http_status == 400);
+    const auto& err = std::get<codec_error>(decoded);
+    CHECK(answer_failure(err.reason, err.message).status == 400);
   }
   SECTION("unknown fields anywhere are ignored") {
     review["request"]["somethingNew"] = {{"nested", {1, 2, 3}}};
@@ -154,92 +152,7 @@ TEST_CASE("decoded details: dryRun, generateName, subResource, deletionTimestamp
   }
 }
 
-TEST_CASE("the answer echoes uid, apiVersion and kind", "[codec]") {
-  auto review = fixture("pod-create.json");
-  admission_response allowed;
-
-  SECTION("v1") {
-    auto r = decode_ok(review);
-    auto out = encoded(r, allowed);
-    CHECK(out.at("apiVersion") == "admission.k8s.io/v1");
-    CHECK(out.at("kind") == "AdmissionReview");
-    CHECK(out.at("response").at("uid") == "705ab4f5-6393-11e8-b7cc-42010a800002");
-    CHECK(out.at("response").at("allowed") == true);
-    CHECK_FALSE(out.at("response").contains("status"));
-    CHECK_FALSE(out.at("response").contains("patch"));
-    CHECK_FALSE(out.at("response").contains("patchType"));
-    CHECK_FALSE(out.contains("request"));
-  }
-  SECTION("v1beta1 is answered in v1beta1") {
-    review["apiVersion"] = "admission.k8s.io/v1beta1";
-    review["request"]["uid"] = "beta-uid-1";
-    auto r = decode_ok(review);
-    CHECK(r.version == review_version::v1beta1);
-    auto out = encoded(r, allowed);
-    CHECK(out.at("apiVersion") == "admission.k8s.io/v1beta1");
-    CHECK(out.at("kind") == "AdmissionReview");
-    CHECK(out.at("response").at("uid") == "beta-uid-1");
-  }
-  SECTION("a uid with characters that need escaping round-trips") {
-    review["request"]["uid"] = "quote\"back\\slash\ttab\u00e9";
-    auto r = decode_ok(review);
-    CHECK(encoded(r, allowed).at("response").at("uid") == "quote\"back\\slash\ttab\u00e9");
-  }
-}
-
-TEST_CASE("a denial carries status, warnings and audit annotations", "[codec]") {
-  auto r = decode_ok(fixture("pod-create.json"));
-  admission_response denied;
-  denied.allowed = false;
-  denied.code = 403;
-  denied.reason = "Forbidden";
-  denied.message = "CIS 5.3.2: no";
-  denied.warnings = {"first", "second"};
-  denied.audit_annotations = {{"cis-5.3.2-violation", "v"}, {"cis-5.3.2-missing", "egress"}};
-  auto out = encoded(r, denied);
-  const auto& resp = out.at("response");
-  CHECK(resp.at("allowed") == false);
-  CHECK(resp.at("status").at("code") == 403);
-  CHECK(resp.at("status").at("reason") == "Forbidden");
-  CHECK(resp.at("status").at("message") == "CIS 5.3.2: no");
-  CHECK(resp.at("warnings") == json{"first", "second"});
-  CHECK(resp.at("auditAnnotations") ==
-        json{{"cis-5.3.2-violation", "v"}, {"cis-5.3.2-missing", "egress"}});
-}
-
-TEST_CASE("encode escapes quotes, newlines and control characters", "[codec]") {
-  auto r = decode_ok(fixture("pod-create.json"));
-  const std::string nasty =
-      std::string("say \"hi\"\\ \n line\r\t") + '\x01' + '\x1f' + "\u00e9\u2028";
-  admission_response resp;
-  resp.allowed = false;
-  resp.code = 403;
-  resp.reason = "Forbidden";
-  resp.message = nasty;
-  resp.warnings = {nasty};
-  resp.audit_annotations = {{"k", nasty}};
-  const std::string body = encode_admission_review(r, resp);
-  for (char c : body) {
-    INFO("byte " << static_cast<int>(static_cast<unsigned char>(c)));
-    CHECK(static_cast<unsigned char>(c) >= 0x20);
-  }
-  auto out = json::parse(body);
-  CHECK(out.at("response").at("status").at("message") == nasty);
-  CHECK(out.at("response").at("warnings").at(0) == nasty);
-  CHECK(out.at("response").at("auditAnnotations").at("k") == nasty);
-
-  std::string s;
-  append_json_string(s, "a\"b\\c\nd\x02");
-  CHECK(s == "\"a\\\"b\\\\c\\nd\\u0002\"");
-}
-
-TEST_CASE("encode_error is a small JSON document", "[codec]") {
-  auto out = json::parse(encode_error(codec_error{400, "missing_uid", "no \"uid\"\n"}));
-  CHECK(out.at("error") == "no \"uid\"\n");
-  CHECK(out.at("reason") == "missing_uid");
-}
-
-TEST_CASE("missing request, uid or operation are clear 400s", "[codec]") {
+TEST_CASE("missing request, uid or operation are clear 400s", "[decoder]") {
   auto review = fixture("pod-create.json");
   SECTION("no request") {
     review.erase("request");
@@ -273,7 +186,7 @@ TEST_CASE("missing request, uid or operation are clear 400s", "[codec]") {
   }
 }
 
-TEST_CASE("malformed or truncated JSON", "[codec]") {
+TEST_CASE("malformed or truncated JSON", "[decoder]") {
   const std::string full = fixture("pod-create.json").dump();
   const std::string bodies[] = {
       "",
@@ -298,7 +211,7 @@ TEST_CASE("malformed or truncated JSON", "[codec]") {
   }
 }
 
-TEST_CASE("a body that is not an AdmissionReview", "[codec]") {
+TEST_CASE("a body that is not an AdmissionReview", "[decoder]") {
   SECTION("not an object") {
     for (const char* body : {"[]", "[1,2]", "\"AdmissionReview\"", "null", "42", "true"}) {
       INFO(body);
@@ -327,7 +240,7 @@ TEST_CASE("a body that is not an AdmissionReview", "[codec]") {
   }
 }
 
-TEST_CASE("wrongly typed fields that the decision reads are errors", "[codec]") {
+TEST_CASE("wrongly typed fields that the decision reads are errors", "[decoder]") {
   struct bad_case {
     const char* pointer;
     json value;
@@ -377,7 +290,7 @@ TEST_CASE("wrongly typed fields that the decision reads are errors", "[codec]") 
   }
 }
 
-TEST_CASE("duplicate keys of read fields are errors", "[codec]") {
+TEST_CASE("duplicate keys of read fields are errors", "[decoder]") {
   const std::string body = fixture("pod-create.json").dump();
   struct dup_case {
     const char* name;
@@ -419,7 +332,7 @@ TEST_CASE("duplicate keys of read fields are errors", "[codec]") {
   }
 }
 
-TEST_CASE("nesting deeper than max_json_depth is refused", "[codec]") {
+TEST_CASE("nesting deeper than max_json_depth is refused", "[decoder]") {
   auto review = fixture("pod-create.json");
   auto nested = [&](std::size_t n) {
     return with_raw(review, "/request/options", std::string(n, '[') + std::string(n, ']'));
@@ -443,7 +356,7 @@ TEST_CASE("nesting deeper than max_json_depth is refused", "[codec]") {
   }
 }
 
-TEST_CASE("invalid UTF-8 is refused", "[codec]") {
+TEST_CASE("invalid UTF-8 is refused", "[decoder]") {
   auto review = fixture("pod-create.json");
   const std::string bad[] = {
       "\"\xff\"",          // not UTF-8 at all
@@ -467,7 +380,7 @@ TEST_CASE("invalid UTF-8 is refused", "[codec]") {
   }
 }
 
-TEST_CASE("a several-MB string in an unread field is fine", "[codec]") {
+TEST_CASE("a several-MB string in an unread field is fine", "[decoder]") {
   auto review = fixture("pod-create.json");
   review["request"]["object"]["metadata"]["annotations"]["kubectl.kubernetes.io/last-applied"] =
       std::string(6 * 1024 * 1024, 'x');
@@ -476,176 +389,4 @@ TEST_CASE("a several-MB string in an unread field is fine", "[codec]") {
   auto r = decode_body(body);
   CHECK(r.uid == "705ab4f5-6393-11e8-b7cc-42010a800002");
   CHECK(r.object.name == "web");
-}
-
-TEST_CASE("NetworkPolicy spec facts are extracted from object and oldObject", "[codec]") {
-  SECTION("UPDATE: both sides") {
-    auto review = fixture("networkpolicy-update.json");
-    review["request"]["object"]["spec"] = json::parse(
-        R"({"podSelector":{"matchLabels":{"app":"web"}},"policyTypes":["Ingress"],
-            "ingress":[{}],"egress":[]})");
-    auto r = decode_ok(review);
-    REQUIRE(r.object.policy);
-    CHECK_FALSE(r.object.policy->selects_all_pods);
-    CHECK(r.object.policy->has_policy_types);
-    CHECK(r.object.policy->lists_ingress_type);
-    CHECK_FALSE(r.object.policy->lists_egress_type);
-    CHECK(r.object.policy->ingress == rule_list::non_empty);
-    CHECK(r.object.policy->egress == rule_list::empty);
-    CHECK(coverage_of(*r.object.policy) == deny_all_coverage{false, false});
-
-    REQUIRE(r.old_object.policy);
-    CHECK(r.old_object.policy->selects_all_pods);
-    CHECK(coverage_of(*r.old_object.policy) == deny_all_coverage{true, true});
-    CHECK(r.name == "default-deny-all");
-    CHECK(r.old_object.name == "default-deny-all");
-  }
-  SECTION("DELETE: oldObject only") {
-    auto r = decode_ok(fixture("networkpolicy-delete.json"));
-    CHECK_FALSE(r.object.present);
-    CHECK_FALSE(r.object.policy);
-    REQUIRE(r.old_object.policy);
-    CHECK(coverage_of(*r.old_object.policy) == deny_all_coverage{true, true});
-  }
-  SECTION("every empty selector form and the defaulting trap") {
-    auto review = fixture("networkpolicy-update.json");
-    review["request"]["object"]["spec"] =
-        json::parse(R"({"podSelector":{"matchLabels":null,"matchExpressions":[]},"egress":[]})");
-    auto r = decode_ok(review);
-    REQUIRE(r.object.policy);
-    CHECK(r.object.policy->selects_all_pods);
-    CHECK(coverage_of(*r.object.policy) == deny_all_coverage{true, false});
-  }
-  SECTION("a spec without the members is the defaulted empty spec") {
-    auto review = fixture("networkpolicy-update.json");
-    review["request"]["object"]["spec"] = json::object();
-    auto r = decode_ok(review);
-    REQUIRE(r.object.policy);
-    CHECK(coverage_of(*r.object.policy) == deny_all_coverage{true, false});
-  }
-  SECTION("rules with content are captured whole") {
-    auto review = fixture("networkpolicy-update.json");
-    review["request"]["object"]["spec"]["egress"] = json::parse(
-        R"([{"to":[{"ipBlock":{"cidr":"10.0.0.0/8","except":["10.1.0.0/16"]}}],
-             "ports":[{"port":53,"protocol":"UDP"}]}])");
-    auto r = decode_ok(review);
-    REQUIRE(r.object.policy);
-    CHECK(r.object.policy->egress == rule_list::non_empty);
-    CHECK(coverage_of(*r.object.policy) == deny_all_coverage{true, false});
-  }
-}
-
-TEST_CASE("a NetworkPolicy spec member of the wrong type is an error naming the field",
-          "[codec]") {
-  struct bad_case {
-    const char* side;
-    const char* pointer;
-    json value;
-    const char* field;
-  };
-  const bad_case cases[] = {
-      {"object", "/request/object/spec/ingress", "all", "ingress"},
-      {"object", "/request/object/spec/egress", {{"to", 1}}, "egress"},
-      {"object", "/request/object/spec/podSelector", "app=web", "podSelector"},
-      {"object", "/request/object/spec/policyTypes", "Ingress", "policyTypes"},
-      {"oldObject", "/request/oldObject/spec/podSelector/matchLabels", json::array(),
-       "matchLabels"},
-      {"oldObject", "/request/oldObject/spec/policyTypes", {1}, "policyTypes"},
-  };
-  for (const auto& c : cases) {
-    SECTION(std::string(c.pointer) + " = " + c.value.dump()) {
-      auto review = fixture("networkpolicy-update.json");
-      review[json::json_pointer(c.pointer)] = c.value;
-      auto err = decode_fails(review.dump());
-      CHECK(err.reason == "wrong_type");
-      CHECK_THAT(err.message,
-                 Contains(std::string("request.") + c.side + ".spec") && Contains(c.field));
-    }
-  }
-}
-
-TEST_CASE("a duplicate key inside a captured NetworkPolicy selector is an error", "[codec]") {
-  const std::string body = fixture("networkpolicy-update.json").dump();
-  auto err =
-      decode_fails(insert_after(body, R"("podSelector":{)", R"("matchLabels":{"a":"1","a":"2"})"));
-  CHECK(err.reason == "duplicate_key");
-}
-
-TEST_CASE("a duplicate NetworkPolicy spec member is an error", "[codec]") {
-  // {"ingress":[{}],"ingress":[]}: a reader that keeps the first sees an
-  // allow-all rule, one that keeps the last sees a deny-all.
-  const std::string body = fixture("networkpolicy-update.json").dump();
-  for (const char* side : {R"("object":{)", R"("oldObject":{)"}) {
-    SECTION(side) {
-      auto err =
-          decode_fails(insert_after(body, R"("spec":{)", R"("ingress":[{}],"ingress":[],)", side));
-      CHECK(err.reason == "duplicate_key");
-      CHECK_THAT(err.message, Contains("ingress"));
-    }
-  }
-}
-
-TEST_CASE("spec members of other kinds are not read, whatever their type", "[codec]") {
-  // Only NetworkPolicy specs are policies; another kind's spec may have a
-  // string, a number or an object under the same names.
-  for (const char* file : {"pod-create.json", "deployment-create.json"}) {
-    for (const json& value : {json("a string"), json(3), json(json::object()), json(true)}) {
-      SECTION(std::string(file) + " spec.ingress = " + value.dump()) {
-        auto review = fixture(file);
-        review["request"]["object"]["spec"]["ingress"] = value;
-        review["request"]["object"]["spec"]["podSelector"] = value;
-        auto r = decode_ok(review);
-        CHECK(r.uid == review["request"]["uid"].get<std::string>());
-        CHECK_FALSE(r.object.policy);
-      }
-    }
-  }
-}
-
-TEST_CASE("NetworkPolicy creationTimestamp and content are read from both objects", "[codec]") {
-  auto review = fixture("networkpolicy-update.json");
-  auto& req = review["request"];
-  req["object"]["metadata"]["creationTimestamp"] = "2026-01-02T03:04:05Z";
-  req["oldObject"]["metadata"]["creationTimestamp"] = "2026-01-02T03:04:05Z";
-  req["oldObject"]["metadata"]["labels"] = req["object"]["metadata"]["labels"];
-  req["oldObject"]["metadata"]["finalizers"] = {"example.com/hold"};
-  req["oldObject"]["metadata"]["resourceVersion"] = "1";
-  req["object"]["metadata"]["managedFields"] = json::array({{{"manager", "kubectl"}}});
-  auto r = decode_ok(review);
-  CHECK(r.object.created == "2026-01-02T03:04:05Z");
-  CHECK(r.old_object.created == "2026-01-02T03:04:05Z");
-  SECTION("finalizers and bookkeeping are not content") {
-    CHECK_FALSE(r.object.content.empty());
-    CHECK(r.object.content == r.old_object.content);
-  }
-  SECTION("spec, labels, annotations and ownerReferences are") {
-    for (const char* path : {"/spec/ingress", "/metadata/labels/extra", "/metadata/annotations",
-                             "/metadata/ownerReferences"}) {
-      INFO(path);
-      auto changed = review;
-      changed["request"]["object"][json::json_pointer(path)] = json::array();
-      CHECK(decode_ok(changed).object.content != r.old_object.content);
-    }
-  }
-  SECTION("a creationTimestamp that is not a string is a 400") {
-    auto bad = review;
-    bad["request"]["oldObject"]["metadata"]["creationTimestamp"] = 12;
-    auto err = decode_fails(bad.dump());
-    CHECK(err.reason == "wrong_type");
-    CHECK_THAT(err.message, Contains("request.oldObject.metadata.creationTimestamp"));
-  }
-}
-
-TEST_CASE("a Pod's labels are not kept, and never a duplicate-key error", "[codec]") {
-  auto review = fixture("pod-create.json");
-  auto r = decode_ok(review);
-  CHECK(r.object.content.empty());
-  // Out of the apiserver's order (object before resource) the labels are kept
-  // for a moment, with the last of two duplicate keys winning.
-  const std::string body = R"({"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview",
-    "request":{"uid":"u","operation":"CREATE","namespace":"n","object":{"metadata":{"name":"p",
-    "labels":{"a":"1","a":"2"}}},"resource":{"group":"","version":"v1","resource":"pods"}}})";
-  auto p = decode_body(body);
-  CHECK(p.object.name == "p");
-  CHECK_FALSE(p.object.policy);
 }

@@ -1,182 +1,19 @@
-#include "netpol_guard/admission/codec.hpp"
+#include "netpol_guard/admission/review_decoder.hpp"
+
+#include "netpol_guard/admission/review_fields.hpp"
 
 #include <nlohmann/json.hpp>
 
-#include <array>
 #include <bitset>
-#include <cstdio>
+#include <vector>
 
 namespace netpol_guard {
 namespace {
 
 using json = nlohmann::json;
+using namespace review_fields;
 
-// Positions in the AdmissionReview that matter. Everything else is `skip`.
-enum class node : unsigned char {
-  skip,
-  root,
-  request,
-  kind,
-  resource,
-  user_info,
-  object,
-  old_object,
-  object_metadata,
-  old_object_metadata,
-  object_spec,
-  old_object_spec,
-};
-
-// Leaf fields the decision reads. Each may appear once.
-enum class field : unsigned char {
-  none,
-  api_version,
-  review_kind,
-  uid,
-  kind_group,
-  kind_version,
-  kind_kind,
-  res_group,
-  res_version,
-  res_resource,
-  sub_resource,
-  name,
-  namespace_name,
-  operation,
-  dry_run,
-  username,
-  obj_name,
-  obj_namespace,
-  obj_generate_name,
-  obj_deletion,
-  obj_created,
-  old_name,
-  old_namespace,
-  old_generate_name,
-  old_deletion,
-  old_created,
-  // Containers, tracked for duplicate keys.
-  c_request,
-  c_kind,
-  c_resource,
-  c_user_info,
-  c_object,
-  c_old_object,
-  c_obj_metadata,
-  c_old_metadata,
-  c_obj_spec,
-  c_old_spec,
-  // Captured subtrees of a NetworkPolicy spec.
-  obj_spec_member,
-  old_spec_member,
-  obj_meta_member,
-  old_meta_member,
-  count_
-};
-
-const char* field_path(field f) {
-  switch (f) {
-    case field::api_version: return "apiVersion";
-    case field::review_kind: return "kind";
-    case field::uid: return "request.uid";
-    case field::kind_group: return "request.kind.group";
-    case field::kind_version: return "request.kind.version";
-    case field::kind_kind: return "request.kind.kind";
-    case field::res_group: return "request.resource.group";
-    case field::res_version: return "request.resource.version";
-    case field::res_resource: return "request.resource.resource";
-    case field::sub_resource: return "request.subResource";
-    case field::name: return "request.name";
-    case field::namespace_name: return "request.namespace";
-    case field::operation: return "request.operation";
-    case field::dry_run: return "request.dryRun";
-    case field::username: return "request.userInfo.username";
-    case field::obj_name: return "request.object.metadata.name";
-    case field::obj_namespace: return "request.object.metadata.namespace";
-    case field::obj_generate_name: return "request.object.metadata.generateName";
-    case field::obj_deletion: return "request.object.metadata.deletionTimestamp";
-    case field::obj_created: return "request.object.metadata.creationTimestamp";
-    case field::old_name: return "request.oldObject.metadata.name";
-    case field::old_namespace: return "request.oldObject.metadata.namespace";
-    case field::old_generate_name: return "request.oldObject.metadata.generateName";
-    case field::old_deletion: return "request.oldObject.metadata.deletionTimestamp";
-    case field::old_created: return "request.oldObject.metadata.creationTimestamp";
-    case field::c_request: return "request";
-    case field::c_kind: return "request.kind";
-    case field::c_resource: return "request.resource";
-    case field::c_user_info: return "request.userInfo";
-    case field::c_object: return "request.object";
-    case field::c_old_object: return "request.oldObject";
-    case field::c_obj_metadata: return "request.object.metadata";
-    case field::c_old_metadata: return "request.oldObject.metadata";
-    case field::c_obj_spec: return "request.object.spec";
-    case field::c_old_spec: return "request.oldObject.spec";
-    default: return "field";
-  }
-}
-
-struct key_rule {
-  node parent;
-  std::string_view key;
-  field f;
-  node child;  // the node a container value becomes
-};
-
-// The whole map of what is read. Small enough to scan linearly per key.
-constexpr std::array<key_rule, 35> key_rules{{
-    {node::root, "apiVersion", field::api_version, node::skip},
-    {node::root, "kind", field::review_kind, node::skip},
-    {node::root, "request", field::c_request, node::request},
-    {node::request, "uid", field::uid, node::skip},
-    {node::request, "kind", field::c_kind, node::kind},
-    {node::request, "resource", field::c_resource, node::resource},
-    {node::request, "subResource", field::sub_resource, node::skip},
-    {node::request, "name", field::name, node::skip},
-    {node::request, "namespace", field::namespace_name, node::skip},
-    {node::request, "operation", field::operation, node::skip},
-    {node::request, "dryRun", field::dry_run, node::skip},
-    {node::request, "userInfo", field::c_user_info, node::user_info},
-    {node::request, "object", field::c_object, node::object},
-    {node::request, "oldObject", field::c_old_object, node::old_object},
-    {node::kind, "group", field::kind_group, node::skip},
-    {node::kind, "version", field::kind_version, node::skip},
-    {node::kind, "kind", field::kind_kind, node::skip},
-    {node::resource, "group", field::res_group, node::skip},
-    {node::resource, "version", field::res_version, node::skip},
-    {node::resource, "resource", field::res_resource, node::skip},
-    {node::user_info, "username", field::username, node::skip},
-    {node::object, "metadata", field::c_obj_metadata, node::object_metadata},
-    {node::object, "spec", field::c_obj_spec, node::object_spec},
-    {node::old_object, "metadata", field::c_old_metadata, node::old_object_metadata},
-    {node::old_object, "spec", field::c_old_spec, node::old_object_spec},
-    {node::object_metadata, "name", field::obj_name, node::skip},
-    {node::object_metadata, "namespace", field::obj_namespace, node::skip},
-    {node::object_metadata, "generateName", field::obj_generate_name, node::skip},
-    {node::object_metadata, "deletionTimestamp", field::obj_deletion, node::skip},
-    {node::object_metadata, "creationTimestamp", field::obj_created, node::skip},
-    {node::old_object_metadata, "name", field::old_name, node::skip},
-    {node::old_object_metadata, "namespace", field::old_namespace, node::skip},
-    {node::old_object_metadata, "generateName", field::old_generate_name, node::skip},
-    {node::old_object_metadata, "deletionTimestamp", field::old_deletion, node::skip},
-    {node::old_object_metadata, "creationTimestamp", field::old_created, node::skip},
-}};
-
-bool is_policy_spec_key(std::string_view k) {
-  return k == "podSelector" || k == "policyTypes" || k == "ingress" || k == "egress";
-}
-
-// Metadata a user may change on an object; kept (for NetworkPolicies only) so the
-// decision can tell a finalizer-only UPDATE from any other.
-bool is_captured_metadata_key(std::string_view k) {
-  return k == "labels" || k == "annotations" || k == "ownerReferences";
-}
-
-bool is_capture_member(field f) {
-  return f == field::obj_spec_member || f == field::old_spec_member ||
-         f == field::obj_meta_member || f == field::old_meta_member;
-}
-
-// Streams the body, keeping the fields above and, for spec members of a
+// Streams the body, keeping the fields review_fields.hpp names and, for spec members of a
 // NetworkPolicy, a small DOM of just those members.
 class review_reader final : public nlohmann::json_sax<json> {
  public:
@@ -246,12 +83,9 @@ class review_reader final : public nlohmann::json_sax<json> {
       capture_key_ = std::move(k);
       return true;
     }
-    for (const auto& r : key_rules) {
-      if (r.parent == parent && r.key == k) {
-        pending_ = r.f;
-        pending_child_ = r.child;
-        break;
-      }
+    if (const key_rule* r = find_key_rule(parent, k)) {
+      pending_ = r->f;
+      pending_child_ = r->child;
     }
     return true;
   }
@@ -277,7 +111,7 @@ class review_reader final : public nlohmann::json_sax<json> {
   bool fail(const char* reason, std::string message) {
     if (!failed) {
       failed = true;
-      error = codec_error{400, reason, std::move(message)};
+      error = codec_error{reason, std::move(message)};
     }
     return false;
   }
@@ -482,10 +316,10 @@ std::variant<admission_request, codec_error> decode_admission_review(std::string
                             /*strict=*/true);
   if (!ok || reader.failed) {
     if (reader.failed) return reader.error;
-    return codec_error{400, "malformed_json", "malformed JSON"};
+    return codec_error{"malformed_json", "malformed JSON"};
   }
   if (!reader.has_review_kind || reader.review_kind != "AdmissionReview") {
-    return codec_error{400, "not_admission_review",
+    return codec_error{"not_admission_review",
                        "body is not an AdmissionReview (kind must be \"AdmissionReview\")"};
   }
   if (reader.api_version == "admission.k8s.io/v1") {
@@ -493,22 +327,22 @@ std::variant<admission_request, codec_error> decode_admission_review(std::string
   } else if (reader.api_version == "admission.k8s.io/v1beta1") {
     reader.req.version = review_version::v1beta1;
   } else {
-    return codec_error{400, "unsupported_version",
+    return codec_error{"unsupported_version",
                        "unsupported apiVersion \"" + reader.api_version +
                            "\" (want admission.k8s.io/v1 or admission.k8s.io/v1beta1)"};
   }
   if (!reader.has_request) {
-    return codec_error{400, "missing_request", "AdmissionReview has no request"};
+    return codec_error{"missing_request", "AdmissionReview has no request"};
   }
   if (!reader.has_uid || reader.req.uid.empty()) {
-    return codec_error{400, "missing_uid", "AdmissionReview request has no uid"};
+    return codec_error{"missing_uid", "AdmissionReview request has no uid"};
   }
   if (reader.req.operation.empty()) {
-    return codec_error{400, "missing_operation", "AdmissionReview request has no operation"};
+    return codec_error{"missing_operation", "AdmissionReview request has no operation"};
   }
   if ((reader.req.operation == "CREATE" || reader.req.operation == "UPDATE") &&
       !reader.req.object.present) {
-    return codec_error{400, "missing_object",
+    return codec_error{"missing_object",
                        "AdmissionReview request for " + reader.req.operation + " has no object"};
   }
   if (is_network_policy(reader.req)) {
@@ -528,82 +362,10 @@ std::variant<admission_request, codec_error> decode_admission_review(std::string
     };
     if (!fill(reader.req.object, reader.object_spec, reader.object_meta, "request.object") ||
         !fill(reader.req.old_object, reader.old_spec, reader.old_meta, "request.oldObject")) {
-      return codec_error{400, "wrong_type", err};
+      return codec_error{"wrong_type", err};
     }
   }
   return std::move(reader.req);
-}
-
-void append_json_string(std::string& out, std::string_view s) {
-  out.push_back('"');
-  for (char ch : s) {
-    const auto c = static_cast<unsigned char>(ch);
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (c < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", c);
-          out += buf;
-        } else {
-          out.push_back(static_cast<char>(c));
-        }
-    }
-  }
-  out.push_back('"');
-}
-
-std::string encode_admission_review(const admission_request& request,
-                                    const admission_response& response) {
-  std::string out;
-  out.reserve(256 + response.message.size() * 2);
-  out += request.version == review_version::v1beta1
-             ? R"({"apiVersion":"admission.k8s.io/v1beta1","kind":"AdmissionReview","response":{"uid":)"
-             : R"({"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","response":{"uid":)";
-  append_json_string(out, request.uid);
-  out += response.allowed ? R"(,"allowed":true)" : R"(,"allowed":false)";
-  if (!response.allowed) {
-    out += R"(,"status":{"code":)";
-    out += std::to_string(response.code);
-    out += R"(,"reason":)";
-    append_json_string(out, response.reason);
-    out += R"(,"message":)";
-    append_json_string(out, response.message);
-    out += '}';
-  }
-  if (!response.warnings.empty()) {
-    out += R"(,"warnings":[)";
-    for (std::size_t i = 0; i < response.warnings.size(); ++i) {
-      if (i) out += ',';
-      append_json_string(out, response.warnings[i]);
-    }
-    out += ']';
-  }
-  if (!response.audit_annotations.empty()) {
-    out += R"(,"auditAnnotations":{)";
-    for (std::size_t i = 0; i < response.audit_annotations.size(); ++i) {
-      if (i) out += ',';
-      append_json_string(out, response.audit_annotations[i].first);
-      out += ':';
-      append_json_string(out, response.audit_annotations[i].second);
-    }
-    out += '}';
-  }
-  out += "}}";
-  return out;
-}
-
-std::string encode_error(const codec_error& error) {
-  std::string out = R"({"error":)";
-  append_json_string(out, error.message);
-  out += R"(,"reason":)";
-  append_json_string(out, error.reason);
-  out += "}";
-  return out;
 }
 
 }  // namespace netpol_guard

@@ -1,0 +1,26 @@
+#pragma once
+
+// AdmissionReview -> admission_request. The body is streamed (SAX) and only the
+// fields the decision reads are kept; no DOM of the Pod is built.
+
+#include "netpol_guard/admission/decision.hpp"
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <variant>
+
+namespace netpol_guard {
+
+// Why a body is not a usable AdmissionReview (answered as failure_answer.hpp says).
+struct codec_error {
+  std::string reason;   // short, for metrics: "malformed_json", "not_admission_review", ...
+  std::string message;  // for the client
+};
+
+// Deepest nesting accepted in a request body; Kubernetes objects are shallow.
+inline constexpr std::size_t max_json_depth = 512;
+
+std::variant<admission_request, codec_error> decode_admission_review(std::string_view body);
+
+}  // namespace netpol_guard
