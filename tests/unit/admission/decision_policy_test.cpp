@@ -2,6 +2,7 @@
 
 #include "decision_fixtures.hpp"
 #include "netpol_guard/netpol/manifest_loader.hpp"
+#include "netpol_guard/netpol/object.hpp"
 
 // NetworkPolicy UPDATE and DELETE: the pinned baseline is protected.
 

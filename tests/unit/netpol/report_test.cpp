@@ -1,6 +1,7 @@
 #include "netpol_guard/netpol/report.hpp"
 
 #include "netpol_guard/admission/decision.hpp"
+#include "netpol_guard/netpol/object.hpp"
 #include "netpol_guard/netpol/rules.hpp"
 
 #include <catch2/catch.hpp>
