@@ -8,15 +8,6 @@
 namespace netpol_guard {
 namespace {
 
-std::string in_quotes(std::string_view s) {
-  std::string out;
-  out.reserve(s.size() + 2);
-  out += '"';
-  out += s;
-  out += '"';
-  return out;
-}
-
 std::string describe_object(const request_subject& s) {
   return s.name.empty() ? s.kind : s.kind + " " + in_quotes(s.name);
 }

@@ -3,7 +3,6 @@
 #include "netpol_guard/netpol/rules.hpp"
 
 namespace netpol_guard {
-namespace {
 
 std::string in_quotes(std::string_view s) {
   std::string out;
@@ -13,6 +12,8 @@ std::string in_quotes(std::string_view s) {
   out += '"';
   return out;
 }
+
+namespace {
 
 // What to apply to fix a missing direction: the template's default-deny-all, or
 // a deny-all policy for exactly the direction that is missing.

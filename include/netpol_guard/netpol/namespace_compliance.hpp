@@ -30,6 +30,9 @@ struct namespace_compliance {
 namespace_compliance evaluate_namespace(std::string_view ns, const namespace_entry* entry,
                                         const std::set<std::string, std::less<>>& exempt);
 
+// `"name"`: how messages quote names.
+std::string in_quotes(std::string_view s);
+
 // "no default-deny ingress NetworkPolicy": what a non-compliant namespace lacks.
 std::string no_default_deny(const deny_all_coverage& have);
 

@@ -1,6 +1,8 @@
 #include "netpol_guard/admission/review_decoder.hpp"
 #include "netpol_guard/admission/failure_answer.hpp"
 
+#include "review_fixtures.hpp"
+
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
@@ -10,55 +12,11 @@
 #include <variant>
 
 using namespace netpol_guard;
+using namespace review_fixtures;
 using Catch::Matchers::Contains;
 using nlohmann::json;
 
 namespace {
-
-json fixture(const std::string& name) {
-  std::ifstream in(std::string(NETPOL_GUARD_FIXTURES) + "/admission/" + name);
-  REQUIRE(in);
-  std::stringstream text;
-  text << in.rdbuf();
-  return json::parse(text.str());
-}
-
-admission_request decode_body(std::string_view body) {
-  auto decoded = decode_admission_review(body);
-  if (auto* err = std::get_if<codec_error>(&decoded)) {
-    FAIL("decode failed: " << err->reason << ": " << err->message);
-  }
-  return std::get<admission_request>(std::move(decoded));
-}
-
-admission_request decode_ok(const json& review) {
-  const std::string body = review.dump();
-  return decode_body(body);
-}
-
-codec_error decode_fails(std::string_view body) {
-  auto decoded = decode_admission_review(body);
-  REQUIRE(std::holds_alternative<codec_error>(decoded));
-  auto err = std::get<codec_error>(decoded);
-  CHECK(answer_failure(err.reason, err.message).status == 400);
-  CHECK_FALSE(err.reason.empty());
-  CHECK_FALSE(err.message.empty());
-  return err;
-}
-
-// `body` with `text` inserted right after the first `marker` (found after `after`).
-std::string insert_after(std::string body, std::string_view marker, std::string_view text,
-                         std::string_view after = {}) {
-  std::size_t from = 0;
-  if (!after.empty()) {
-    from = body.find(after);
-    REQUIRE(from != std::string::npos);
-  }
-  auto at = body.find(marker, from);
-  REQUIRE(at != std::string::npos);
-  body.insert(at + marker.size(), text);
-  return body;
-}
 
 // The review's JSON text with the string value "@@" replaced by raw `text`.
 std::string with_raw(json review, const std::string& pointer, const std::string& text) {

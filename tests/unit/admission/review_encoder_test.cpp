@@ -2,6 +2,8 @@
 
 #include "netpol_guard/admission/review_decoder.hpp"
 
+#include "review_fixtures.hpp"
+
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
@@ -11,31 +13,10 @@
 #include <variant>
 
 using namespace netpol_guard;
+using namespace review_fixtures;
 using nlohmann::json;
 
 namespace {
-
-json fixture(const std::string& name) {
-  std::ifstream in(std::string(NETPOL_GUARD_FIXTURES) + "/admission/" + name);
-  REQUIRE(in);
-  std::stringstream text;
-  text << in.rdbuf();
-  return json::parse(text.str());
-}
-
-// Requests to answer come from the decoder, as the webhook's do.
-admission_request decode_body(std::string_view body) {
-  auto decoded = decode_admission_review(body);
-  if (auto* err = std::get_if<codec_error>(&decoded)) {
-    FAIL("decode failed: " << err->reason << ": " << err->message);
-  }
-  return std::get<admission_request>(std::move(decoded));
-}
-
-admission_request decode_ok(const json& review) {
-  const std::string body = review.dump();
-  return decode_body(body);
-}
 
 json encoded(const admission_request& r, const admission_response& resp) {
   return json::parse(encode_admission_review(r, resp));
