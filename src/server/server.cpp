@@ -15,6 +15,7 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 
+#include <array>
 #include <cassert>
 #include <list>
 #include <stdexcept>
@@ -410,6 +411,26 @@ struct server::impl {
     return res;
   }
 
+  // After an error answered before the request was read: reads and drops what
+  // the client still sends, so that closing with its bytes unread does not
+  // reset the connection (RST) under the answer before the client has read it.
+  // Bounded in time and bytes, into one small buffer.
+  net::awaitable<void> linger(connection& conn, beast::flat_buffer& buffer) {
+    auto& tcp_layer = beast::get_lowest_layer(conn.stream);
+    // Done with the client: a full table may evict it and a drain closes it.
+    conn.slot->set_phase(connection_phase::waiting);
+    std::size_t dropped = buffer.size();
+    buffer.consume(buffer.size());
+    std::array<char, 4096> sink;
+    tcp_layer.expires_after(config.linger_timeout);
+    while (dropped < config.linger_max_bytes && !conn.closing) {
+      // Ends at the client's close (EOF, close_notify), the deadline, or eviction.
+      auto [ec, n] = co_await conn.stream.async_read_some(net::buffer(sink), use_tuple);
+      if (ec) break;
+      dropped += n;
+    }
+  }
+
   net::awaitable<void> webhook_session(std::shared_ptr<connection> conn) {
     using clock = std::chrono::steady_clock;
     auto& stream = conn->stream;
@@ -519,7 +540,9 @@ struct server::impl {
         // The rest of the request was not read: answer, then close.
         res->keep_alive(false);
         tcp_layer.expires_after(config.write_timeout);
-        co_await http::async_write(stream, *res, use_tuple);
+        auto [wec, wn] = co_await http::async_write(stream, *res, use_tuple);
+        (void)wn;
+        if (!wec) co_await linger(*conn, buffer);
         break;
       }
       slot.set_phase(connection_phase::busy);
@@ -535,7 +558,9 @@ struct server::impl {
           auto bad = error_response(400, "bad_http", "unsupported Transfer-Encoding", 11);
           bad.keep_alive(false);
           tcp_layer.expires_after(config.write_timeout);
-          co_await http::async_write(stream, bad, use_tuple);
+          auto [wec, wn] = co_await http::async_write(stream, bad, use_tuple);
+          (void)wn;
+          if (!wec) co_await linger(*conn, buffer);
           break;
         }
       }

@@ -49,6 +49,12 @@ struct server_config {
   std::chrono::milliseconds request_timeout{10'000};  // a whole request, once it has started
   std::chrono::milliseconds idle_timeout{90'000};     // between keep-alive requests
   std::chrono::milliseconds write_timeout{10'000};
+  // After an error answered before the request's body was read (413, 400), the
+  // client's unread bytes are read and dropped for this long, or this many
+  // bytes, before the close: closing with them unread makes the kernel send a
+  // RST, and the client may lose the answer (nginx's lingering close).
+  std::chrono::milliseconds linger_timeout{1'000};
+  std::size_t linger_max_bytes = 8 * 1024 * 1024;
   std::chrono::milliseconds tls_reload_interval{10'000};
   std::chrono::milliseconds shutdown_delay{2'000};   // not ready, still serving
   std::chrono::milliseconds shutdown_grace{20'000};  // then in-flight requests get this long
