@@ -1,6 +1,7 @@
 // The connection table's eviction choice and the body budget: which connection
 // a new client displaces, and which bodies fit.
-#include "netpol_guard/server/server.hpp"
+#include "netpol_guard/server/body_budget.hpp"
+#include "netpol_guard/server/connection_table.hpp"
 
 #include <catch2/catch.hpp>
 
