@@ -13,12 +13,16 @@ std::optional<std::chrono::milliseconds> parse_duration(const std::string& text)
   std::size_t i = 0;
   while (i < text.size()) {
     std::size_t start = i;
-    while (i < text.size() && (std::isdigit(static_cast<unsigned char>(text[i])) || text[i] == '.')) ++i;
+    while (i < text.size() &&
+           (std::isdigit(static_cast<unsigned char>(text[i])) || text[i] == '.')) {
+      ++i;
+    }
     if (start == i) return std::nullopt;
     const std::string number = text.substr(start, i - start);
     char* end = nullptr;
     double value = std::strtod(number.c_str(), &end);
-    if (end != number.c_str() + number.size() || number.find_first_of("0123456789") == std::string::npos) {
+    if (end != number.c_str() + number.size() ||
+        number.find_first_of("0123456789") == std::string::npos) {
       return std::nullopt;  // "1.2.3s", ".s"
     }
     std::size_t ustart = i;
@@ -143,7 +147,8 @@ bool flag_set::assign(const std::string& name, flag& f, const std::string& value
     bool operator()(std::size_t* t) const {
       char* end = nullptr;
       unsigned long long v = std::strtoull(value.c_str(), &end, 10);
-      if (value.empty() || *end != '\0' || value.find_first_not_of("0123456789") != std::string::npos) {
+      if (value.empty() || *end != '\0' ||
+          value.find_first_not_of("0123456789") != std::string::npos) {
         error = "flag --" + name + " wants a whole number, not \"" + value + "\"";
         return false;
       }

@@ -80,14 +80,18 @@ http_response health_listener::route(const http::request<http::string_body>& req
     res.set(http::field::allow, "GET, HEAD");
     return res;
   }
-  if (path == "/healthz" || path == "/livez") return make_response(200, "ok\n", version, "text/plain");
+  if (path == "/healthz" || path == "/livez") {
+    return make_response(200, "ok\n", version, "text/plain");
+  }
   if (path == "/readyz") {
     if (stopping_) return make_response(503, "shutting down\n", version, "text/plain");
     auto r = state_.readiness();
     if (!r.ready) return make_response(503, r.reason + "\n", version, "text/plain");
     // Ready with a degraded detail, such as a refused --policies reload that
     // left the last good state in force.
-    if (!r.reason.empty()) return make_response(200, "ok: " + r.reason + "\n", version, "text/plain");
+    if (!r.reason.empty()) {
+      return make_response(200, "ok: " + r.reason + "\n", version, "text/plain");
+    }
     return make_response(200, "ok\n", version, "text/plain");
   }
   if (path == "/metrics") {
