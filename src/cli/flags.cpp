@@ -1,6 +1,7 @@
 #include "netpol_guard/cli/flags.hpp"
 
 #include <cctype>
+#include <variant>
 #include <cstdlib>
 
 namespace netpol_guard::cli {
@@ -12,12 +13,16 @@ std::optional<std::chrono::milliseconds> parse_duration(const std::string& text)
   std::size_t i = 0;
   while (i < text.size()) {
     std::size_t start = i;
-    while (i < text.size() && (std::isdigit(static_cast<unsigned char>(text[i])) || text[i] == '.')) ++i;
+    while (i < text.size() &&
+           (std::isdigit(static_cast<unsigned char>(text[i])) || text[i] == '.')) {
+      ++i;
+    }
     if (start == i) return std::nullopt;
     const std::string number = text.substr(start, i - start);
     char* end = nullptr;
     double value = std::strtod(number.c_str(), &end);
-    if (end != number.c_str() + number.size() || number.find_first_of("0123456789") == std::string::npos) {
+    if (end != number.c_str() + number.size() ||
+        number.find_first_of("0123456789") == std::string::npos) {
       return std::nullopt;  // "1.2.3s", ".s"
     }
     std::size_t ustart = i;
@@ -48,18 +53,18 @@ std::vector<std::string> split_list(const std::string& text) {
 }
 
 void flag_set::add_string(const std::string& name, std::string* t, std::string help) {
-  flags_[name] = {flag::type::string, t, std::move(help), *t};
+  flags_[name] = {t, std::move(help), *t};
 }
 void flag_set::add_list(const std::string& name, std::vector<std::string>* t, std::string help) {
   std::string def;
   for (const auto& s : *t) def += (def.empty() ? "" : ",") + s;
-  flags_[name] = {flag::type::list, t, std::move(help), def};
+  flags_[name] = {t, std::move(help), def};
 }
 void flag_set::add_bool(const std::string& name, bool* t, std::string help) {
-  flags_[name] = {flag::type::boolean, t, std::move(help), *t ? "true" : "false"};
+  flags_[name] = {t, std::move(help), *t ? "true" : "false"};
 }
 void flag_set::add_size(const std::string& name, std::size_t* t, std::string help) {
-  flags_[name] = {flag::type::size, t, std::move(help), std::to_string(*t)};
+  flags_[name] = {t, std::move(help), std::to_string(*t)};
 }
 void flag_set::add_duration(const std::string& name, std::chrono::milliseconds* t,
                             std::string help) {
@@ -67,7 +72,7 @@ void flag_set::add_duration(const std::string& name, std::chrono::milliseconds* 
   std::string text = ms % 60'000 == 0 && ms > 0 ? std::to_string(ms / 60'000) + "m"
                      : ms % 1000 == 0           ? std::to_string(ms / 1000) + "s"
                                                 : std::to_string(ms) + "ms";
-  flags_[name] = {flag::type::duration, t, std::move(help), text};
+  flags_[name] = {t, std::move(help), text};
 }
 
 bool flag_set::parse(const std::vector<std::string>& args, std::vector<std::string>& positional,
@@ -94,7 +99,7 @@ bool flag_set::parse(const std::vector<std::string>& args, std::vector<std::stri
       return false;
     }
     flag& f = it->second;
-    if (f.kind == flag::type::boolean) {
+    if (auto* target = std::get_if<bool*>(&f.to)) {
       bool v = true;
       if (value) {
         if (*value == "true" || *value == "1") v = true;
@@ -104,7 +109,7 @@ bool flag_set::parse(const std::vector<std::string>& args, std::vector<std::stri
           return false;
         }
       }
-      *static_cast<bool*>(f.target) = v;
+      **target = v;
       set_[body] = true;
       continue;
     }
@@ -115,49 +120,59 @@ bool flag_set::parse(const std::vector<std::string>& args, std::vector<std::stri
       }
       value = args[++i];
     }
-    switch (f.kind) {
-      case flag::type::string:
-        *static_cast<std::string*>(f.target) = *value;
-        break;
-      case flag::type::list: {
-        auto* list = static_cast<std::vector<std::string>*>(f.target);
-        // The first use replaces the default; later uses append.
-        if (!set_[body]) list->clear();
-        for (auto& s : split_list(*value)) list->push_back(s);
-        break;
-      }
-      case flag::type::size: {
-        char* end = nullptr;
-        unsigned long long v = std::strtoull(value->c_str(), &end, 10);
-        if (value->empty() || *end != '\0' || value->find_first_not_of("0123456789") != std::string::npos) {
-          error = "flag --" + body + " wants a whole number, not \"" + *value + "\"";
-          return false;
-        }
-        *static_cast<std::size_t*>(f.target) = static_cast<std::size_t>(v);
-        break;
-      }
-      case flag::type::duration: {
-        auto d = parse_duration(*value);
-        if (!d) {
-          error = "flag --" + body + " wants a duration like 500ms, 10s or 2m, not \"" + *value + "\"";
-          return false;
-        }
-        *static_cast<std::chrono::milliseconds*>(f.target) = *d;
-        break;
-      }
-      case flag::type::boolean:
-        break;
-    }
+    if (!assign(body, f, *value, error)) return false;
     set_[body] = true;
   }
   return true;
+}
+
+bool flag_set::assign(const std::string& name, flag& f, const std::string& value,
+                      std::string& error) {
+  struct visitor {
+    const std::string& name;
+    const std::string& value;
+    bool first_use;
+    std::string& error;
+    bool operator()(std::string* t) const {
+      *t = value;
+      return true;
+    }
+    bool operator()(std::vector<std::string>* list) const {
+      // The first use replaces the default; later uses append.
+      if (first_use) list->clear();
+      for (auto& s : split_list(value)) list->push_back(s);
+      return true;
+    }
+    bool operator()(bool*) const { return true; }  // parsed without a value, in parse()
+    bool operator()(std::size_t* t) const {
+      char* end = nullptr;
+      unsigned long long v = std::strtoull(value.c_str(), &end, 10);
+      if (value.empty() || *end != '\0' ||
+          value.find_first_not_of("0123456789") != std::string::npos) {
+        error = "flag --" + name + " wants a whole number, not \"" + value + "\"";
+        return false;
+      }
+      *t = static_cast<std::size_t>(v);
+      return true;
+    }
+    bool operator()(std::chrono::milliseconds* t) const {
+      auto d = parse_duration(value);
+      if (!d) {
+        error = "flag --" + name + " wants a duration like 500ms, 10s or 2m, not \"" + value + "\"";
+        return false;
+      }
+      *t = *d;
+      return true;
+    }
+  };
+  return std::visit(visitor{name, value, !was_set(name), error}, f.to);
 }
 
 std::string flag_set::usage() const {
   std::string out = "Usage: netpol-guard " + command_ + " [flags]\n\nFlags:\n";
   for (const auto& [name, f] : flags_) {
     out += "  --" + name;
-    if (f.kind != flag::type::boolean) out += " value";
+    if (!std::holds_alternative<bool*>(f.to)) out += " value";
     out += "\n      " + f.help;
     if (!f.default_text.empty()) out += " (default " + f.default_text + ")";
     out += "\n";

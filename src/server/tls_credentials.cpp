@@ -1,4 +1,4 @@
-#include "netpol_guard/server/server.hpp"
+#include "netpol_guard/server/tls_credentials.hpp"
 
 #include <boost/asio/ssl.hpp>
 #include <openssl/err.h>

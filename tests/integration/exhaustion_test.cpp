@@ -8,6 +8,7 @@
 // (127.0.0.2...), so per-source limits see them as other pods; the fresh client
 // is 127.0.0.1, as the apiserver would be another source.
 #include "../support/server_process.hpp"
+#include "../support/raw_connection.hpp"
 #include "../support/tls_client.hpp"
 
 #include <catch2/catch.hpp>
@@ -103,107 +104,17 @@ struct rss_sampler {
 
 std::string source_address(int n) { return "127.0.0." + std::to_string(n); }
 
-// A blocking client socket from a chosen loopback source address, optionally
-// with TLS. Every blocking call is bounded by socket timeouts.
-class attacker_connection {
- public:
-  ~attacker_connection() { close(); }
-
-  bool connect(const std::string& source, unsigned short port, bool tls) {
-    std::signal(SIGPIPE, SIG_IGN);  // writes to a connection the server closed
-    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    if (fd_ < 0) return false;
-    timeval tv{3, 0};
-    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    ::setsockopt(fd_, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-    int one = 1;
-    ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    sockaddr_in local{};
-    local.sin_family = AF_INET;
-    ::inet_pton(AF_INET, source.c_str(), &local.sin_addr);
-    if (::bind(fd_, reinterpret_cast<sockaddr*>(&local), sizeof local) != 0) return false;
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(port);
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) return false;
-    if (!tls) return true;
-    ctx_ = SSL_CTX_new(TLS_client_method());
-    SSL_CTX_set_verify(ctx_, SSL_VERIFY_NONE, nullptr);
-    ssl_ = SSL_new(ctx_);
-    SSL_set_tlsext_host_name(ssl_, "localhost");
-    SSL_set_fd(ssl_, fd_);
-    if (SSL_connect(ssl_) != 1) {
-      ERR_clear_error();
-      return false;
-    }
-    return true;
-  }
-
-  bool send(std::string_view bytes) {
-    while (!bytes.empty()) {
-      const auto chunk = std::min<std::size_t>(bytes.size(), 16384);
-      long n = ssl_ ? SSL_write(ssl_, bytes.data(), static_cast<int>(chunk))
-                    : ::send(fd_, bytes.data(), chunk, MSG_NOSIGNAL);
-      if (n <= 0) {
-        ERR_clear_error();
-        return false;
-      }
-      bytes.remove_prefix(static_cast<std::size_t>(n));
-    }
-    return true;
-  }
-
-  // True once the server has closed the connection (or reset it).
-  bool closed_by_server() {
-    if (fd_ < 0) return true;
-    pollfd p{fd_, POLLIN | POLLRDHUP, 0};
-    if (::poll(&p, 1, 0) <= 0) return false;
-    if (p.revents & (POLLRDHUP | POLLHUP | POLLERR)) return true;
-    char buf[4096];
-    const long n = ::recv(fd_, buf, sizeof buf, MSG_PEEK | MSG_DONTWAIT);
-    if (n == 0) return true;
-    if (n > 0) received_any_ = true;
-    return false;
-  }
-
-  // What the server sent, in plain text (TLS decrypted), within `timeout`.
-  std::string read_available(milliseconds timeout) {
-    std::string out;
-    const auto deadline = clock_type::now() + timeout;
-    while (clock_type::now() < deadline) {
-      pollfd p{fd_, POLLIN, 50};
-      if (!ssl_ || SSL_pending(ssl_) == 0) {
-        if (::poll(&p, 1, 50) <= 0) continue;
-      }
-      char buf[4096];
-      long n = ssl_ ? SSL_read(ssl_, buf, sizeof buf) : ::recv(fd_, buf, sizeof buf, 0);
-      if (n <= 0) {
-        if (ssl_ && SSL_get_error(ssl_, static_cast<int>(n)) == SSL_ERROR_WANT_READ) continue;
-        ERR_clear_error();
-        break;
-      }
-      out.append(buf, static_cast<std::size_t>(n));
-      if (out.find("\r\n\r\n") != std::string::npos) break;
-    }
-    return out;
-  }
-
-  void close() {
-    if (ssl_) SSL_free(ssl_);
-    if (ctx_) SSL_CTX_free(ctx_);
-    ssl_ = nullptr;
-    ctx_ = nullptr;
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = -1;
-  }
-
- private:
-  int fd_ = -1;
-  SSL_CTX* ctx_ = nullptr;
-  SSL* ssl_ = nullptr;
-  bool received_any_ = false;
-};
+// A connection from a chosen loopback source address, optionally with TLS
+// (the server's certificate not checked: an attacker does not care).
+bool connect_from(raw_connection& c, const std::string& source, unsigned short port, bool tls) {
+  raw_connection::options o;
+  o.tls = tls;
+  o.verify = false;
+  o.source = source;
+  o.io_timeout = std::chrono::seconds(3);
+  std::string error;
+  return c.connect(port, o, error);
+}
 
 // Keeps `per_source` idle connections open from each of `sources` source
 // addresses, reopening the ones the server closes, until stopped. `settled`
@@ -222,7 +133,7 @@ struct connection_flood {
     for (int s = 0; s < sources; ++s) {
       threads.emplace_back([this, port, per_source, tls, s, src = source_address(2 + s)] {
         struct held_connection {
-          std::unique_ptr<attacker_connection> c;
+          std::unique_ptr<raw_connection> c;
           clock_type::time_point since;
         };
         std::vector<held_connection> held(static_cast<std::size_t>(per_source));
@@ -231,7 +142,7 @@ struct connection_flood {
           int settled = 0;
           for (auto& h : held) {
             if (stop) break;
-            if (h.c && !h.c->closed_by_server()) {
+            if (h.c && !h.c->closed_now()) {
               if (clock_type::now() - h.since >= settle_time) ++settled;
               continue;
             }
@@ -240,8 +151,8 @@ struct connection_flood {
               --open;
               ++lost;
             }
-            auto fresh = std::make_unique<attacker_connection>();
-            if (fresh->connect(src, port, tls)) {
+            auto fresh = std::make_unique<raw_connection>();
+            if (connect_from(*fresh, src, port, tls)) {
               h.c = std::move(fresh);
               h.since = clock_type::now();
               ++open;
@@ -333,15 +244,15 @@ TEST_CASE("unfinished 8 MiB bodies from many connections: memory stays within th
   const auto attack_start = clock_type::now();
   for (int i = 0; i < attackers; ++i) {
     threads.emplace_back([&, i] {
-      attacker_connection c;
-      if (c.connect(source_address(2 + i % 2), s.port(), true) && c.send(head)) {
+      raw_connection c;
+      if (connect_from(c, source_address(2 + i % 2), s.port(), true) && c.send(head)) {
         bool sent = true;
         for (std::size_t at = 0; at < body.size() && sent && !stop; at += 65536) {
           sent = c.send(std::string_view(body).substr(at, 65536));
         }
         if (sent) {
           ++fully_sent;
-        } else if (c.read_available(milliseconds(500)).rfind("HTTP/1.1 503", 0) == 0) {
+        } else if (c.read_head(milliseconds(500)).rfind("HTTP/1.1 503", 0) == 0) {
           ++refused_503;
         }
       }
@@ -388,8 +299,8 @@ TEST_CASE("the body budget: over it 503 with a JSON error and a close, then rele
     return "POST /validate HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
            "Content-Length: " + std::to_string(length) + "\r\n\r\n";
   };
-  auto expect_503 = [](attacker_connection& c) {
-    const std::string reply = c.read_available(milliseconds(3000));
+  auto expect_503 = [](raw_connection& c) {
+    const std::string reply = c.read_head(milliseconds(3000));
     INFO(reply.substr(0, 400));
     CHECK(reply.rfind("HTTP/1.1 503", 0) == 0);
     CHECK(reply.find("Connection: close") != std::string::npos);
@@ -398,9 +309,9 @@ TEST_CASE("the body budget: over it 503 with a JSON error and a close, then rele
     CHECK(reply.find("\"reason\":\"over_budget\"") != std::string::npos);
   };
   // Two sources each hold 1 MiB (their share), with half the body sent.
-  attacker_connection a, b;
-  REQUIRE(a.connect(source_address(2), s.port(), true));
-  REQUIRE(b.connect(source_address(3), s.port(), true));
+  raw_connection a, b;
+  REQUIRE(connect_from(a, source_address(2), s.port(), true));
+  REQUIRE(connect_from(b, source_address(3), s.port(), true));
   REQUIRE(a.send(head(mib) + std::string(mib / 2, ' ')));
   REQUIRE(b.send(head(mib) + std::string(mib / 2, ' ')));
   REQUIRE(eventually(
@@ -411,13 +322,13 @@ TEST_CASE("the body budget: over it 503 with a JSON error and a close, then rele
       milliseconds(3000)));
 
   SECTION("a third source is over the total budget") {
-    attacker_connection c;
-    REQUIRE(c.connect(source_address(4), s.port(), true));
+    raw_connection c;
+    REQUIRE(connect_from(c, source_address(4), s.port(), true));
     REQUIRE(c.send(head(1000)));
     expect_503(c);
     // A chunked body is reserved chunk by chunk: refused at its first chunk.
-    attacker_connection d;
-    REQUIRE(d.connect(source_address(5), s.port(), true));
+    raw_connection d;
+    REQUIRE(connect_from(d, source_address(5), s.port(), true));
     REQUIRE(d.send("POST /validate HTTP/1.1\r\nHost: localhost\r\nContent-Type: "
                    "application/json\r\nTransfer-Encoding: chunked\r\n\r\n400\r\n"));
     expect_503(d);
@@ -433,8 +344,8 @@ TEST_CASE("the body budget: over it 503 with a JSON error and a close, then rele
           return m && metric(m->body, "netpol_guard_buffered_request_bytes") == 1.0 * mib;
         },
         milliseconds(3000)));
-    attacker_connection c;
-    REQUIRE(c.connect(source_address(3), s.port(), true));
+    raw_connection c;
+    REQUIRE(connect_from(c, source_address(3), s.port(), true));
     REQUIRE(c.send(head(2000)));
     expect_503(c);
     auto m = http_get(s.health_port(), "/metrics");
@@ -535,11 +446,11 @@ TEST_CASE("one source cannot hold more than its share of webhook connections",
 TEST_CASE("a connection that sends no request is closed at the first-request timeout",
           "[integration][exhaustion]") {
   server_process s({"--policies", examples(), "--first-request-timeout=1s"});
-  attacker_connection tls_idle, tcp_idle;
-  REQUIRE(tls_idle.connect(source_address(2), s.port(), true));
-  REQUIRE(tcp_idle.connect(source_address(2), s.port(), false));
+  raw_connection tls_idle, tcp_idle;
+  REQUIRE(connect_from(tls_idle, source_address(2), s.port(), true));
+  REQUIRE(connect_from(tcp_idle, source_address(2), s.port(), false));
   const auto start = clock_type::now();
-  CHECK(eventually([&] { return tls_idle.closed_by_server() && tcp_idle.closed_by_server(); },
+  CHECK(eventually([&] { return tls_idle.closed_now() && tcp_idle.closed_now(); },
                    milliseconds(3000)));
   const long took = ms_since(start);
   CHECK(took >= 800);

@@ -176,6 +176,53 @@ TEST_CASE("oversize bodies get 413 with the limit stated", "[integration]") {
   still_serving(s);
 }
 
+TEST_CASE("an error answered before the body was read reaches a client that sends it all first",
+          "[integration]") {
+  // The client writes the whole request before it reads, as the apiserver may:
+  // a server that closes with the body unread resets the connection (RST), and
+  // the client loses the answer, or cannot even finish sending.
+  constexpr std::size_t limit = 65536;
+  server_process s({"--policies", examples(), "--max-request-bytes", std::to_string(limit)});
+  const std::string body = "{" + std::string(16 * limit, ' ') + "}";
+  const std::string post_head = "POST /validate HTTP/1.1\r\nHost: localhost\r\n"
+                                "Content-Type: application/json\r\nContent-Length: " +
+                                std::to_string(body.size()) + "\r\n";
+  struct error_case {
+    const char* name;
+    std::string request;
+    unsigned status;
+    const char* reason;
+  };
+  const error_case cases[] = {
+      {"a body just over the limit", "", 413, "body_too_large"},
+      {"a body 16 times the limit", post_head + "\r\n" + body, 413, "body_too_large"},
+      {"a malformed header before a large body", post_head + "Bad Field: x\r\n\r\n" + body, 400,
+       "bad_http"},
+  };
+  for (const auto& c : cases) {
+    INFO(c.name);
+    for (int i = 0; i < 10; ++i) {
+      INFO("attempt " << i);
+      std::optional<http_reply> r;
+      if (c.request.empty()) {
+        r = post_once(s.port(), "{" + std::string(limit + 4000, ' ') + "}");
+      } else {
+        tls_client client(s.port());
+        std::string error;
+        REQUIRE(client.connect(error));
+        REQUIRE(client.send(c.request));
+        r = client.read_reply();
+      }
+      REQUIRE(r);
+      CHECK(r->status == c.status);
+      CHECK_FALSE(r->keep_alive);
+      CHECK(json::parse(r->body)["reason"] == c.reason);
+      if (c.status == 413) CHECK(r->body.find(std::to_string(limit)) != std::string::npos);
+    }
+  }
+  still_serving(s);
+}
+
 TEST_CASE("audit-only never denies: warning, audit annotation, log line, metric", "[integration]") {
   server_process s({"--policies", examples(), "--audit-only"});
   auto r = post_once(s.port(), pod_review("team-c", "audit-1"));

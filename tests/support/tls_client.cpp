@@ -141,12 +141,10 @@ std::optional<http_reply> tls_client::read_reply(std::chrono::milliseconds timeo
 bool tls_client::closed_by_server(std::chrono::milliseconds timeout) {
   bool done = false;
   boost::system::error_code result;
-  std::size_t got = 0;
   auto buf = std::make_shared<std::array<char, 4096>>();
   std::function<void()> read_more;
   read_more = [&] {
-    impl_->stream->async_read_some(net::buffer(*buf), [&](boost::system::error_code ec, std::size_t n) {
-      got += n;
+    impl_->stream->async_read_some(net::buffer(*buf), [&](boost::system::error_code ec, std::size_t) {
       if (ec) {
         result = ec;
         done = true;

@@ -6,6 +6,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <variant>
 #include <vector>
 
 namespace netpol_guard::cli {
@@ -29,12 +30,16 @@ class flag_set {
   std::string usage() const;
 
  private:
+  // Where a flag's value goes; its type says how the value is parsed.
+  using flag_target = std::variant<std::string*, std::vector<std::string>*, bool*, std::size_t*,
+                              std::chrono::milliseconds*>;
   struct flag {
-    enum class type { string, list, boolean, size, duration } kind;
-    void* target;
+    flag_target to;
     std::string help;
     std::string default_text;
   };
+  // Parses `value` into f's target; false with `error` set.
+  bool assign(const std::string& name, flag& f, const std::string& value, std::string& error);
   std::string command_;
   std::map<std::string, flag> flags_;
   std::map<std::string, bool> set_;

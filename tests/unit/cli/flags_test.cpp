@@ -1,5 +1,5 @@
 #include "netpol_guard/cli/flags.hpp"
-#include "netpol_guard/server/server.hpp"
+#include "netpol_guard/server/server_config.hpp"
 
 #include <catch2/catch.hpp>
 

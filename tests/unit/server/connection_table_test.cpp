@@ -1,6 +1,6 @@
-// The connection table's eviction choice and the body budget: which connection
-// a new client displaces, and which bodies fit.
-#include "netpol_guard/server/server.hpp"
+// The connection table's eviction choice: which connection a new client
+// displaces.
+#include "netpol_guard/server/connection_table.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -91,26 +91,6 @@ TEST_CASE("the per-source limit refuses a source's extra connection, not others'
 TEST_CASE("source_of counts IPv4-mapped IPv6 as IPv4", "[server]") {
   CHECK(source_of(make_address("::ffff:10.1.2.3")) == make_address("10.1.2.3"));
   CHECK(source_of(make_address("fd00::1")) == make_address("fd00::1"));
-}
-
-TEST_CASE("the body budget keeps a total and a share per source", "[server]") {
-  body_budget b(100, 60);
-  const auto x = make_address("10.0.0.1"), y = make_address("10.0.0.2"),
-             z = make_address("10.0.0.3");
-  CHECK(b.reserve(x, 60) == body_budget::result::reserved);
-  CHECK(b.reserve(x, 1) == body_budget::result::over_per_source);
-  CHECK(b.reserve(y, 40) == body_budget::result::reserved);
-  CHECK(b.reserve(z, 1) == body_budget::result::over_total);
-  CHECK(b.in_use() == 100);
-  b.release(x, 60);
-  CHECK(b.in_use() == 40);
-  CHECK(b.in_use(x) == 0);
-  CHECK(b.reserve(z, 60) == body_budget::result::reserved);
-  CHECK(b.reserve(y, 20) == body_budget::result::over_total);
-  // A request larger than anything left is refused whole, not partly reserved.
-  CHECK(b.in_use(y) == 40);
-  CHECK(b.reserve(x, 1000) == body_budget::result::over_total);
-  CHECK(b.in_use() == 100);
 }
 
 TEST_CASE("a per-source limit as large as the table still lets a lone source evict", "[server]") {

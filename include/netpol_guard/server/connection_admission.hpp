@@ -1,0 +1,66 @@
+#pragma once
+
+// How a listener takes a freshly accepted connection: a slot in its table (by
+// eviction when full), counted either way, or a refusal.
+
+#include "netpol_guard/server/connection_table.hpp"
+#include "netpol_guard/telemetry/metrics.hpp"
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/beast/core/stream_traits.hpp>
+
+#include <functional>
+#include <memory>
+#include <optional>
+
+namespace netpol_guard {
+
+// The table's close callback for a connection of type C (with `stream`,
+// `slot` and `closing`): it acts on the connection's own strand and does not
+// keep the connection alive.
+template <class C>
+std::function<void(bool)> closer(const std::shared_ptr<C>& conn) {
+  std::weak_ptr<C> weak = conn;
+  auto executor = conn->stream.get_executor();
+  return [weak, executor](bool only_if_idle) {
+    auto c = weak.lock();
+    if (!c) return;
+    boost::asio::post(executor, [c, only_if_idle] {
+      const auto phase = static_cast<connection_phase>(c->slot->phase.load());
+      if (only_if_idle && phase != connection_phase::waiting) return;
+      c->closing = true;
+      // A request being answered gets its answer, then the connection closes.
+      if (phase != connection_phase::busy) boost::beast::get_lowest_layer(c->stream).close();
+    });
+  };
+}
+
+// Counts (and logs) how `table` answered a new connection from `source`; true
+// when it was admitted.
+bool counted_admission(connection_table::admission a, listener which, metrics& m,
+                       const boost::asio::ip::address& source);
+
+// Gives `conn` its slot in `table`, or says why not, counting either way.
+template <class C>
+bool admit_connection(connection_table& table, listener which, metrics& m,
+                      const std::shared_ptr<C>& conn, const boost::asio::ip::address& source) {
+  conn->slot = std::make_shared<connection_table::entry>();
+  conn->slot->source = source;
+  conn->slot->close = closer(conn);
+  return counted_admission(table.admit(conn->slot), which, m, source);
+}
+
+// Closes a connection that was not admitted.
+void refuse_connection(boost::asio::ip::tcp::socket& socket);
+
+// The peer's source address for limits, or nothing when it is already gone.
+template <class Socket>
+std::optional<boost::asio::ip::address> peer_of(Socket& socket) {
+  boost::system::error_code ec;
+  auto ep = socket.remote_endpoint(ec);
+  if (ec) return std::nullopt;
+  return source_of(ep.address());
+}
+
+}  // namespace netpol_guard

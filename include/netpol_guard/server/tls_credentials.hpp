@@ -1,0 +1,43 @@
+#pragma once
+
+// The serving certificate and key, and the TLS context built from them.
+
+#include "netpol_guard/telemetry/metrics.hpp"
+
+#include <boost/asio/ssl/context.hpp>
+
+#include <atomic>
+#include <memory>
+#include <string>
+
+namespace netpol_guard {
+
+// Serving credentials, reloaded from files when they change. A reload that
+// fails (a certificate beside a key that does not match, mid-rotation) keeps the
+// previous credentials; connections in progress keep theirs.
+class tls_credentials {
+ public:
+  // `m`, when given, gets the serving certificate's notAfter on every load.
+  tls_credentials(std::string cert_file, std::string key_file, std::string client_ca_file,
+                  metrics* m = nullptr);
+  bool load(std::string& error);
+  // Returns true when new credentials were published.
+  bool reload_if_changed(std::string& error);
+  std::shared_ptr<boost::asio::ssl::context> current() const {
+    return current_.load(std::memory_order_acquire);
+  }
+
+ private:
+  std::string cert_file_, key_file_, client_ca_file_;
+  metrics* metrics_;
+  std::string last_contents_;
+  std::string last_failed_contents_;
+  std::atomic<std::shared_ptr<boost::asio::ssl::context>> current_;
+};
+
+// Builds a server TLS context: TLS 1.2+ with AEAD suites only, ALPN http/1.1.
+std::shared_ptr<boost::asio::ssl::context> make_server_tls_context(
+    const std::string& cert_pem, const std::string& key_pem, const std::string& client_ca_file,
+    std::string& error);
+
+}  // namespace netpol_guard
