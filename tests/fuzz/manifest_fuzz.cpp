@@ -2,6 +2,7 @@
 // byte-order marks, merge keys) to objects, then validation and the namespace
 // index. Errors come back as values; nothing may throw or crash.
 #include "netpol_guard/netpol/manifest_loader.hpp"
+#include "netpol_guard/netpol/object.hpp"
 #include "netpol_guard/netpol/policy_validation.hpp"
 
 #include <cstdint>
