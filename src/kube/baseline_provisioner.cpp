@@ -48,8 +48,13 @@ void baseline_provisioner::namespace_appeared(const appeared_namespace& n) {
     std::lock_guard lock(mutex_);
     const bool admitted_here = pending_.count(n.name) > 0;
     if (n.how == namespace_appearance::first_list && !admitted_here) return;
-    if (n.has_template) return;
-    pending_[n.name] = now_();
+    if (!n.has_template) pending_[n.name] = now_();
+  }
+  if (n.has_template) {
+    // The policy's event came before the namespace's: the index already says
+    // whether it is the template or a user's policy under its name.
+    if (n.template_taken) report_conflict(n.name, n.template_coverage);
+    return;
   }
   net::co_spawn(executor_, provision(n.name), net::detached);
 }
@@ -81,11 +86,14 @@ net::awaitable<void> baseline_provisioner::check_existing_template(const std::st
     log::info("default-deny-all already exists", {{"namespace", ns}});
     co_return;
   }
+  report_conflict(ns, p ? p->coverage : deny_all_coverage{});
+}
+
+void baseline_provisioner::report_conflict(const std::string& ns, const deny_all_coverage& c) {
   metrics_.count_provision_conflict();
   log::warn("a NetworkPolicy named default-deny-all that is not a deny-all already exists; "
             "pods in the namespace stay denied until it is replaced by the template",
-            {{"namespace", ns},
-             {"missing", p ? missing_directions(p->coverage) : std::string("ingress and egress")}});
+            {{"namespace", ns}, {"missing", missing_directions(c)}});
 }
 
 net::awaitable<void> baseline_provisioner::provision(std::string ns) {

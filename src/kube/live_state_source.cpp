@@ -176,10 +176,19 @@ void live_state_source::publish_locked() {
 void live_state_source::appeared(const std::string& name, bool terminating,
                                  namespace_appearance how) {
   if (listener_ == nullptr) return;
-  appeared_namespace n{name, how, terminating, false};
+  appeared_namespace n;
+  n.name = name;
+  n.how = how;
+  n.terminating = terminating;
   {
     std::lock_guard lock(mutex_);
     n.has_template = index_.has_policy(name, rules::template_policy_name);
+    if (auto e = index_.entries().find(name); n.has_template && e != index_.entries().end()) {
+      n.template_taken = e->second.template_name_taken;
+      for (const auto& b : e->second.baselines) {
+        if (b.name == rules::template_policy_name) n.template_coverage = b.coverage;
+      }
+    }
   }
   listener_->namespace_appeared(n);
 }

@@ -60,6 +60,8 @@ class baseline_provisioner final : public live_state_listener {
   bool wanted(const std::string& ns) const;
   boost::asio::awaitable<void> check_existing_template(const std::string& ns,
                                                        const std::string& collection);
+  // A user's policy holds the template's name without denying both directions.
+  void report_conflict(const std::string& ns, const deny_all_coverage& c);
 
   api_transport& api_;
   provisioner_options options_;

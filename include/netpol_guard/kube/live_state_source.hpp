@@ -28,6 +28,9 @@ struct appeared_namespace {
   namespace_appearance how = namespace_appearance::first_list;
   bool terminating = false;
   bool has_template = false;  // a policy named default-deny-all exists in it
+  // ... and does not deny both directions (a user's policy under the template's name).
+  bool template_taken = false;
+  deny_all_coverage template_coverage;  // what that policy does deny
 };
 
 // Told what the live source learns (the baseline provisioner listens).

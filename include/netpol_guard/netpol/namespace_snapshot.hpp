@@ -19,8 +19,6 @@
 
 namespace netpol_guard {
 
-// The name of the template's policy, the one provisioning creates.
-
 struct baseline_policy {
   std::string name;
   deny_all_coverage coverage;

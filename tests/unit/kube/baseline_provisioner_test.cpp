@@ -45,7 +45,11 @@ provisioner_options enabled() {
 }
 
 appeared_namespace added(const std::string& ns, bool has_template = false) {
-  return {ns, namespace_appearance::watch_added, false, has_template};
+  appeared_namespace n;
+  n.name = ns;
+  n.how = namespace_appearance::watch_added;
+  n.has_template = has_template;
+  return n;
 }
 
 struct fixture {
@@ -98,9 +102,9 @@ TEST_CASE("provisioner creates the template in a new namespace, once", "[kube][p
 TEST_CASE("provisioner leaves alone what it must not touch", "[kube][provisioner]") {
   SECTION("namespaces of the first list, exempt, terminating, not DNS labels") {
     fixture f;
-    f.p.namespace_appeared({"existing", namespace_appearance::first_list, false, false});
+    f.p.namespace_appeared({"existing", namespace_appearance::first_list, false, false, false, {}});
     f.p.namespace_appeared(added("kube-system"));
-    f.p.namespace_appeared({"going", namespace_appearance::watch_added, true, false});
+    f.p.namespace_appeared({"going", namespace_appearance::watch_added, true, false, false, {}});
     f.p.namespace_appeared(added("Not_A_Label"));
     f.run();
     CHECK(f.api.calls.empty());
@@ -124,7 +128,7 @@ TEST_CASE("provisioner retries with backoff until the create succeeds", "[kube][
   f.api.replies.push_back({500, "etcd leader changed", ""});
   f.api.replies.push_back({0, "", "connection refused"});
   f.api.replies.push_back({201, "{}", ""});
-  f.p.namespace_appeared({"team-a", namespace_appearance::new_in_relist, false, false});
+  f.p.namespace_appeared({"team-a", namespace_appearance::new_in_relist, false, false, false, {}});
   f.run();
   REQUIRE(f.api.calls.size() == 3);
   for (const auto& c : f.api.calls) CHECK(c.target == team_a_policies);
@@ -195,7 +199,7 @@ TEST_CASE("provisioner: the pending set", "[kube][provisioner]") {
   // first shows up in a list.
   f.p.namespace_admitted("team-b");
   f.api.replies.push_back({201, "{}", ""});
-  f.p.namespace_appeared({"team-b", namespace_appearance::first_list, false, false});
+  f.p.namespace_appeared({"team-b", namespace_appearance::first_list, false, false, false, {}});
   f.run();
   REQUIRE(f.api.calls.size() == 1);
   CHECK(f.api.calls[0].target == "/apis/networking.k8s.io/v1/namespaces/team-b/networkpolicies");
@@ -206,4 +210,26 @@ TEST_CASE("provisioner: the pending set", "[kube][provisioner]") {
   CHECK(f.p.provisioning("team-b"));
   f.p.published(covered("team-b"));
   CHECK_FALSE(f.p.provisioning("team-b"));
+}
+
+TEST_CASE("provisioner: a user's policy under the template's name, seen before the namespace",
+          "[kube][provisioner]") {
+  // The policy watch can deliver the decoy before the namespace watch delivers
+  // the namespace: the conflict is reported from the index, without a create.
+  fixture f;
+  auto n = added("team-a", true);
+  n.template_taken = true;
+  n.template_coverage = {true, false};
+  f.p.namespace_appeared(n);
+  f.run();
+  CHECK(f.api.calls.empty());
+  CHECK(provisioned(f.m, "conflict") == 1);
+  CHECK_FALSE(f.p.provisioning("team-a"));
+
+  // The template itself (another replica's): nothing to report.
+  fixture g;
+  g.p.namespace_appeared(added("team-b", true));
+  g.run();
+  CHECK(g.api.calls.empty());
+  CHECK(provisioned(g.m, "conflict") == 0);
 }

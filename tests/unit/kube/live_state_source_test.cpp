@@ -191,7 +191,11 @@ TEST_CASE("live source: which namespaces are reported as new", "[kube][live]") {
   recording_listener listener;
   live_state_source live(policies, namespaces, fast(), m, &listener);
   policies.lists.push_back(
-      {200, list_of({policy("fresh", "default-deny-all", {"Ingress", "Egress"})}, "3"), ""});
+      {200,
+       list_of({policy("fresh", "default-deny-all", {"Ingress", "Egress"}),
+                policy("added", "default-deny-all", {"Ingress"})},  // a decoy: ingress only
+               "3"),
+       ""});
   namespaces.lists.push_back({200, list_of({namespace_object("old")}, "1"), ""});
   namespaces.watches.push_back({200, {expired()}, ""});
   namespaces.lists.push_back(
@@ -206,9 +210,13 @@ TEST_CASE("live source: which namespaces are reported as new", "[kube][live]") {
   CHECK(listener.appeared[1].name == "fresh");
   CHECK(listener.appeared[1].how == namespace_appearance::new_in_relist);
   CHECK(listener.appeared[1].has_template);
+  CHECK_FALSE(listener.appeared[1].template_taken);
   CHECK(listener.appeared[2].name == "added");
   CHECK(listener.appeared[2].how == namespace_appearance::watch_added);
   CHECK(listener.appeared[2].terminating);
+  CHECK(listener.appeared[2].has_template);
+  CHECK(listener.appeared[2].template_taken);
+  CHECK(listener.appeared[2].template_coverage == deny_all_coverage{true, false});
 }
 
 TEST_CASE("live source: state age grows while the watch is down", "[kube][live]") {
