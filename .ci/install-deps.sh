@@ -11,7 +11,7 @@ packages=(
   openssl curl ca-certificates python3 python3-yaml
 )
 if [[ "${1:-}" == "--extra" ]]; then
-  packages+=(clang libclang-rt-14-dev llvm wrk nginx-light sslscan)
+  packages+=(clang clang-format-14 libclang-rt-14-dev llvm wrk nginx-light sslscan)
 fi
 
 missing=()

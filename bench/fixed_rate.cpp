@@ -10,6 +10,7 @@
 // in wrk2). A server slower than the rate builds a backlog: sending stops at
 // the end of the run plus a short grace, the rest counts as unsent, and the run
 // is reported as saturated. Prints one JSON line.
+#include <algorithm>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/connect.hpp>
@@ -22,8 +23,6 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
-
-#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -69,8 +68,7 @@ struct run_state {
 };
 
 net::awaitable<void> connection_worker(beast::ssl_stream<beast::tcp_stream>& stream,
-                                       const http::request<http::string_body>& req,
-                                       run_state& st) {
+                                       const http::request<http::string_body>& req, run_state& st) {
   beast::flat_buffer buffer;
   net::steady_timer timer(co_await net::this_coro::executor);
   for (;;) {
@@ -123,18 +121,27 @@ int main(int argc, char** argv) {
   options o;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string k = argv[i], v = argv[i + 1];
-    if (k == "--host") o.host = v;
-    else if (k == "--port") o.port = v;
-    else if (k == "--path") o.path = v;
-    else if (k == "--body") o.body_file = v;
-    else if (k == "--rate") o.rate = std::atof(v.c_str());
-    else if (k == "--duration") o.duration = std::atof(v.c_str());
-    else if (k == "--warmup") o.warmup = std::atof(v.c_str());
-    else if (k == "--connections") o.connections = std::atoi(v.c_str());
-    else return usage();
+    if (k == "--host")
+      o.host = v;
+    else if (k == "--port")
+      o.port = v;
+    else if (k == "--path")
+      o.path = v;
+    else if (k == "--body")
+      o.body_file = v;
+    else if (k == "--rate")
+      o.rate = std::atof(v.c_str());
+    else if (k == "--duration")
+      o.duration = std::atof(v.c_str());
+    else if (k == "--warmup")
+      o.warmup = std::atof(v.c_str());
+    else if (k == "--connections")
+      o.connections = std::atoi(v.c_str());
+    else
+      return usage();
   }
-  if (argc % 2 == 0 || o.port.empty() || o.body_file.empty() || o.rate <= 0 ||
-      o.duration <= 0 || o.connections <= 0) {
+  if (argc % 2 == 0 || o.port.empty() || o.body_file.empty() || o.rate <= 0 || o.duration <= 0 ||
+      o.connections <= 0) {
     return usage();
   }
   std::ifstream in(o.body_file, std::ios::binary);

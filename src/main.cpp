@@ -1,10 +1,10 @@
 // netpol-guard: wiring only. Everything else is in the library.
-#include "netpol_guard/cli/commands.hpp"
-#include "netpol_guard/version.hpp"
-
 #include <cstdio>
 #include <string>
 #include <vector>
+
+#include "netpol_guard/cli/commands.hpp"
+#include "netpol_guard/version.hpp"
 
 namespace {
 

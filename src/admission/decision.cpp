@@ -1,9 +1,9 @@
 #include "netpol_guard/admission/decision.hpp"
 
+#include <array>
+
 #include "netpol_guard/netpol/namespace_compliance.hpp"
 #include "netpol_guard/netpol/rules.hpp"
-
-#include <array>
 
 namespace netpol_guard {
 namespace {
@@ -146,8 +146,7 @@ admission_decision decide_policy_change(admission_decision d, const admission_re
   const std::string verb = r.operation == "DELETE" ? "deleting" : "this change to";
   std::string message = "CIS 5.3.2: " + verb + " NetworkPolicy " + in_quotes(name) +
                         " would take default-deny " + lost_dirs + " from namespace " +
-                        in_quotes(ns) +
-                        ": it is the namespace's oldest default-deny " + lost_dirs +
+                        in_quotes(ns) + ": it is the namespace's oldest default-deny " + lost_dirs +
                         " policy, which netpol-guard keeps in place whatever else covers "
                         "(MITRE ATT&CK T1046). Fix: keep it; add allow policies beside it for "
                         "the traffic you need.";
@@ -158,10 +157,14 @@ admission_decision decide_policy_change(admission_decision d, const admission_re
 
 const char* to_string(verdict v) {
   switch (v) {
-    case verdict::allowed: return "allowed";
-    case verdict::denied: return "denied";
-    case verdict::audited: return "audit";
-    case verdict::warned: return "warned";
+    case verdict::allowed:
+      return "allowed";
+    case verdict::denied:
+      return "denied";
+    case verdict::audited:
+      return "audit";
+    case verdict::warned:
+      return "warned";
   }
   return "allowed";
 }

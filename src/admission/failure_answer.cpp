@@ -1,9 +1,9 @@
 #include "netpol_guard/admission/failure_answer.hpp"
 
-#include "netpol_guard/admission/review_encoder.hpp"
-
 #include <array>
 #include <utility>
+
+#include "netpol_guard/admission/review_encoder.hpp"
 
 namespace netpol_guard {
 namespace {

@@ -1,11 +1,10 @@
 #include "netpol_guard/admission/review_decoder.hpp"
 
-#include "netpol_guard/admission/review_fields.hpp"
-
-#include <nlohmann/json.hpp>
-
 #include <bitset>
+#include <nlohmann/json.hpp>
 #include <vector>
+
+#include "netpol_guard/admission/review_fields.hpp"
 
 namespace netpol_guard {
 namespace {
@@ -90,7 +89,8 @@ class review_reader final : public nlohmann::json_sax<json> {
     return true;
   }
 
-  bool parse_error(std::size_t pos, const std::string&, const nlohmann::detail::exception& e) override {
+  bool parse_error(std::size_t pos, const std::string&,
+                   const nlohmann::detail::exception& e) override {
     if (failed) return false;
     // nlohmann's message quotes the bytes it last read: leave those out, so the
     // answer and the log line never echo (possibly invalid, possibly huge) input.
@@ -125,19 +125,27 @@ class review_reader final : public nlohmann::json_sax<json> {
 
   json& member_target(field f) {
     switch (f) {
-      case field::obj_spec_member: return object_spec;
-      case field::old_spec_member: return old_spec;
-      case field::obj_meta_member: return object_meta;
-      default: return old_meta;
+      case field::obj_spec_member:
+        return object_spec;
+      case field::old_spec_member:
+        return old_spec;
+      case field::obj_meta_member:
+        return object_meta;
+      default:
+        return old_meta;
     }
   }
 
   static const char* member_prefix(field f) {
     switch (f) {
-      case field::obj_spec_member: return "request.object.spec.";
-      case field::old_spec_member: return "request.oldObject.spec.";
-      case field::obj_meta_member: return "request.object.metadata.";
-      default: return "request.oldObject.metadata.";
+      case field::obj_spec_member:
+        return "request.object.spec.";
+      case field::old_spec_member:
+        return "request.oldObject.spec.";
+      case field::obj_meta_member:
+        return "request.object.metadata.";
+      default:
+        return "request.oldObject.metadata.";
     }
   }
 
@@ -155,7 +163,8 @@ class review_reader final : public nlohmann::json_sax<json> {
           member_target(f).erase(capture_key_);
           return true;
         }
-        return fail("duplicate_key", std::string("duplicate key ") + member_prefix(f) + capture_key_);
+        return fail("duplicate_key",
+                    std::string("duplicate key ") + member_prefix(f) + capture_key_);
       }
       return true;
     }
@@ -196,40 +205,93 @@ class review_reader final : public nlohmann::json_sax<json> {
 
   bool store_string(field f, std::string&& v) {
     switch (f) {
-      case field::api_version: api_version = std::move(v); has_api_version = true; break;
-      case field::review_kind: review_kind = std::move(v); has_review_kind = true; break;
-      case field::uid: req.uid = std::move(v); has_uid = true; break;
-      case field::kind_group: req.kind_group = std::move(v); break;
-      case field::kind_version: req.kind_version = std::move(v); break;
-      case field::kind_kind: req.kind = std::move(v); break;
-      case field::res_group: req.resource_group = std::move(v); break;
-      case field::res_version: req.resource_version = std::move(v); break;
-      case field::res_resource: req.resource = std::move(v); break;
-      case field::sub_resource: req.sub_resource = std::move(v); break;
-      case field::name: req.name = std::move(v); break;
-      case field::namespace_name: req.namespace_name = std::move(v); break;
-      case field::operation: req.operation = std::move(v); break;
-      case field::username: req.username = std::move(v); break;
-      case field::obj_name: req.object.name = std::move(v); break;
-      case field::obj_namespace: req.object.namespace_name = std::move(v); break;
-      case field::obj_generate_name: req.object.generate_name = std::move(v); break;
-      case field::obj_deletion: req.object.deleting = !v.empty(); break;
-      case field::obj_created: req.object.created = std::move(v); break;
-      case field::old_name: req.old_object.name = std::move(v); break;
-      case field::old_namespace: req.old_object.namespace_name = std::move(v); break;
-      case field::old_generate_name: req.old_object.generate_name = std::move(v); break;
-      case field::old_deletion: req.old_object.deleting = !v.empty(); break;
-      case field::old_created: req.old_object.created = std::move(v); break;
-      case field::dry_run: return wrong_type(f, "a boolean");
-      default: return wrong_type(f, "an object");
+      case field::api_version:
+        api_version = std::move(v);
+        has_api_version = true;
+        break;
+      case field::review_kind:
+        review_kind = std::move(v);
+        has_review_kind = true;
+        break;
+      case field::uid:
+        req.uid = std::move(v);
+        has_uid = true;
+        break;
+      case field::kind_group:
+        req.kind_group = std::move(v);
+        break;
+      case field::kind_version:
+        req.kind_version = std::move(v);
+        break;
+      case field::kind_kind:
+        req.kind = std::move(v);
+        break;
+      case field::res_group:
+        req.resource_group = std::move(v);
+        break;
+      case field::res_version:
+        req.resource_version = std::move(v);
+        break;
+      case field::res_resource:
+        req.resource = std::move(v);
+        break;
+      case field::sub_resource:
+        req.sub_resource = std::move(v);
+        break;
+      case field::name:
+        req.name = std::move(v);
+        break;
+      case field::namespace_name:
+        req.namespace_name = std::move(v);
+        break;
+      case field::operation:
+        req.operation = std::move(v);
+        break;
+      case field::username:
+        req.username = std::move(v);
+        break;
+      case field::obj_name:
+        req.object.name = std::move(v);
+        break;
+      case field::obj_namespace:
+        req.object.namespace_name = std::move(v);
+        break;
+      case field::obj_generate_name:
+        req.object.generate_name = std::move(v);
+        break;
+      case field::obj_deletion:
+        req.object.deleting = !v.empty();
+        break;
+      case field::obj_created:
+        req.object.created = std::move(v);
+        break;
+      case field::old_name:
+        req.old_object.name = std::move(v);
+        break;
+      case field::old_namespace:
+        req.old_object.namespace_name = std::move(v);
+        break;
+      case field::old_generate_name:
+        req.old_object.generate_name = std::move(v);
+        break;
+      case field::old_deletion:
+        req.old_object.deleting = !v.empty();
+        break;
+      case field::old_created:
+        req.old_object.created = std::move(v);
+        break;
+      case field::dry_run:
+        return wrong_type(f, "a boolean");
+      default:
+        return wrong_type(f, "an object");
     }
     return true;
   }
 
   bool open(bool is_object) {
     if (++depth_ > max_json_depth) {
-      return fail("too_deep", "JSON nested deeper than " + std::to_string(max_json_depth) +
-                                  " levels");
+      return fail("too_deep",
+                  "JSON nested deeper than " + std::to_string(max_json_depth) + " levels");
     }
     if (capture_depth_ > 0) {
       ++capture_depth_;

@@ -8,9 +8,10 @@ std::string encode_admission_review(const admission_request& request,
                                     const admission_response& response) {
   std::string out;
   out.reserve(256 + response.message.size() * 2);
-  out += request.version == review_version::v1beta1
-             ? R"({"apiVersion":"admission.k8s.io/v1beta1","kind":"AdmissionReview","response":{"uid":)"
-             : R"({"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","response":{"uid":)";
+  out +=
+      request.version == review_version::v1beta1
+          ? R"({"apiVersion":"admission.k8s.io/v1beta1","kind":"AdmissionReview","response":{"uid":)"
+          : R"({"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","response":{"uid":)";
   append_json_string(out, request.uid);
   out += response.allowed ? R"(,"allowed":true)" : R"(,"allowed":false)";
   if (!response.allowed) {

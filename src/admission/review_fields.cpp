@@ -48,42 +48,78 @@ constexpr std::array<key_rule, 35> key_rules{{
 
 const char* field_path(field f) {
   switch (f) {
-    case field::api_version: return "apiVersion";
-    case field::review_kind: return "kind";
-    case field::uid: return "request.uid";
-    case field::kind_group: return "request.kind.group";
-    case field::kind_version: return "request.kind.version";
-    case field::kind_kind: return "request.kind.kind";
-    case field::res_group: return "request.resource.group";
-    case field::res_version: return "request.resource.version";
-    case field::res_resource: return "request.resource.resource";
-    case field::sub_resource: return "request.subResource";
-    case field::name: return "request.name";
-    case field::namespace_name: return "request.namespace";
-    case field::operation: return "request.operation";
-    case field::dry_run: return "request.dryRun";
-    case field::username: return "request.userInfo.username";
-    case field::obj_name: return "request.object.metadata.name";
-    case field::obj_namespace: return "request.object.metadata.namespace";
-    case field::obj_generate_name: return "request.object.metadata.generateName";
-    case field::obj_deletion: return "request.object.metadata.deletionTimestamp";
-    case field::obj_created: return "request.object.metadata.creationTimestamp";
-    case field::old_name: return "request.oldObject.metadata.name";
-    case field::old_namespace: return "request.oldObject.metadata.namespace";
-    case field::old_generate_name: return "request.oldObject.metadata.generateName";
-    case field::old_deletion: return "request.oldObject.metadata.deletionTimestamp";
-    case field::old_created: return "request.oldObject.metadata.creationTimestamp";
-    case field::c_request: return "request";
-    case field::c_kind: return "request.kind";
-    case field::c_resource: return "request.resource";
-    case field::c_user_info: return "request.userInfo";
-    case field::c_object: return "request.object";
-    case field::c_old_object: return "request.oldObject";
-    case field::c_obj_metadata: return "request.object.metadata";
-    case field::c_old_metadata: return "request.oldObject.metadata";
-    case field::c_obj_spec: return "request.object.spec";
-    case field::c_old_spec: return "request.oldObject.spec";
-    default: return "field";
+    case field::api_version:
+      return "apiVersion";
+    case field::review_kind:
+      return "kind";
+    case field::uid:
+      return "request.uid";
+    case field::kind_group:
+      return "request.kind.group";
+    case field::kind_version:
+      return "request.kind.version";
+    case field::kind_kind:
+      return "request.kind.kind";
+    case field::res_group:
+      return "request.resource.group";
+    case field::res_version:
+      return "request.resource.version";
+    case field::res_resource:
+      return "request.resource.resource";
+    case field::sub_resource:
+      return "request.subResource";
+    case field::name:
+      return "request.name";
+    case field::namespace_name:
+      return "request.namespace";
+    case field::operation:
+      return "request.operation";
+    case field::dry_run:
+      return "request.dryRun";
+    case field::username:
+      return "request.userInfo.username";
+    case field::obj_name:
+      return "request.object.metadata.name";
+    case field::obj_namespace:
+      return "request.object.metadata.namespace";
+    case field::obj_generate_name:
+      return "request.object.metadata.generateName";
+    case field::obj_deletion:
+      return "request.object.metadata.deletionTimestamp";
+    case field::obj_created:
+      return "request.object.metadata.creationTimestamp";
+    case field::old_name:
+      return "request.oldObject.metadata.name";
+    case field::old_namespace:
+      return "request.oldObject.metadata.namespace";
+    case field::old_generate_name:
+      return "request.oldObject.metadata.generateName";
+    case field::old_deletion:
+      return "request.oldObject.metadata.deletionTimestamp";
+    case field::old_created:
+      return "request.oldObject.metadata.creationTimestamp";
+    case field::c_request:
+      return "request";
+    case field::c_kind:
+      return "request.kind";
+    case field::c_resource:
+      return "request.resource";
+    case field::c_user_info:
+      return "request.userInfo";
+    case field::c_object:
+      return "request.object";
+    case field::c_old_object:
+      return "request.oldObject";
+    case field::c_obj_metadata:
+      return "request.object.metadata";
+    case field::c_old_metadata:
+      return "request.oldObject.metadata";
+    case field::c_obj_spec:
+      return "request.object.spec";
+    case field::c_old_spec:
+      return "request.oldObject.spec";
+    default:
+      return "field";
   }
 }
 

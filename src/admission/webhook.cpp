@@ -1,14 +1,13 @@
 #include "netpol_guard/admission/webhook.hpp"
 
-#include "netpol_guard/admission/review_decoder.hpp"
-#include "netpol_guard/admission/review_encoder.hpp"
-#include "netpol_guard/telemetry/log.hpp"
-
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
-
 #include <optional>
+
+#include "netpol_guard/admission/review_decoder.hpp"
+#include "netpol_guard/admission/review_encoder.hpp"
+#include "netpol_guard/telemetry/log.hpp"
 
 namespace netpol_guard {
 
@@ -23,7 +22,8 @@ net::awaitable<webhook_answer> webhook::review(std::string_view body) {
   auto decoded = decode_admission_review(body);
   if (auto* err = std::get_if<codec_error>(&decoded)) {
     metrics_.count_error(error_reason_from(err->reason));
-    log::warn("rejected malformed AdmissionReview", {{"reason", err->reason}, {"error", err->message}});
+    log::warn("rejected malformed AdmissionReview",
+              {{"reason", err->reason}, {"error", err->message}});
     co_return answer_failure(err->reason, err->message);
   }
   const auto& request = std::get<admission_request>(decoded);
@@ -50,8 +50,7 @@ net::awaitable<webhook_answer> webhook::review(std::string_view body) {
   webhook_answer out =
       failed ? std::move(*failed)
              : webhook_answer{200, encode_admission_review(request, decision.response)};
-  double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   record(request, decision, seconds);
   co_return out;
 }

@@ -1,6 +1,14 @@
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/use_future.hpp>
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+#include <map>
+#include <nlohmann/json.hpp>
+
 #include "netpol_guard/cli/commands.hpp"
 #include "netpol_guard/cli/flags.hpp"
-#include "netpol_guard/netpol/rules.hpp"
 #include "netpol_guard/kube/api_client.hpp"
 #include "netpol_guard/kube/api_paths.hpp"
 #include "netpol_guard/kube/config.hpp"
@@ -8,16 +16,7 @@
 #include "netpol_guard/netpol/manifest_loader.hpp"
 #include "netpol_guard/netpol/object.hpp"
 #include "netpol_guard/netpol/report.hpp"
-
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/use_future.hpp>
-#include <nlohmann/json.hpp>
-
-#include <cstdio>
-#include <cstdlib>
-#include <iostream>
-#include <map>
+#include "netpol_guard/netpol/rules.hpp"
 
 namespace netpol_guard::cli {
 
@@ -29,8 +28,8 @@ namespace {
 // Every item of a collection, through the reflector's paging (limit 500 +
 // an escaped continue token; an expired continuation starts over).
 net::awaitable<std::optional<std::vector<json>>> list_all(kube::api_transport& client,
-                                                           std::string_view path,
-                                                           std::string& error) {
+                                                          std::string_view path,
+                                                          std::string& error) {
   using result = kube::list_outcome::result;
   const std::string name(path);
   kube::api_list_watch source(client, name);
@@ -39,16 +38,21 @@ net::awaitable<std::optional<std::vector<json>>> list_all(kube::api_transport& c
       source, name, 100'000, [] { return false; }, [&] { items.clear(); },
       [&](const json& item) { items.push_back(item); });
   switch (out.how) {
-    case result::complete: co_return items;
+    case result::complete:
+      co_return items;
     case result::failed:
       error = "list " + name + ": " +
               (out.reply.status ? "HTTP " + std::to_string(out.reply.status) + " " +
                                       out.reply.body.substr(0, 300)
                                 : out.reply.error);
       break;
-    case result::malformed: error = "list " + name + ": malformed response"; break;
+    case result::malformed:
+      error = "list " + name + ": malformed response";
+      break;
     case result::too_many_pages:
-    case result::stopped: error = "list " + name + ": too many pages"; break;
+    case result::stopped:
+      error = "list " + name + ": too many pages";
+      break;
   }
   co_return std::nullopt;
 }
@@ -61,7 +65,8 @@ int run_audit(const std::vector<std::string>& args) {
   std::vector<std::string> exempt = rules::default_exempt_list();
   bool help = false;
   flag_set flags("audit");
-  flags.add_string("kubeconfig", &kubeconfig, "kubeconfig to use (default: in-cluster, then $KUBECONFIG)");
+  flags.add_string("kubeconfig", &kubeconfig,
+                   "kubeconfig to use (default: in-cluster, then $KUBECONFIG)");
   flags.add_string("output", &output, "text or json");
   flags.add_list("exempt-namespaces", &exempt, "namespaces reported as exempt");
   flags.add_bool("help", &help, "show this help");
@@ -72,7 +77,8 @@ int run_audit(const std::vector<std::string>& args) {
     return 2;
   }
   if (help) {
-    std::cout << flags.usage() << "\nExit codes: 0 every non-exempt namespace passes, 1 any fails, 2 error\n";
+    std::cout << flags.usage()
+              << "\nExit codes: 0 every non-exempt namespace passes, 1 any fails, 2 error\n";
     return 0;
   }
   if (output != "text" && output != "json") {
@@ -82,7 +88,8 @@ int run_audit(const std::vector<std::string>& args) {
   if (kubeconfig.empty() && !std::getenv("KUBERNETES_SERVICE_HOST")) {
     if (const char* env = std::getenv("KUBECONFIG"); env && *env) kubeconfig = env;
   }
-  auto cfg = kubeconfig.empty() ? kube::in_cluster_config(error) : kube::load_kubeconfig(kubeconfig, error);
+  auto cfg = kubeconfig.empty() ? kube::in_cluster_config(error)
+                                : kube::load_kubeconfig(kubeconfig, error);
   if (!cfg) {
     std::fprintf(stderr, "netpol-guard audit: %s\n", error.c_str());
     return 2;
@@ -111,7 +118,8 @@ int run_audit(const std::vector<std::string>& args) {
           for (const auto& p : *pods) {
             std::string phase;
             if (auto st = p.find("status"); st != p.end() && st->is_object()) {
-              if (auto ph = st->find("phase"); ph != st->end() && ph->is_string()) phase = ph->get<std::string>();
+              if (auto ph = st->find("phase"); ph != st->end() && ph->is_string())
+                phase = ph->get<std::string>();
             }
             if (phase != "Succeeded" && phase != "Failed") live_pods[object_namespace(p)]++;
           }

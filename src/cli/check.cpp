@@ -1,12 +1,12 @@
+#include <cstdio>
+#include <iostream>
+
 #include "netpol_guard/cli/commands.hpp"
 #include "netpol_guard/cli/flags.hpp"
-#include "netpol_guard/netpol/rules.hpp"
 #include "netpol_guard/netpol/manifest_loader.hpp"
 #include "netpol_guard/netpol/object.hpp"
 #include "netpol_guard/netpol/report.hpp"
-
-#include <cstdio>
-#include <iostream>
+#include "netpol_guard/netpol/rules.hpp"
 
 namespace netpol_guard::cli {
 
@@ -18,7 +18,8 @@ int run_check(const std::vector<std::string>& args) {
   flag_set flags("check");
   flags.add_string("output", &output, "text or json");
   flags.add_list("exempt-namespaces", &exempt, "namespaces that are always allowed");
-  flags.add_bool("check-workloads", &check_workloads, "also report workloads that would be rejected");
+  flags.add_bool("check-workloads", &check_workloads,
+                 "also report workloads that would be rejected");
   flags.add_bool("help", &help, "show this help");
   std::vector<std::string> paths;
   std::string error;

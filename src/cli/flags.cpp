@@ -1,8 +1,8 @@
 #include "netpol_guard/cli/flags.hpp"
 
 #include <cctype>
-#include <variant>
 #include <cstdlib>
+#include <variant>
 
 namespace netpol_guard::cli {
 
@@ -28,11 +28,16 @@ std::optional<std::chrono::milliseconds> parse_duration(const std::string& text)
     std::size_t ustart = i;
     while (i < text.size() && std::isalpha(static_cast<unsigned char>(text[i]))) ++i;
     std::string unit = text.substr(ustart, i - ustart);
-    if (unit == "ms") total_ms += value;
-    else if (unit == "s") total_ms += value * 1000;
-    else if (unit == "m") total_ms += value * 60'000;
-    else if (unit == "h") total_ms += value * 3'600'000;
-    else return std::nullopt;
+    if (unit == "ms")
+      total_ms += value;
+    else if (unit == "s")
+      total_ms += value * 1000;
+    else if (unit == "m")
+      total_ms += value * 60'000;
+    else if (unit == "h")
+      total_ms += value * 3'600'000;
+    else
+      return std::nullopt;
   }
   return std::chrono::milliseconds(static_cast<long long>(total_ms));
 }
@@ -102,8 +107,10 @@ bool flag_set::parse(const std::vector<std::string>& args, std::vector<std::stri
     if (auto* target = std::get_if<bool*>(&f.to)) {
       bool v = true;
       if (value) {
-        if (*value == "true" || *value == "1") v = true;
-        else if (*value == "false" || *value == "0") v = false;
+        if (*value == "true" || *value == "1")
+          v = true;
+        else if (*value == "false" || *value == "0")
+          v = false;
         else {
           error = "flag --" + body + " wants true or false, not \"" + *value + "\"";
           return false;

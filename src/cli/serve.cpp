@@ -1,15 +1,3 @@
-#include "netpol_guard/cli/commands.hpp"
-#include "netpol_guard/cli/flags.hpp"
-#include "netpol_guard/netpol/rules.hpp"
-#include "netpol_guard/kube/cluster_state.hpp"
-#include "netpol_guard/kube/config.hpp"
-#include "netpol_guard/telemetry/log.hpp"
-#include "netpol_guard/telemetry/metrics.hpp"
-#include "netpol_guard/netpol/offline_state.hpp"
-#include "netpol_guard/server/server.hpp"
-#include "netpol_guard/admission/webhook.hpp"
-#include "netpol_guard/version.hpp"
-
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -17,12 +5,23 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
-
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
 #include <thread>
+
+#include "netpol_guard/admission/webhook.hpp"
+#include "netpol_guard/cli/commands.hpp"
+#include "netpol_guard/cli/flags.hpp"
+#include "netpol_guard/kube/cluster_state.hpp"
+#include "netpol_guard/kube/config.hpp"
+#include "netpol_guard/netpol/offline_state.hpp"
+#include "netpol_guard/netpol/rules.hpp"
+#include "netpol_guard/server/server.hpp"
+#include "netpol_guard/telemetry/log.hpp"
+#include "netpol_guard/telemetry/metrics.hpp"
+#include "netpol_guard/version.hpp"
 
 namespace netpol_guard::cli {
 
@@ -57,7 +56,8 @@ net::awaitable<void> reload_policies(offline_state& state, std::chrono::millisec
     if (ec || srv.stopping()) co_return;
     manifest_error error;
     if (state.reload_if_changed(error)) {
-      log::info("reloaded policies", {{"namespaces", std::to_string(state.snapshot()->namespace_count())}});
+      log::info("reloaded policies",
+                {{"namespaces", std::to_string(state.snapshot()->namespace_count())}});
     } else if (!error.reason.empty()) {
       m.count_error(error_reason::policy_reload);
       log::warn("policy reload failed; keeping the previous state", {{"error", error.what()}});
@@ -86,8 +86,7 @@ int run_serve(const std::vector<std::string>& args) {
   flags.add_string("kubeconfig", &o.kubeconfig,
                    "live state: watch the cluster of this kubeconfig's current context");
   flags.add_list("exempt-namespaces", &o.exempt, "namespaces that are always allowed");
-  flags.add_bool("audit-only", &audit_only,
-                 "never deny: warn and add an audit annotation instead");
+  flags.add_bool("audit-only", &audit_only, "never deny: warn and add an audit annotation instead");
   flags.add_bool("check-workloads", &o.hook.decision.check_workloads,
                  "also check Deployments, ReplicaSets, StatefulSets, DaemonSets, Jobs, CronJobs");
   flags.add_bool("provision-default-deny", &o.hook.decision.provision_default_deny,
@@ -141,7 +140,8 @@ int run_serve(const std::vector<std::string>& args) {
   o.server.exempt_namespaces = o.hook.decision.exempt_namespaces;
 
   log::level lvl;
-  if (!log::parse_level(o.log_level, lvl)) return fail("--log-level must be debug, info, warn or error");
+  if (!log::parse_level(o.log_level, lvl))
+    return fail("--log-level must be debug, info, warn or error");
   log::set_level(lvl);
   if (auto why = limits_error(o.server); !why.empty()) return fail(why);
   if (o.server.tls_cert_file.empty() || o.server.tls_private_key_file.empty()) {
@@ -152,12 +152,14 @@ int run_serve(const std::vector<std::string>& args) {
     return fail("use either --policies (offline) or --kubeconfig (live), not both");
   }
   if (o.policies.empty() && o.kubeconfig.empty() && !in_cluster) {
-    return fail("no namespace state: give --policies PATH (offline) or --kubeconfig (live), "
-                "or run in a cluster");
+    return fail(
+        "no namespace state: give --policies PATH (offline) or --kubeconfig (live), "
+        "or run in a cluster");
   }
   if (!o.policies.empty() && o.hook.decision.provision_default_deny) {
-    return fail("--provision-default-deny needs a cluster connection (--kubeconfig or "
-                "in-cluster), not --policies files");
+    return fail(
+        "--provision-default-deny needs a cluster connection (--kubeconfig or "
+        "in-cluster), not --policies files");
   }
 
   metrics m;
@@ -225,7 +227,8 @@ int run_serve(const std::vector<std::string>& args) {
       if (!e2) ioc.stop();
     });
   });
-  if (offline) net::co_spawn(ioc, reload_policies(*offline, o.policy_reload_interval, srv, m), net::detached);
+  if (offline)
+    net::co_spawn(ioc, reload_policies(*offline, o.policy_reload_interval, srv, m), net::detached);
 
   std::vector<std::thread> pool;
   for (std::size_t i = 1; i < threads; ++i) pool.emplace_back([&] { ioc.run(); });

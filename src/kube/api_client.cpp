@@ -1,5 +1,9 @@
 #include "netpol_guard/kube/api_client.hpp"
 
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+
+#include <array>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl.hpp>
@@ -8,10 +12,6 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
-#include <openssl/ssl.h>
-#include <openssl/x509v3.h>
-
-#include <array>
 #include <stdexcept>
 
 namespace netpol_guard::kube {
@@ -44,7 +44,8 @@ std::shared_ptr<ssl::context> make_client_context(const cluster_config& c) {
   if (!c.client_cert_pem.empty()) {
     ctx->use_certificate_chain(net::buffer(c.client_cert_pem), ec);
     if (!ec) ctx->use_private_key(net::buffer(c.client_key_pem), ssl::context::pem, ec);
-    if (ec) throw std::runtime_error("invalid client certificate (" + c.source + "): " + ec.message());
+    if (ec)
+      throw std::runtime_error("invalid client certificate (" + c.source + "): " + ec.message());
   }
   return ctx;
 }
@@ -100,8 +101,7 @@ api_client::api_client(cluster_config config)
       tls_(make_client_context(config_)),
       tokens_(config_.token, config_.token_file) {}
 
-net::awaitable<api_reply> api_client::request(http::verb verb, std::string target,
-                                              std::string body,
+net::awaitable<api_reply> api_client::request(http::verb verb, std::string target, std::string body,
                                               std::chrono::milliseconds timeout) {
   auto ex = co_await net::this_coro::executor;
   tls_stream stream(ex, *tls_);

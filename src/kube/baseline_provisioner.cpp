@@ -1,18 +1,17 @@
 #include "netpol_guard/kube/baseline_provisioner.hpp"
 
-#include "netpol_guard/kube/api_paths.hpp"
-#include "netpol_guard/netpol/object.hpp"
-#include "netpol_guard/netpol/rules.hpp"
-#include "netpol_guard/telemetry/log.hpp"
-
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
-
 #include <iterator>
+
+#include "netpol_guard/kube/api_paths.hpp"
+#include "netpol_guard/netpol/object.hpp"
+#include "netpol_guard/netpol/rules.hpp"
+#include "netpol_guard/telemetry/log.hpp"
 
 namespace netpol_guard::kube {
 
@@ -68,13 +67,13 @@ void baseline_provisioner::published(const namespace_snapshot& next) {
 }
 
 net::awaitable<void> baseline_provisioner::check_existing_template(const std::string& ns,
-                                                                  const std::string& collection) {
+                                                                   const std::string& collection) {
   // Another replica's copy is a deny-all; a user's policy under the template's
   // name may not be, and then pods stay denied (fail closed) for a reason the
   // owner must be told: here, in the pod's denial and in `audit`.
-  auto reply = co_await api_.request(
-      http::verb::get, collection + "/" + std::string(rules::template_policy_name), {},
-      options_.request_timeout);
+  auto reply = co_await api_.request(http::verb::get,
+                                     collection + "/" + std::string(rules::template_policy_name),
+                                     {}, options_.request_timeout);
   if (reply.status != 200) {
     log::info("default-deny-all already exists", {{"namespace", ns}});
     co_return;
@@ -91,9 +90,10 @@ net::awaitable<void> baseline_provisioner::check_existing_template(const std::st
 
 void baseline_provisioner::report_conflict(const std::string& ns, const deny_all_coverage& c) {
   metrics_.count_provision_conflict();
-  log::warn("a NetworkPolicy named default-deny-all that is not a deny-all already exists; "
-            "pods in the namespace stay denied until it is replaced by the template",
-            {{"namespace", ns}, {"missing", missing_directions(c)}});
+  log::warn(
+      "a NetworkPolicy named default-deny-all that is not a deny-all already exists; "
+      "pods in the namespace stay denied until it is replaced by the template",
+      {{"namespace", ns}, {"missing", missing_directions(c)}});
 }
 
 net::awaitable<void> baseline_provisioner::provision(std::string ns) {

@@ -175,7 +175,8 @@ std::optional<cluster_config> parse_kubeconfig(const std::string& text, const st
     c.server = field(cluster, "server");
     if (!parse_server_url(c.server, c.host, c.port, error)) return std::nullopt;
     if (field(cluster, "insecure-skip-tls-verify") == "true") {
-      error = "kubeconfig sets insecure-skip-tls-verify; netpol-guard always verifies the apiserver";
+      error =
+          "kubeconfig sets insecure-skip-tls-verify; netpol-guard always verifies the apiserver";
       return std::nullopt;
     }
     if (!data_or_file(cluster, "certificate-authority", base_dir, c.ca_pem, error)) {
@@ -198,7 +199,8 @@ std::optional<cluster_config> parse_kubeconfig(const std::string& text, const st
       if (!token_file.empty()) c.token_file = resolve(token_file, base_dir);
     }
     if (c.client_cert_pem.empty() != c.client_key_pem.empty()) {
-      error = "kubeconfig user has a client certificate without a key, or a key without a certificate";
+      error =
+          "kubeconfig user has a client certificate without a key, or a key without a certificate";
       return std::nullopt;
     }
     return c;
@@ -215,8 +217,10 @@ std::optional<cluster_config> load_kubeconfig(const std::string& path, std::stri
     return std::nullopt;
   }
   auto c = parse_kubeconfig(text, fs::path(path).parent_path().string(), error);
-  if (c) c->source = "kubeconfig " + path;
-  else error = path + ": " + error;
+  if (c)
+    c->source = "kubeconfig " + path;
+  else
+    error = path + ": " + error;
   return c;
 }
 
@@ -247,8 +251,8 @@ std::optional<cluster_config> in_cluster_config(std::string& error, const std::s
   return c;
 }
 
-token_source::token_source(std::string static_token, std::string file,
-                           std::chrono::seconds refresh, clock now)
+token_source::token_source(std::string static_token, std::string file, std::chrono::seconds refresh,
+                           clock now)
     : static_token_(std::move(static_token)),
       file_(std::move(file)),
       refresh_(refresh),

@@ -1,9 +1,9 @@
 #include "netpol_guard/kube/live_namespace_reader.hpp"
 
+#include <nlohmann/json.hpp>
+
 #include "netpol_guard/kube/api_paths.hpp"
 #include "netpol_guard/netpol/object.hpp"
-
-#include <nlohmann/json.hpp>
 
 namespace netpol_guard::kube {
 

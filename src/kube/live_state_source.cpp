@@ -1,14 +1,13 @@
 #include "netpol_guard/kube/live_state_source.hpp"
 
+#include <algorithm>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <unordered_set>
+
 #include "netpol_guard/netpol/object.hpp"
 #include "netpol_guard/netpol/rules.hpp"
 #include "netpol_guard/telemetry/log.hpp"
-
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
-
-#include <algorithm>
-#include <unordered_set>
 
 namespace netpol_guard::kube {
 
@@ -115,8 +114,10 @@ class live_state_source::namespace_sink final : public reflector_sink {
     if (!summarize_namespace(object, name, terminating, error)) return;
     {
       std::lock_guard lock(s_.mutex_);
-      if (type == "DELETED") s_.index_.remove_namespace(name);
-      else s_.index_.upsert_namespace(name, terminating);
+      if (type == "DELETED")
+        s_.index_.remove_namespace(name);
+      else
+        s_.index_.upsert_namespace(name, terminating);
     }
     dirty_ = true;
     if (type == "ADDED") s_.appeared(name, terminating, namespace_appearance::watch_added);
@@ -139,10 +140,10 @@ live_state_source::live_state_source(list_watch_source& policies, list_watch_sou
     : options_(std::move(options)), listener_(listener) {
   policy_sink_ = std::make_unique<policy_sink>(*this);
   namespace_sink_ = std::make_unique<namespace_sink>(*this);
-  policy_reflector_ = std::make_unique<reflector>("networkpolicies", policies, *policy_sink_, m,
-                                                  options_.reflect);
-  namespace_reflector_ = std::make_unique<reflector>("namespaces", namespaces, *namespace_sink_,
-                                                     m, options_.reflect);
+  policy_reflector_ =
+      std::make_unique<reflector>("networkpolicies", policies, *policy_sink_, m, options_.reflect);
+  namespace_reflector_ =
+      std::make_unique<reflector>("namespaces", namespaces, *namespace_sink_, m, options_.reflect);
 }
 
 live_state_source::~live_state_source() = default;
@@ -165,9 +166,9 @@ void live_state_source::publish() {
 void live_state_source::publish_locked() {
   auto next = index_.freeze("cluster");
   for (const auto& d : drift_between(*cell_.load(), *next, options_.exempt_namespaces)) {
-    log::warn("namespace lost its default deny (CIS 5.3.2 drift)",
-              {{"namespace", d.name},
-               {"lost", missing_directions({!d.lost.ingress, !d.lost.egress})}});
+    log::warn(
+        "namespace lost its default deny (CIS 5.3.2 drift)",
+        {{"namespace", d.name}, {"lost", missing_directions({!d.lost.ingress, !d.lost.egress})}});
   }
   if (listener_ != nullptr) listener_->published(*next);
   cell_.publish(std::move(next));
@@ -195,11 +196,12 @@ void live_state_source::appeared(const std::string& name, bool terminating,
 
 state_readiness live_state_source::readiness() const {
   state_readiness r;
-  r.age_seconds = std::max(policy_reflector_->state_age_seconds(),
-                           namespace_reflector_->state_age_seconds());
+  r.age_seconds =
+      std::max(policy_reflector_->state_age_seconds(), namespace_reflector_->state_age_seconds());
   if (!policy_reflector_->synced() || !namespace_reflector_->synced()) {
     r.reason = "waiting for the first full list of NetworkPolicies and Namespaces";
-    if (!policy_reflector_->last_error().empty()) r.reason += ": " + policy_reflector_->last_error();
+    if (!policy_reflector_->last_error().empty())
+      r.reason += ": " + policy_reflector_->last_error();
     return r;
   }
   const double max_age = static_cast<double>(options_.max_state_age.count()) / 1000.0;

@@ -1,11 +1,11 @@
 #include "netpol_guard/kube/reflector.hpp"
 
-#include "netpol_guard/telemetry/log.hpp"
-
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
+
+#include "netpol_guard/telemetry/log.hpp"
 
 namespace netpol_guard::kube {
 
@@ -51,21 +51,24 @@ net::awaitable<api_reply> api_list_watch::list(std::string continue_token) {
   co_return co_await client_.request(boost::beast::http::verb::get, target, {}, list_timeout_);
 }
 
-net::awaitable<watch_outcome> api_list_watch::watch(std::string resource_version,
-                                                    std::chrono::seconds timeout,
-                                                    std::function<bool(std::string_view)> on_bytes) {
-  std::string target = path_ + "?watch=1&allowWatchBookmarks=true&resourceVersion=" +
-                       url_escape(resource_version) + "&timeoutSeconds=" +
-                       std::to_string(timeout.count());
+net::awaitable<watch_outcome> api_list_watch::watch(
+    std::string resource_version, std::chrono::seconds timeout,
+    std::function<bool(std::string_view)> on_bytes) {
+  std::string target =
+      path_ + "?watch=1&allowWatchBookmarks=true&resourceVersion=" + url_escape(resource_version) +
+      "&timeoutSeconds=" + std::to_string(timeout.count());
   // The apiserver ends the watch at timeoutSeconds; bookmarks arrive about every
   // minute, so a read that waits longer than the timeout plus a margin is dead.
   co_return co_await client_.stream(target, timeout + std::chrono::seconds(30),
                                     std::move(on_bytes));
 }
 
-reflector::reflector(std::string name, list_watch_source& source, reflector_sink& sink,
-                     metrics& m, reflector_options options)
-    : name_(std::move(name)), source_(source), sink_(sink), metrics_(m),
+reflector::reflector(std::string name, list_watch_source& source, reflector_sink& sink, metrics& m,
+                     reflector_options options)
+    : name_(std::move(name)),
+      source_(source),
+      sink_(sink),
+      metrics_(m),
       options_(std::move(options)) {
   if (!options_.now) options_.now = real_steady_clock();
   stale_since_ns_ = now_ns();
@@ -96,8 +99,8 @@ void reflector::fail(std::string error) {
 }
 
 std::chrono::milliseconds reflector::next_backoff() {
-  backoff_ = backoff_.count() == 0 ? options_.min_backoff
-                                   : std::min(backoff_ * 2, options_.max_backoff);
+  backoff_ =
+      backoff_.count() == 0 ? options_.min_backoff : std::min(backoff_ * 2, options_.max_backoff);
   // Jitter: up to +100%, as client-go's wait.Jitter(1.0), capped at the maximum.
   std::uniform_real_distribution<double> jitter(0.0, 1.0);
   auto d = std::chrono::milliseconds(
@@ -112,9 +115,9 @@ net::awaitable<void> reflector::sleep(std::chrono::milliseconds d) {
 }
 
 net::awaitable<list_outcome> list_pages(list_watch_source& source, const std::string& name,
-                                       std::size_t max_pages, const std::function<bool()>& stopped,
-                                       const std::function<void()>& begin,
-                                       const std::function<void(const json&)>& item) {
+                                        std::size_t max_pages, const std::function<bool()>& stopped,
+                                        const std::function<void()>& begin,
+                                        const std::function<void(const json&)>& item) {
   using result = list_outcome::result;
   list_outcome out;
   std::string continue_token;
@@ -155,7 +158,8 @@ net::awaitable<list_outcome> list_pages(list_watch_source& source, const std::st
     std::string next;
     auto md = doc.find("metadata");
     if (md != doc.end() && md->is_object()) {
-      if (auto c = md->find("continue"); c != md->end() && c->is_string()) next = c->get<std::string>();
+      if (auto c = md->find("continue"); c != md->end() && c->is_string())
+        next = c->get<std::string>();
       if (next.empty()) {
         if (auto rv = md->find("resourceVersion"); rv != md->end() && rv->is_string()) {
           out.resource_version = rv->get<std::string>();
@@ -187,9 +191,14 @@ net::awaitable<bool> reflector::list_all(std::string& resource_version) {
                                  : "list " + name_ + ": HTTP " + std::to_string(out.reply.status) +
                                        " " + out.reply.body.substr(0, 200));
       break;
-    case result::malformed: fail("list " + name_ + ": malformed response"); break;
-    case result::too_many_pages: fail("list " + name_ + ": more pages than the limit"); break;
-    case result::stopped: break;
+    case result::malformed:
+      fail("list " + name_ + ": malformed response");
+      break;
+    case result::too_many_pages:
+      fail("list " + name_ + ": more pages than the limit");
+      break;
+    case result::stopped:
+      break;
   }
   co_return false;
 }
@@ -280,8 +289,7 @@ net::awaitable<void> reflector::run() {
         log::info("watch of " + name_ + " expired (410); listing again");
         break;
       }
-      const bool quick_empty =
-          !saw_events && options_.now() - started < std::chrono::seconds(1);
+      const bool quick_empty = !saw_events && options_.now() - started < std::chrono::seconds(1);
       if (end == watch_end::failed || quick_empty) {
         if (end != watch_end::failed) fail("watch " + name_ + " ended at once with no events");
         mark_stale();

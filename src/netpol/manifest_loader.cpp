@@ -1,9 +1,5 @@
 #include "netpol_guard/netpol/manifest_loader.hpp"
 
-#include "netpol_guard/netpol/object.hpp"
-#include "netpol_guard/netpol/policy_validation.hpp"
-#include "netpol_guard/netpol/yaml_reader.hpp"
-
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -15,6 +11,10 @@
 #include <fstream>
 #include <set>
 #include <sstream>
+
+#include "netpol_guard/netpol/object.hpp"
+#include "netpol_guard/netpol/policy_validation.hpp"
+#include "netpol_guard/netpol/yaml_reader.hpp"
 
 // The reading rules here follow kubectl (k8s.io/apimachinery util/yaml
 // YAMLOrJSONDecoder and sigs.k8s.io/yaml over go-yaml v2), not the YAML spec:
@@ -39,7 +39,8 @@ class line_map {
   }
   std::size_t line_of(std::size_t offset) const {
     return static_cast<std::size_t>(std::lower_bound(newlines_.begin(), newlines_.end(), offset) -
-                                    newlines_.begin()) + 1;
+                                    newlines_.begin()) +
+           1;
   }
 
  private:
@@ -71,8 +72,8 @@ bool split_yaml(std::string_view text, std::size_t first_line, std::vector<yaml_
   std::size_t line_no = first_line;
   while (pos < text.size()) {
     std::size_t eol = text.find('\n', pos);
-    std::string_view line = text.substr(pos, eol == std::string_view::npos ? std::string_view::npos
-                                                                          : eol - pos + 1);
+    std::string_view line =
+        text.substr(pos, eol == std::string_view::npos ? std::string_view::npos : eol - pos + 1);
     if (line.substr(0, 3) == "---") {
       std::string rest = trim(line.substr(3));
       if (!rest.empty() && rest[0] != '#') {
@@ -102,8 +103,8 @@ bool blank_document(std::string_view doc) {
   std::size_t pos = 0;
   while (pos < doc.size()) {
     std::size_t eol = doc.find('\n', pos);
-    std::string word = trim(doc.substr(pos, eol == std::string_view::npos ? std::string_view::npos
-                                                                          : eol - pos));
+    std::string word =
+        trim(doc.substr(pos, eol == std::string_view::npos ? std::string_view::npos : eol - pos));
     if (!word.empty() && word[0] != '#' && word != "~" && word != "null" && word != "Null" &&
         word != "NULL" && word != "...") {
       return false;
@@ -121,11 +122,10 @@ struct json_too_deep {};
 // encoding/json does.
 bool parse_json_value(std::string_view text, json& out, std::string& error) {
   try {
-    out = json::parse(text.begin(), text.end(),
-                      [](int depth, json::parse_event_t, json&) {
-                        if (static_cast<std::size_t>(depth) > max_yaml_depth) throw json_too_deep{};
-                        return true;
-                      });
+    out = json::parse(text.begin(), text.end(), [](int depth, json::parse_event_t, json&) {
+      if (static_cast<std::size_t>(depth) > max_yaml_depth) throw json_too_deep{};
+      return true;
+    });
     return true;
   } catch (const json_too_deep&) {
     error = "nested deeper than " + std::to_string(max_yaml_depth) + " levels";
@@ -143,8 +143,10 @@ std::size_t json_object_end(std::string_view text, std::size_t begin) {
   for (std::size_t i = begin; i < text.size(); ++i) {
     char c = text[i];
     if (in_string) {
-      if (c == '\\') ++i;
-      else if (c == '"') in_string = false;
+      if (c == '\\')
+        ++i;
+      else if (c == '"')
+        in_string = false;
     } else if (c == '"') {
       in_string = true;
     } else if (c == '{' || c == '[') {
@@ -167,7 +169,9 @@ void integral_floats(json& v) {
   }
 }
 
-bool go_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f'; }
+bool go_space(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
+}
 
 // ---- objects
 
@@ -176,8 +180,8 @@ bool is_manifest_file(const fs::path& p) {
   return ext == ".yaml" || ext == ".yml" || ext == ".json";
 }
 
-
-bool fail_at(manifest_error& error, const std::string& where, std::size_t line, std::string reason) {
+bool fail_at(manifest_error& error, const std::string& where, std::size_t line,
+             std::string reason) {
   error = {where, std::move(reason), line, ""};
   return false;
 }
@@ -242,13 +246,15 @@ bool parse_yaml_chunks(const std::vector<yaml_chunk>& chunks, const std::string&
     try {
       doc = YAML::Load(chunk.text);
     } catch (const YAML::Exception& e) {
-      return fail_at(error, where, chunk.first_line + static_cast<std::size_t>(std::max(0, e.mark.line)),
+      return fail_at(error, where,
+                     chunk.first_line + static_cast<std::size_t>(std::max(0, e.mark.line)),
                      "invalid YAML/JSON: " + e.msg);
     } catch (const std::exception& e) {
       return fail_at(error, where, chunk.first_line, std::string("cannot parse: ") + e.what());
     }
     if (doc.IsNull()) {
-      return fail_at(error, where, chunk.first_line, "invalid YAML/JSON: no document could be read");
+      return fail_at(error, where, chunk.first_line,
+                     "invalid YAML/JSON: no document could be read");
     }
     if (!conv.convert_document(doc, obj)) {
       return fail_at(error, where, chunk.first_line + conv.error().line, conv.error().reason);
@@ -287,13 +293,15 @@ std::optional<std::vector<manifest_object>> parse_manifests(std::string_view tex
   if (pos < text.size() && text[pos] == '{') {
     while (pos < text.size()) {
       if (json_count >= max_yaml_documents) {
-        fail_at(error, source, lines.line_of(pos), "more than " + std::to_string(max_yaml_documents) + " JSON objects");
+        fail_at(error, source, lines.line_of(pos),
+                "more than " + std::to_string(max_yaml_documents) + " JSON objects");
         return std::nullopt;
       }
       std::size_t end = text[pos] == '{' ? json_object_end(text, pos) : std::string_view::npos;
       json obj;
       std::string why;
-      bool ok = end != std::string_view::npos && parse_json_value(text.substr(pos, end - pos), obj, why);
+      bool ok =
+          end != std::string_view::npos && parse_json_value(text.substr(pos, end - pos), obj, why);
       if (!ok) {
         if (json_count > 1 || why.starts_with("nested")) {
           if (why.empty()) why = "invalid JSON: an object was expected";
@@ -310,7 +318,8 @@ std::optional<std::vector<manifest_object>> parse_manifests(std::string_view tex
       while (pos < text.size() && go_space(text[pos])) ++pos;
       // Whether more follows decides the numbering; add after peeking.
       bool more = pos < text.size();
-      std::string where = (json_count > 1 || more) ? source + "#" + std::to_string(json_count) : source;
+      std::string where =
+          (json_count > 1 || more) ? source + "#" + std::to_string(json_count) : source;
       if (!add_object(std::move(obj), nullptr, where, line, out, error)) return std::nullopt;
     }
     if (pos >= text.size()) return out;

@@ -40,20 +40,21 @@ namespace validation {
 
 void decode_object_meta(checker& c, const json& md) {
   if (!c.object_or_null(md, "metadata") || md.is_null()) return;
-  if (!c.known_fields(md, "metadata",
-                      {"name", "generateName", "namespace", "selfLink", "uid", "resourceVersion",
-                       "generation", "creationTimestamp", "deletionTimestamp",
-                       "deletionGracePeriodSeconds", "labels", "annotations", "ownerReferences",
-                       "finalizers", "managedFields"})) {
+  if (!c.known_fields(
+          md, "metadata",
+          {"name", "generateName", "namespace", "selfLink", "uid", "resourceVersion", "generation",
+           "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "labels",
+           "annotations", "ownerReferences", "finalizers", "managedFields"})) {
     return;
   }
   for (const char* f : {"name", "generateName", "namespace", "selfLink", "uid", "resourceVersion",
                         "creationTimestamp", "deletionTimestamp"}) {
     if (!c.string_or_null(field(md, f), std::string("metadata.") + f)) return;
   }
-  if (!c.integer_or_null(field(md, "generation"), "metadata.generation", INT64_MIN, INT64_MAX)) return;
-  if (!c.integer_or_null(field(md, "deletionGracePeriodSeconds"), "metadata.deletionGracePeriodSeconds",
-                         INT64_MIN, INT64_MAX)) {
+  if (!c.integer_or_null(field(md, "generation"), "metadata.generation", INT64_MIN, INT64_MAX))
+    return;
+  if (!c.integer_or_null(field(md, "deletionGracePeriodSeconds"),
+                         "metadata.deletionGracePeriodSeconds", INT64_MIN, INT64_MAX)) {
     return;
   }
   if (!c.string_map(field(md, "labels"), "metadata.labels")) return;
@@ -67,16 +68,18 @@ void validate_labels(checker& c, const json& labels, const std::string& path) {
   if (!labels.is_object()) return;
   for (const auto& [k, v] : labels.items()) {
     if (!is_qualified_name(k)) {
-      c.invalid(path, k, "name part must consist of alphanumeric characters, '-', '_' or '.', and must "
-                         "start and end with an alphanumeric character (an optional DNS subdomain "
-                         "prefix and '/'; at most 63 characters)");
+      c.invalid(path, k,
+                "name part must consist of alphanumeric characters, '-', '_' or '.', and must "
+                "start and end with an alphanumeric character (an optional DNS subdomain "
+                "prefix and '/'; at most 63 characters)");
       return;
     }
     std::string value = str(v);
     if (!is_label_value(value)) {
-      c.invalid(path, value, "a valid label must be an empty string or consist of alphanumeric "
-                             "characters, '-', '_' or '.', and must start and end with an "
-                             "alphanumeric character (at most 63 characters)");
+      c.invalid(path, value,
+                "a valid label must be an empty string or consist of alphanumeric "
+                "characters, '-', '_' or '.', and must start and end with an "
+                "alphanumeric character (at most 63 characters)");
       return;
     }
   }
@@ -88,22 +91,28 @@ void validate_object_meta(checker& c, const json& md, bool namespaced, bool name
     if (prefix && !n.empty() && n.back() == '-') n.back() = 'a';
     return name_is_label ? is_dns1123_label(n) : is_dns1123_subdomain(n);
   };
-  const std::string rule = name_is_label
-      ? "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and "
-        "must start and end with an alphanumeric character (at most 63 characters)"
-      : "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or "
-        "'.', and must start and end with an alphanumeric character (at most 253 characters)";
+  const std::string rule =
+      name_is_label
+          ? "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', "
+            "and "
+            "must start and end with an alphanumeric character (at most 63 characters)"
+          : "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, "
+            "'-' or "
+            "'.', and must start and end with an alphanumeric character (at most 253 characters)";
   std::string generate = str(field(md, "generateName"));
   std::string name = str(field(md, "name"));
-  if (!generate.empty() && !name_ok(generate, true)) return c.invalid("metadata.generateName", generate, rule);
-  if (name.empty() && generate.empty()) return c.fail("metadata.name", "Required value: name or generateName is required");
+  if (!generate.empty() && !name_ok(generate, true))
+    return c.invalid("metadata.generateName", generate, rule);
+  if (name.empty() && generate.empty())
+    return c.fail("metadata.name", "Required value: name or generateName is required");
   if (!name.empty() && !name_ok(name, false)) return c.invalid("metadata.name", name, rule);
   std::string ns = str(field(md, "namespace"));
   if (namespaced && !ns.empty() && !is_dns1123_label(ns)) {
-    return c.invalid("metadata.namespace", ns,
-                     "a lowercase RFC 1123 label must consist of lower case alphanumeric characters "
-                     "or '-', and must start and end with an alphanumeric character (at most 63 "
-                     "characters)");
+    return c.invalid(
+        "metadata.namespace", ns,
+        "a lowercase RFC 1123 label must consist of lower case alphanumeric characters "
+        "or '-', and must start and end with an alphanumeric character (at most 63 "
+        "characters)");
   }
   validate_labels(c, field(md, "labels"), "metadata.labels");
   if (c.failed()) return;
@@ -115,7 +124,8 @@ void validate_object_meta(checker& c, const json& md, bool namespaced, bool name
       std::transform(lower.begin(), lower.end(), lower.begin(),
                      [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
       if (!is_qualified_name(lower)) {
-        return c.invalid("metadata.annotations", k, "name part must consist of alphanumeric "
+        return c.invalid("metadata.annotations", k,
+                         "name part must consist of alphanumeric "
                          "characters, '-', '_' or '.', and must start and end with an alphanumeric "
                          "character");
       }
@@ -123,7 +133,7 @@ void validate_object_meta(checker& c, const json& md, bool namespaced, bool name
     }
     if (total > annotations_max_bytes) {
       return c.fail("metadata.annotations", "Too long: may not be more than " +
-                    std::to_string(annotations_max_bytes) + " bytes");
+                                                std::to_string(annotations_max_bytes) + " bytes");
     }
   }
 }
@@ -157,21 +167,28 @@ void check_selector(checker& c, const json& sel, const std::string& path) {
     const json& values = field(e, "values");
     std::size_t n = values.is_array() ? values.size() : 0;
     if (op == "In" || op == "NotIn") {
-      if (n == 0) return c.fail(p + ".values", "Required value: must be specified when `operator` is 'In' or 'NotIn'");
+      if (n == 0)
+        return c.fail(p + ".values",
+                      "Required value: must be specified when `operator` is 'In' or 'NotIn'");
     } else if (op == "Exists" || op == "DoesNotExist") {
-      if (n > 0) return c.fail(p + ".values", "Forbidden: may not be specified when `operator` is 'Exists' or 'DoesNotExist'");
+      if (n > 0)
+        return c.fail(
+            p + ".values",
+            "Forbidden: may not be specified when `operator` is 'Exists' or 'DoesNotExist'");
     } else {
       return c.invalid(p + ".operator", op, "not a valid selector operator");
     }
     std::string key = str(field(e, "key"));
     if (!is_qualified_name(key)) {
-      return c.invalid(p + ".key", key, "name part must consist of alphanumeric characters, '-', "
+      return c.invalid(p + ".key", key,
+                       "name part must consist of alphanumeric characters, '-', "
                        "'_' or '.', and must start and end with an alphanumeric character");
     }
     for (std::size_t j = 0; j < n; ++j) {
       std::string v = str(values[j]);
       if (!is_label_value(v)) {
-        return c.invalid(index_path(p + ".values", j), v, "a valid label must be an empty string "
+        return c.invalid(index_path(p + ".values", j), v,
+                         "a valid label must be an empty string "
                          "or consist of alphanumeric characters, '-', '_' or '.', and must start "
                          "and end with an alphanumeric character");
       }
@@ -190,7 +207,8 @@ bool is_dns1123_subdomain(const std::string& s) {
   std::size_t start = 0;
   for (;;) {
     auto dot = s.find('.', start);
-    if (!dns_label_chars(std::string_view(s).substr(start, dot == std::string::npos ? std::string::npos : dot - start))) {
+    if (!dns_label_chars(std::string_view(s).substr(
+            start, dot == std::string::npos ? std::string::npos : dot - start))) {
       return false;
     }
     if (dot == std::string::npos) return true;
@@ -216,7 +234,8 @@ bool is_label_value(const std::string& s) {
 
 bool is_iana_svc_name(const std::string& s) {
   if (s.empty() || s.size() > port_name_max) return false;
-  if (!std::all_of(s.begin(), s.end(), [](char c) { return lower_alnum(c) || c == '-'; })) return false;
+  if (!std::all_of(s.begin(), s.end(), [](char c) { return lower_alnum(c) || c == '-'; }))
+    return false;
   if (std::none_of(s.begin(), s.end(), [](char c) { return c >= 'a' && c <= 'z'; })) return false;
   if (s.find("--") != std::string::npos) return false;
   return s.front() != '-' && s.back() != '-';

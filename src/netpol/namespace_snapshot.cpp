@@ -1,9 +1,9 @@
 #include "netpol_guard/netpol/namespace_snapshot.hpp"
 
-#include "netpol_guard/netpol/rules.hpp"
-
 #include <algorithm>
 #include <iterator>
+
+#include "netpol_guard/netpol/rules.hpp"
 
 namespace netpol_guard {
 
@@ -59,9 +59,9 @@ void namespace_index::upsert_policy(const std::string& ns, const std::string& na
   e.policy_count++;
   if (name == rules::template_policy_name) e.template_name_taken = !c.full();
   if (c.any()) {
-    auto pos = std::lower_bound(
-        e.baselines.begin(), e.baselines.end(), name,
-        [](const baseline_policy& b, const std::string& n) { return b.name < n; });
+    auto pos =
+        std::lower_bound(e.baselines.begin(), e.baselines.end(), name,
+                         [](const baseline_policy& b, const std::string& n) { return b.name < n; });
     e.baselines.insert(pos, baseline_policy{name, c, created});
   } else {
     auto& names = others_[ns];

@@ -53,8 +53,7 @@ std::optional<policy_summary> summarize_policy(const json& policy, std::string& 
   return summary;
 }
 
-bool summarize_namespace(const json& ns, std::string& name, bool& terminating,
-                         std::string& error) {
+bool summarize_namespace(const json& ns, std::string& name, bool& terminating, std::string& error) {
   name.clear();
   terminating = false;
   auto md = ns.find("metadata");

@@ -1,9 +1,5 @@
 #include "netpol_guard/netpol/policy_validation.hpp"
 
-#include "netpol_guard/netpol/meta_validation.hpp"
-
-#include <nlohmann/json.hpp>
-
 #include <arpa/inet.h>
 
 #include <algorithm>
@@ -11,7 +7,10 @@
 #include <cstdint>
 #include <cstring>
 #include <initializer_list>
+#include <nlohmann/json.hpp>
 #include <string_view>
+
+#include "netpol_guard/netpol/meta_validation.hpp"
 
 // Sources followed (Kubernetes 1.37.2 / apimachinery 0.37.2):
 //   pkg/apis/networking/validation/validation.go   ValidateNetworkPolicy, ValidateIPBlock
@@ -45,7 +44,8 @@ std::optional<std::string> parse_cidr(const std::string& s, cidr& out) {
   auto slash = s.find('/');
   if (slash == std::string::npos || slash + 1 >= s.size()) return bad;
   std::string ip = s.substr(0, slash), len = s.substr(slash + 1);
-  if (!std::all_of(len.begin(), len.end(), [](char c) { return c >= '0' && c <= '9'; }) || len.size() > 3) {
+  if (!std::all_of(len.begin(), len.end(), [](char c) { return c >= '0' && c <= '9'; }) ||
+      len.size() > 3) {
     return bad;
   }
   out.family = ip.find(':') == std::string::npos ? AF_INET : AF_INET6;
@@ -57,16 +57,19 @@ std::optional<std::string> parse_cidr(const std::string& s, cidr& out) {
   out.bits = std::stoi(len);
   const int max_bits = out.family == AF_INET ? 32 : 128;
   if (out.bits > max_bits) return bad;
-  if (len.size() > 1 && len[0] == '0') return std::string("must not have leading 0s in IP or prefix length");
+  if (len.size() > 1 && len[0] == '0')
+    return std::string("must not have leading 0s in IP or prefix length");
   if (out.family == AF_INET6) {
     static constexpr unsigned char mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-    if (std::memcmp(out.addr.data(), mapped, 12) == 0) return std::string("must not have an IPv4-mapped IPv6 address");
+    if (std::memcmp(out.addr.data(), mapped, 12) == 0)
+      return std::string("must not have an IPv4-mapped IPv6 address");
   }
   const int bytes = max_bits / 8;
   for (int b = 0; b < bytes; ++b) {
     int keep = std::clamp(out.bits - b * 8, 0, 8);
     unsigned char mask = static_cast<unsigned char>(keep == 0 ? 0 : 0xff << (8 - keep));
-    if (out.addr[static_cast<std::size_t>(b)] & ~mask) return std::string("must not have bits set beyond the prefix length");
+    if (out.addr[static_cast<std::size_t>(b)] & ~mask)
+      return std::string("must not have bits set beyond the prefix length");
   }
   return std::nullopt;
 }
@@ -107,7 +110,9 @@ void check_ip_block(checker& c, const json& b, const std::string& path) {
 // ValidateNetworkPolicyPeer: exactly one kind; ipBlock never with another.
 void check_peer(checker& c, const json& peer, const std::string& path) {
   if (!c.object_or_null(peer, path)) return;
-  if (peer.is_object() && !c.known_fields(peer, path, {"podSelector", "namespaceSelector", "ipBlock"})) return;
+  if (peer.is_object() &&
+      !c.known_fields(peer, path, {"podSelector", "namespaceSelector", "ipBlock"}))
+    return;
   const json& pods = field(peer, "podSelector");
   const json& namespaces = field(peer, "namespaceSelector");
   const json& block = field(peer, "ipBlock");
@@ -127,7 +132,8 @@ void check_peer(checker& c, const json& peer, const std::string& path) {
   }
   if (c.failed()) return;
   if (peers == 0) return c.fail(path, "Required value: must specify a peer");
-  if (peers > 1 && !block.is_null()) return c.fail(path, "Forbidden: may not specify both ipBlock and another peer");
+  if (peers > 1 && !block.is_null())
+    return c.fail(path, "Forbidden: may not specify both ipBlock and another peer");
 }
 
 // ValidateNetworkPolicyPort.
@@ -157,14 +163,17 @@ void check_port(checker& c, const json& port, const std::string& path) {
     if (!valid_port(p)) return c.invalid(path + ".port", number, range);
     if (!end.is_null()) {
       auto e = end.get<std::int64_t>();
-      if (e < p) return c.invalid(path + ".endPort", end, "must be greater than or equal to `port`");
+      if (e < p)
+        return c.invalid(path + ".endPort", end, "must be greater than or equal to `port`");
       if (!valid_port(e)) return c.invalid(path + ".endPort", end, range);
     }
   } else if (number.is_string()) {
-    if (!end.is_null()) return c.invalid(path + ".endPort", end, "may not be specified when `port` is non-numeric");
+    if (!end.is_null())
+      return c.invalid(path + ".endPort", end, "may not be specified when `port` is non-numeric");
     std::string name = number.get<std::string>();
     if (!is_iana_svc_name(name)) {
-      return c.invalid(path + ".port", name, "must be a number 1-65535 or a name of at most 15 "
+      return c.invalid(path + ".port", name,
+                       "must be a number 1-65535 or a name of at most 15 "
                        "characters: a-z, 0-9 and '-', with at least one letter, no '--', not "
                        "starting or ending with '-' (a quoted number is a name, and invalid)");
     }
@@ -282,20 +291,25 @@ std::optional<std::string> validate_other(const json& o) {
     // must be one the apiserver could hold.
     std::string ns = str(field(md, "namespace"));
     if (!ns.empty() && !is_dns1123_label(ns)) {
-      c.invalid("metadata.namespace", ns, "a lowercase RFC 1123 label must consist of lower case "
-                "alphanumeric characters or '-', and must start and end with an alphanumeric character");
+      c.invalid(
+          "metadata.namespace", ns,
+          "a lowercase RFC 1123 label must consist of lower case "
+          "alphanumeric characters or '-', and must start and end with an alphanumeric character");
     }
     return c.result();
   }
-  if (std::find(it->versions.begin(), it->versions.end(), version) == it->versions.end() || version.empty()) {
+  if (std::find(it->versions.begin(), it->versions.end(), version) == it->versions.end() ||
+      version.empty()) {
     c.fail("apiVersion", "no matches for kind " + quote(kind) + " in version " + quote(version) +
                              " (use " + std::string(it->versions[0]) + ")");
     return c.result();
   }
   std::string ns = str(field(md, "namespace"));
   if (it->namespaced && !ns.empty() && !is_dns1123_label(ns)) {
-    c.invalid("metadata.namespace", ns, "a lowercase RFC 1123 label must consist of lower case "
-              "alphanumeric characters or '-', and must start and end with an alphanumeric character");
+    c.invalid(
+        "metadata.namespace", ns,
+        "a lowercase RFC 1123 label must consist of lower case "
+        "alphanumeric characters or '-', and must start and end with an alphanumeric character");
   }
   return c.result();
 }
@@ -312,7 +326,8 @@ std::optional<std::string> validate_network_policy(const json& p) {
   const json& spec = field(p, "spec");
   if (!c.object_or_null(spec, "spec")) return c.result();
   if (spec.is_object()) {
-    if (!c.known_fields(spec, "spec", {"podSelector", "ingress", "egress", "policyTypes"})) return c.result();
+    if (!c.known_fields(spec, "spec", {"podSelector", "ingress", "egress", "policyTypes"}))
+      return c.result();
     if (!c.string_array(field(spec, "policyTypes"), "spec.policyTypes")) return c.result();
   }
   validate_object_meta(c, md, true, false);
@@ -341,7 +356,8 @@ std::optional<std::string> validate_network_policy(const json& p) {
 
 std::optional<std::string> validate_namespace(const json& ns) {
   checker c;
-  if (!c.known_fields(ns, "", {"apiVersion", "kind", "metadata", "spec", "status"})) return c.result();
+  if (!c.known_fields(ns, "", {"apiVersion", "kind", "metadata", "spec", "status"}))
+    return c.result();
   if (!check_type_meta(c, ns, "v1")) return c.result();
   const json& md = field(ns, "metadata");
   decode_object_meta(c, md);

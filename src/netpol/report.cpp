@@ -1,14 +1,13 @@
 #include "netpol_guard/netpol/report.hpp"
 
-#include "netpol_guard/netpol/namespace_compliance.hpp"
-#include "netpol_guard/netpol/object.hpp"
-#include "netpol_guard/netpol/rules.hpp"
-
-#include <nlohmann/json.hpp>
-
 #include <algorithm>
 #include <array>
 #include <map>
+#include <nlohmann/json.hpp>
+
+#include "netpol_guard/netpol/namespace_compliance.hpp"
+#include "netpol_guard/netpol/object.hpp"
+#include "netpol_guard/netpol/rules.hpp"
 
 namespace netpol_guard {
 
@@ -19,12 +18,34 @@ bool is_pod_creator(std::string_view kind, bool check_workloads) {
   return check_workloads && rules::is_workload_kind(kind);
 }
 
-constexpr std::array<std::string_view, 28> namespaced_builtins{
-    "Pod", "Deployment", "ReplicaSet", "StatefulSet", "DaemonSet", "Job", "CronJob",
-    "ReplicationController", "ControllerRevision", "PodTemplate", "Service", "Endpoints",
-    "EndpointSlice", "ConfigMap", "Secret", "ServiceAccount", "NetworkPolicy", "Role",
-    "RoleBinding", "Ingress", "PersistentVolumeClaim", "HorizontalPodAutoscaler",
-    "PodDisruptionBudget", "LimitRange", "ResourceQuota", "Lease", "Event", "CSIStorageCapacity"};
+constexpr std::array<std::string_view, 28> namespaced_builtins{"Pod",
+                                                               "Deployment",
+                                                               "ReplicaSet",
+                                                               "StatefulSet",
+                                                               "DaemonSet",
+                                                               "Job",
+                                                               "CronJob",
+                                                               "ReplicationController",
+                                                               "ControllerRevision",
+                                                               "PodTemplate",
+                                                               "Service",
+                                                               "Endpoints",
+                                                               "EndpointSlice",
+                                                               "ConfigMap",
+                                                               "Secret",
+                                                               "ServiceAccount",
+                                                               "NetworkPolicy",
+                                                               "Role",
+                                                               "RoleBinding",
+                                                               "Ingress",
+                                                               "PersistentVolumeClaim",
+                                                               "HorizontalPodAutoscaler",
+                                                               "PodDisruptionBudget",
+                                                               "LimitRange",
+                                                               "ResourceQuota",
+                                                               "Lease",
+                                                               "Event",
+                                                               "CSIStorageCapacity"};
 
 bool is_namespaced_builtin(std::string_view kind) {
   return std::find(namespaced_builtins.begin(), namespaced_builtins.end(), kind) !=
@@ -98,7 +119,8 @@ compliance_report report_manifests(const std::vector<manifest_object>& objects,
     if (!has_namespace(m.object) && !is_namespaced_builtin(kind)) continue;
     std::string ns = object_namespace(m.object);
     seen.insert(ns);
-    if (is_pod_creator(kind, check_workloads)) creators[ns].emplace_back(kind, object_name(m.object));
+    if (is_pod_creator(kind, check_workloads))
+      creators[ns].emplace_back(kind, object_name(m.object));
   }
   auto report = build_report(index.entries(), seen, exempt);
   for (auto& row : report.namespaces) {
@@ -131,7 +153,8 @@ std::string render_text(const compliance_report& report) {
         for (const auto& [k, name] : n.would_reject) items.push_back(k + "/" + name);
         line += "; would reject " + join(items, ", ");
       }
-      if (n.unprotected_pods) line += "; " + std::to_string(*n.unprotected_pods) + " running pods unprotected";
+      if (n.unprotected_pods)
+        line += "; " + std::to_string(*n.unprotected_pods) + " running pods unprotected";
       if (n.template_name_taken) {
         line += "; the NetworkPolicy named " + std::string(rules::template_policy_name) +
                 " is not a deny-all (replace it)";
@@ -174,8 +197,11 @@ std::string render_json(const compliance_report& report) {
     (n.exempt ? exempt : n.compliant() ? pass : fail)++;
     doc["namespaces"].push_back(std::move(row));
   }
-  doc["summary"] = {{"pass", pass}, {"fail", fail}, {"exempt", exempt},
-                    {"compliant", report.passed()}, {"control", "CIS 5.3.2"}};
+  doc["summary"] = {{"pass", pass},
+                    {"fail", fail},
+                    {"exempt", exempt},
+                    {"compliant", report.passed()},
+                    {"control", "CIS 5.3.2"}};
   return doc.dump(2) + "\n";
 }
 

@@ -1,8 +1,7 @@
 #include "netpol_guard/netpol/rules.hpp"
 
-#include <nlohmann/json.hpp>
-
 #include <algorithm>
+#include <nlohmann/json.hpp>
 
 namespace netpol_guard::rules {
 
@@ -33,7 +32,8 @@ nlohmann::json default_deny_all_policy(const std::string& namespace_name) {
          {{"app.kubernetes.io/name", "k8s-security"},
           {"app.kubernetes.io/part-of", "k8s-security-pro"},
           {"app.kubernetes.io/managed-by", "k8s-security-pro"}}}}},
-      {"spec", {{"podSelector", nlohmann::json::object()}, {"policyTypes", {"Ingress", "Egress"}}}}};
+      {"spec",
+       {{"podSelector", nlohmann::json::object()}, {"policyTypes", {"Ingress", "Egress"}}}}};
 }
 
 }  // namespace netpol_guard::rules

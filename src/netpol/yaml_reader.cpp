@@ -31,10 +31,14 @@ bool parse_go_int(std::string s, json& out) {
   int base = 10;
   if (s.size() > i + 1 && s[i] == '0') {
     char p = s[i + 1];
-    if (p == 'x' || p == 'X') base = 16, i += 2;
-    else if (p == 'o' || p == 'O') base = 8, i += 2;
-    else if (p == 'b' || p == 'B') base = 2, i += 2;
-    else base = 8, i += 1;
+    if (p == 'x' || p == 'X')
+      base = 16, i += 2;
+    else if (p == 'o' || p == 'O')
+      base = 8, i += 2;
+    else if (p == 'b' || p == 'B')
+      base = 2, i += 2;
+    else
+      base = 8, i += 1;
   }
   if (i >= s.size()) return false;
   unsigned long long v = 0;
@@ -92,9 +96,9 @@ enum class yaml_kind { str, null_, boolean, integer, floating };
 
 // go-yaml v2 resolve() for a plain (untagged) scalar.
 yaml_kind resolve_plain(const std::string& s, json& out) {
-  static const std::set<std::string, std::less<>> yes{"y", "Y", "yes", "Yes", "YES", "true",
-                                                      "True", "TRUE", "on", "On", "ON"};
-  static const std::set<std::string, std::less<>> no{"n", "N", "no", "No", "NO", "false",
+  static const std::set<std::string, std::less<>> yes{"y",    "Y",    "yes", "Yes", "YES", "true",
+                                                      "True", "TRUE", "on",  "On",  "ON"};
+  static const std::set<std::string, std::less<>> no{"n",     "N",     "no",  "No",  "NO", "false",
                                                      "False", "FALSE", "off", "Off", "OFF"};
   if (s.empty() || s == "~" || s == "null" || s == "Null" || s == "NULL") {
     out = nullptr;
@@ -134,8 +138,10 @@ bool float_to_json(double d, json& out, std::string& error) {
     return false;
   }
   if (std::floor(d) == d && std::fabs(d) < 1e21) {
-    if (std::fabs(d) < 9.2e18) out = static_cast<std::int64_t>(d);
-    else out = d;
+    if (std::fabs(d) < 9.2e18)
+      out = static_cast<std::int64_t>(d);
+    else
+      out = d;
   } else {
     out = d;
   }
@@ -207,7 +213,9 @@ bool excessive_aliasing(std::size_t decoded, std::size_t from_aliases) {
   if (from_aliases <= 100 || decoded <= 1000) return false;
   constexpr double low = 400'000, high = 4'000'000;
   const double d = static_cast<double>(decoded);
-  const double allowed = d <= low ? 0.99 : d >= high ? 0.10 : 0.99 - 0.89 * ((d - low) / (high - low));
+  const double allowed = d <= low    ? 0.99
+                         : d >= high ? 0.10
+                                     : 0.99 - 0.89 * ((d - low) / (high - low));
   return static_cast<double>(from_aliases) / d > allowed;
 }
 
@@ -219,8 +227,6 @@ bool yaml_converter::convert_document(const YAML::Node& doc, json& out) {
   decoded_ = from_aliases_ = alias_depth_ = 0;
   return convert(doc, out, 0);
 }
-
-
 
 // Counts one decoded_ node (keys included, as go-yaml does); false once the
 // document holds too many alias copies.
@@ -277,7 +283,8 @@ bool yaml_converter::merge(const YAML::Node& v, json& out, std::size_t depth) {
 
 bool yaml_converter::convert(const YAML::Node& n, json& out, std::size_t depth) {
   if (budget_ == 0) {
-    return fail(n, "more than " + std::to_string(max_yaml_nodes) + " YAML nodes (alias expansion?)");
+    return fail(n,
+                "more than " + std::to_string(max_yaml_nodes) + " YAML nodes (alias expansion?)");
   }
   --budget_;
   if (depth > max_yaml_depth) {

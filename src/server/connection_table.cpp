@@ -36,8 +36,7 @@ connection_table::admission connection_table::admit(const std::shared_ptr<entry>
     // A share as large as the whole table is no share: then a source that
     // holds every slot still gets eviction, like any other client.
     auto it = by_source_.find(e->source);
-    if (max_per_source_ < max_total_ && it != by_source_.end() &&
-        it->second >= max_per_source_) {
+    if (max_per_source_ < max_total_ && it != by_source_.end() && it->second >= max_per_source_) {
       return admission::refused_per_source;
     }
     if (entries_.size() >= max_total_) {

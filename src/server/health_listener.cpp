@@ -1,9 +1,5 @@
 #include "netpol_guard/server/health_listener.hpp"
 
-#include "netpol_guard/server/connection_admission.hpp"
-#include "netpol_guard/server/listen_address.hpp"
-#include "netpol_guard/server/log_escaped.hpp"
-
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/post.hpp>
@@ -12,6 +8,10 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+
+#include "netpol_guard/server/connection_admission.hpp"
+#include "netpol_guard/server/listen_address.hpp"
+#include "netpol_guard/server/log_escaped.hpp"
 
 namespace netpol_guard {
 

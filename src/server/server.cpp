@@ -1,19 +1,18 @@
 #include "netpol_guard/server/server.hpp"
 
-#include "netpol_guard/server/health_listener.hpp"
-#include "netpol_guard/server/log_escaped.hpp"
-#include "netpol_guard/server/tls_credentials.hpp"
-#include "netpol_guard/server/webhook_listener.hpp"
-#include "netpol_guard/telemetry/log.hpp"
-
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
-
 #include <stdexcept>
 #include <string>
+
+#include "netpol_guard/server/health_listener.hpp"
+#include "netpol_guard/server/log_escaped.hpp"
+#include "netpol_guard/server/tls_credentials.hpp"
+#include "netpol_guard/server/webhook_listener.hpp"
+#include "netpol_guard/telemetry/log.hpp"
 
 namespace netpol_guard {
 
@@ -38,8 +37,7 @@ struct server::impl {
       : ioc(io),
         config(std::move(cfg)),
         m(mm),
-        credentials(config.tls_cert_file, config.tls_private_key_file, config.client_ca_file,
-                    &mm),
+        credentials(config.tls_cert_file, config.tls_private_key_file, config.client_ca_file, &mm),
         admission(io, config, hook, credentials, mm),
         health(io, config, state, mm, stopping),
         reload_timer(io) {}

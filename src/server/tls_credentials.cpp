@@ -1,11 +1,11 @@
 #include "netpol_guard/server/tls_credentials.hpp"
 
-#include <boost/asio/ssl.hpp>
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
+#include <boost/asio/ssl.hpp>
 #include <ctime>
 #include <fstream>
 #include <memory>
@@ -86,9 +86,8 @@ std::shared_ptr<ssl::context> make_server_tls_context(const std::string& cert_pe
   auto ctx = std::make_shared<ssl::context>(ssl::context::tls_server);
   boost::system::error_code ec;
   ctx->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
-                       ssl::context::no_sslv3 | ssl::context::no_tlsv1 |
-                       ssl::context::no_tlsv1_1 | ssl::context::single_dh_use |
-                       ssl::context::no_compression,
+                       ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 |
+                       ssl::context::single_dh_use | ssl::context::no_compression,
                    ec);
   SSL_CTX* native = ctx->native_handle();
   SSL_CTX_set_min_proto_version(native, TLS1_2_VERSION);

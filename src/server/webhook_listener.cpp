@@ -1,11 +1,6 @@
 #include "netpol_guard/server/webhook_listener.hpp"
 
-#include "netpol_guard/admission/failure_answer.hpp"
-#include "netpol_guard/server/connection_admission.hpp"
-#include "netpol_guard/server/listen_address.hpp"
-#include "netpol_guard/server/log_escaped.hpp"
-#include "netpol_guard/telemetry/log.hpp"
-
+#include <array>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/post.hpp>
@@ -14,9 +9,13 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
-
-#include <array>
 #include <optional>
+
+#include "netpol_guard/admission/failure_answer.hpp"
+#include "netpol_guard/server/connection_admission.hpp"
+#include "netpol_guard/server/listen_address.hpp"
+#include "netpol_guard/server/log_escaped.hpp"
+#include "netpol_guard/telemetry/log.hpp"
 
 namespace netpol_guard {
 
@@ -57,8 +56,8 @@ struct webhook_listener::connection {
   bool closing = false;  // on the strand: evicted or shut down; no more requests
 };
 
-webhook_listener::webhook_listener(net::io_context& ioc, const server_config& config,
-                                   webhook& hook, tls_credentials& credentials, metrics& m)
+webhook_listener::webhook_listener(net::io_context& ioc, const server_config& config, webhook& hook,
+                                   tls_credentials& credentials, metrics& m)
     : ioc_(ioc),
       config_(config),
       hook_(hook),
@@ -92,29 +91,26 @@ net::awaitable<http_response> webhook_listener::route(http::request<http::string
   }
   if (!is_json_content_type(req[http::field::content_type])) {
     m_.count_error(error_reason::unsupported_media_type);
-    co_return error_response("unsupported_media_type",
-                             "Content-Type must be application/json", version);
+    co_return error_response("unsupported_media_type", "Content-Type must be application/json",
+                             version);
   }
   auto answer = co_await hook_.review(req.body());
   co_return make_response(answer.status, std::move(answer.body), version);
 }
-
 
 // Answers a request whose body does not fit in the budget: 503, and close,
 // since the body was not read.
 http_response webhook_listener::over_budget_response(body_budget::result r) {
   const bool total = r == body_budget::result::over_total;
   m_.count_over_budget(total ? budget_scope::total : budget_scope::per_source);
-  auto res = error_response(
-      "over_budget",
-      total ? "the server is buffering too many request bytes; retry"
-            : "this client has too many request bytes in flight; retry",
-      11);
+  auto res = error_response("over_budget",
+                            total ? "the server is buffering too many request bytes; retry"
+                                  : "this client has too many request bytes in flight; retry",
+                            11);
   res.set(http::field::retry_after, "1");
   res.keep_alive(false);
   return res;
 }
-
 
 // After an error answered before the request was read: reads and drops what
 // the client still sends, so that closing with its bytes unread does not
@@ -135,7 +131,6 @@ net::awaitable<void> webhook_listener::linger(connection& conn, beast::flat_buff
     dropped += n;
   }
 }
-
 
 net::awaitable<void> webhook_listener::session(std::shared_ptr<connection> conn) {
   using clock = std::chrono::steady_clock;
@@ -160,7 +155,7 @@ net::awaitable<void> webhook_listener::session(std::shared_ptr<connection> conn)
   if (hs_ec) {
     if (conn->closing) co_return;  // evicted to make room
     m_.count_error(hs_ec == beast::error::timeout ? error_reason::timeout
-                                                 : error_reason::tls_handshake);
+                                                  : error_reason::tls_handshake);
     log::debug("TLS handshake failed", {{"error", hs_ec.message()}});
     co_return;
   }
@@ -214,10 +209,10 @@ net::awaitable<void> webhook_listener::session(std::shared_ptr<connection> conn)
     if (refused) {
       slot.set_phase(connection_phase::busy);
       auto res = over_budget_response(*refused);
-      log::debug("request over the body budget",
-                 {{"source", slot.source.to_string()},
-                  {"budget", *refused == body_budget::result::over_total ? "total"
-                                                                         : "per_source"}});
+      log::debug(
+          "request over the body budget",
+          {{"source", slot.source.to_string()},
+           {"budget", *refused == body_budget::result::over_total ? "total" : "per_source"}});
       tcp_layer.expires_after(config_.write_timeout);
       co_await http::async_write(stream, res, use_tuple);
       break;
@@ -283,7 +278,6 @@ net::awaitable<void> webhook_listener::session(std::shared_ptr<connection> conn)
   tcp_layer.expires_after(std::chrono::seconds(2));
   co_await stream.async_shutdown(use_tuple);
 }
-
 
 net::awaitable<void> webhook_listener::accept_loop() {
   for (;;) {

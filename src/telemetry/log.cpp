@@ -1,12 +1,12 @@
 #include "netpol_guard/telemetry/log.hpp"
 
-#include "netpol_guard/telemetry/json_text.hpp"
-
 #include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
 #include <mutex>
+
+#include "netpol_guard/telemetry/json_text.hpp"
 
 namespace netpol_guard::log {
 namespace {
@@ -16,10 +16,14 @@ std::mutex write_mutex;
 
 const char* name(level l) {
   switch (l) {
-    case level::debug: return "debug";
-    case level::info: return "info";
-    case level::warn: return "warn";
-    case level::error: return "error";
+    case level::debug:
+      return "debug";
+    case level::info:
+      return "info";
+    case level::warn:
+      return "warn";
+    case level::error:
+      return "error";
   }
   return "info";
 }
@@ -27,7 +31,9 @@ const char* name(level l) {
 }  // namespace
 
 void set_level(level l) { current_level.store(static_cast<int>(l)); }
-bool enabled(level l) { return static_cast<int>(l) >= current_level.load(std::memory_order_relaxed); }
+bool enabled(level l) {
+  return static_cast<int>(l) >= current_level.load(std::memory_order_relaxed);
+}
 
 bool parse_level(std::string_view s, level& out) {
   for (level l : {level::debug, level::info, level::warn, level::error}) {

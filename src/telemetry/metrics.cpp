@@ -1,8 +1,8 @@
 #include "netpol_guard/telemetry/metrics.hpp"
 
-#include "netpol_guard/netpol/rules.hpp"
-
 #include <cstdio>
+
+#include "netpol_guard/netpol/rules.hpp"
 
 namespace netpol_guard {
 namespace {
@@ -33,8 +33,7 @@ void append_double(std::string& out, double v) {
   out += buf;
 }
 
-void header(std::string& out, std::string_view name, std::string_view type,
-            std::string_view help) {
+void header(std::string& out, std::string_view name, std::string_view type, std::string_view help) {
   out += "# HELP ";
   out += name;
   out += ' ';
@@ -62,31 +61,56 @@ void sample(std::string& out, std::string_view name, std::string_view labels, do
 
 const char* to_string(error_reason r) {
   switch (r) {
-    case error_reason::malformed_json: return "malformed_json";
-    case error_reason::not_admission_review: return "not_admission_review";
-    case error_reason::wrong_type: return "wrong_type";
-    case error_reason::duplicate_key: return "duplicate_key";
-    case error_reason::too_deep: return "too_deep";
-    case error_reason::missing_request: return "missing_request";
-    case error_reason::missing_uid: return "missing_uid";
-    case error_reason::missing_operation: return "missing_operation";
-    case error_reason::missing_object: return "missing_object";
-    case error_reason::unsupported_version: return "unsupported_version";
-    case error_reason::body_too_large: return "body_too_large";
-    case error_reason::method_not_allowed: return "method_not_allowed";
-    case error_reason::not_found: return "not_found";
-    case error_reason::unsupported_media_type: return "unsupported_media_type";
-    case error_reason::bad_http: return "bad_http";
-    case error_reason::tls_handshake: return "tls_handshake";
-    case error_reason::timeout: return "timeout";
-    case error_reason::connection_limit: return "connection_limit";
-    case error_reason::internal: return "internal";
-    case error_reason::cert_reload: return "cert_reload";
-    case error_reason::policy_reload: return "policy_reload";
-    case error_reason::confirm_failed: return "confirm_failed";
-    case error_reason::watch_failed: return "watch_failed";
-    case error_reason::provision_failed: return "provision_failed";
-    case error_reason::count_: break;
+    case error_reason::malformed_json:
+      return "malformed_json";
+    case error_reason::not_admission_review:
+      return "not_admission_review";
+    case error_reason::wrong_type:
+      return "wrong_type";
+    case error_reason::duplicate_key:
+      return "duplicate_key";
+    case error_reason::too_deep:
+      return "too_deep";
+    case error_reason::missing_request:
+      return "missing_request";
+    case error_reason::missing_uid:
+      return "missing_uid";
+    case error_reason::missing_operation:
+      return "missing_operation";
+    case error_reason::missing_object:
+      return "missing_object";
+    case error_reason::unsupported_version:
+      return "unsupported_version";
+    case error_reason::body_too_large:
+      return "body_too_large";
+    case error_reason::method_not_allowed:
+      return "method_not_allowed";
+    case error_reason::not_found:
+      return "not_found";
+    case error_reason::unsupported_media_type:
+      return "unsupported_media_type";
+    case error_reason::bad_http:
+      return "bad_http";
+    case error_reason::tls_handshake:
+      return "tls_handshake";
+    case error_reason::timeout:
+      return "timeout";
+    case error_reason::connection_limit:
+      return "connection_limit";
+    case error_reason::internal:
+      return "internal";
+    case error_reason::cert_reload:
+      return "cert_reload";
+    case error_reason::policy_reload:
+      return "policy_reload";
+    case error_reason::confirm_failed:
+      return "confirm_failed";
+    case error_reason::watch_failed:
+      return "watch_failed";
+    case error_reason::provision_failed:
+      return "provision_failed";
+    case error_reason::count_:
+      break;
   }
   return "internal";
 }
@@ -141,7 +165,9 @@ void metrics::count_provisioned(bool ok) { provisioned_[ok ? 0 : 1].fetch_add(1)
 void metrics::count_provision_conflict() { provisioned_[2].fetch_add(1); }
 void metrics::connection_opened() { open_connections_.fetch_add(1); }
 void metrics::connection_closed() { open_connections_.fetch_sub(1); }
-void metrics::set_certificate_expiry(double unix_seconds) { certificate_expiry_.store(unix_seconds); }
+void metrics::set_certificate_expiry(double unix_seconds) {
+  certificate_expiry_.store(unix_seconds);
+}
 
 void metrics::count_eviction(listener l) {
   evictions_[static_cast<std::size_t>(l)].fetch_add(1, std::memory_order_relaxed);
@@ -207,8 +233,7 @@ std::string metrics::render(const state_gauges& g) const {
          static_cast<double>(cumulative));
   sample(out, "netpol_guard_admission_duration_seconds_sum", "",
          static_cast<double>(latency_sum_ns_.load()) / 1e9);
-  sample(out, "netpol_guard_admission_duration_seconds_count", "",
-         static_cast<double>(cumulative));
+  sample(out, "netpol_guard_admission_duration_seconds_count", "", static_cast<double>(cumulative));
 
   header(out, "netpol_guard_errors_total", "counter", "Errors, by reason.");
   for (std::size_t i = 0; i < errors_.size(); ++i) {
@@ -241,8 +266,7 @@ std::string metrics::render(const state_gauges& g) const {
   sample(out, "netpol_guard_provisioned_policies_total", "result=\"conflict\"",
          static_cast<double>(provisioned_[2].load()));
   header(out, "netpol_guard_open_connections", "gauge", "Open webhook connections.");
-  sample(out, "netpol_guard_open_connections", "",
-         static_cast<double>(open_connections_.load()));
+  sample(out, "netpol_guard_open_connections", "", static_cast<double>(open_connections_.load()));
   header(out, "netpol_guard_certificate_expiry_timestamp_seconds", "gauge",
          "notAfter of the serving certificate in use, as a Unix timestamp.");
   // Whole seconds, printed in full: %.9g would round a 10-digit timestamp.

@@ -1,17 +1,16 @@
 // AdmissionReview codec and decision: decode arbitrary bytes, decide against a
 // fixed snapshot, encode the answer. The answer must be valid JSON echoing the
 // request's uid; an error must encode to valid JSON too.
-#include "netpol_guard/admission/decision.hpp"
-#include "netpol_guard/admission/review_decoder.hpp"
-#include "netpol_guard/admission/review_encoder.hpp"
-#include "netpol_guard/admission/failure_answer.hpp"
-#include "netpol_guard/netpol/namespace_snapshot.hpp"
-
-#include <nlohmann/json.hpp>
-
 #include <cstdint>
 #include <cstdlib>
+#include <nlohmann/json.hpp>
 #include <string_view>
+
+#include "netpol_guard/admission/decision.hpp"
+#include "netpol_guard/admission/failure_answer.hpp"
+#include "netpol_guard/admission/review_decoder.hpp"
+#include "netpol_guard/admission/review_encoder.hpp"
+#include "netpol_guard/netpol/namespace_snapshot.hpp"
 
 using namespace netpol_guard;
 
@@ -59,8 +58,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (!is_json_echoing(encode_admission_review(*request, echo), request->uid)) std::abort();
   } else {
     const auto& error = std::get<codec_error>(decoded);
-    if (answer_failure(error.reason, error.message).status != 400 || error.reason.empty()) std::abort();
-    auto doc = nlohmann::json::parse(encode_error(error.reason, error.message), nullptr, /*allow_exceptions=*/false);
+    if (answer_failure(error.reason, error.message).status != 400 || error.reason.empty())
+      std::abort();
+    auto doc = nlohmann::json::parse(encode_error(error.reason, error.message), nullptr,
+                                     /*allow_exceptions=*/false);
     if (doc.is_discarded() || doc["reason"] != error.reason) std::abort();
   }
   return 0;

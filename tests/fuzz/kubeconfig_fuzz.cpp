@@ -1,10 +1,10 @@
 // Kubeconfig reader: arbitrary text. Relative file references resolve under a
 // directory that does not exist, so the fuzzer reads no files of its own.
-#include "netpol_guard/kube/config.hpp"
-
 #include <cstdint>
 #include <cstdlib>
 #include <string>
+
+#include "netpol_guard/kube/config.hpp"
 
 using namespace netpol_guard::kube;
 

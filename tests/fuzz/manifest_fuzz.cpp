@@ -1,12 +1,12 @@
 // Manifest loader: arbitrary YAML/JSON text (YAML documents, JSON streams,
 // byte-order marks, merge keys) to objects, then validation and the namespace
 // index. Errors come back as values; nothing may throw or crash.
+#include <cstdint>
+#include <string_view>
+
 #include "netpol_guard/netpol/manifest_loader.hpp"
 #include "netpol_guard/netpol/object.hpp"
 #include "netpol_guard/netpol/policy_validation.hpp"
-
-#include <cstdint>
-#include <string_view>
 
 using namespace netpol_guard;
 

@@ -1,13 +1,13 @@
 // Watch-stream parser: the same bytes fed whole and in arbitrary chunks must
 // give the same events and the same verdict. The first input byte seeds the
 // chunk sizes; the rest is the stream.
-#include "netpol_guard/kube/watch_stream.hpp"
-
 #include <algorithm>
 #include <cstdint>
 #include <cstdlib>
 #include <string_view>
 #include <vector>
+
+#include "netpol_guard/kube/watch_stream.hpp"
 
 using netpol_guard::kube::watch_event;
 using netpol_guard::kube::watch_stream_parser;

@@ -7,32 +7,31 @@
 // still answered. Attackers use their own loopback source addresses
 // (127.0.0.2...), so per-source limits see them as other pods; the fresh client
 // is 127.0.0.1, as the apiserver would be another source.
-#include "../support/server_process.hpp"
-#include "../support/raw_connection.hpp"
-#include "../support/tls_client.hpp"
-
-#include <catch2/catch.hpp>
-#include <nlohmann/json.hpp>
-#include <openssl/err.h>
-#include <openssl/ssl.h>
-
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
+#include <catch2/catch.hpp>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <thread>
+
+#include "../support/raw_connection.hpp"
+#include "../support/server_process.hpp"
+#include "../support/tls_client.hpp"
 
 using namespace netpol_guard::testing;
 using nlohmann::json;
@@ -234,9 +233,10 @@ TEST_CASE("unfinished 8 MiB bodies from many connections: memory stays within th
   // The issue's attack: 36 connections, each declaring the default largest
   // body and sending all of it but the last byte, from two pods.
   constexpr int attackers = 36;
-  const std::string head = "POST /validate HTTP/1.1\r\nHost: localhost\r\n"
-                           "Content-Type: application/json\r\nContent-Length: " +
-                           std::to_string(default_max_request_bytes) + "\r\n\r\n";
+  const std::string head =
+      "POST /validate HTTP/1.1\r\nHost: localhost\r\n"
+      "Content-Type: application/json\r\nContent-Length: " +
+      std::to_string(default_max_request_bytes) + "\r\n\r\n";
   const std::string body(default_max_request_bytes - 1, ' ');
   std::atomic<bool> stop{false};
   std::atomic<int> done{0}, fully_sent{0}, refused_503{0};
@@ -297,7 +297,8 @@ TEST_CASE("the body budget: over it 503 with a JSON error and a close, then rele
                     "--max-buffered-request-bytes-per-source=1048576"});
   auto head = [](std::size_t length) {
     return "POST /validate HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
-           "Content-Length: " + std::to_string(length) + "\r\n\r\n";
+           "Content-Length: " +
+           std::to_string(length) + "\r\n\r\n";
   };
   auto expect_503 = [](raw_connection& c) {
     const std::string reply = c.read_head(milliseconds(3000));
@@ -329,8 +330,9 @@ TEST_CASE("the body budget: over it 503 with a JSON error and a close, then rele
     // A chunked body is reserved chunk by chunk: refused at its first chunk.
     raw_connection d;
     REQUIRE(connect_from(d, source_address(5), s.port(), true));
-    REQUIRE(d.send("POST /validate HTTP/1.1\r\nHost: localhost\r\nContent-Type: "
-                   "application/json\r\nTransfer-Encoding: chunked\r\n\r\n400\r\n"));
+    REQUIRE(
+        d.send("POST /validate HTTP/1.1\r\nHost: localhost\r\nContent-Type: "
+               "application/json\r\nTransfer-Encoding: chunked\r\n\r\n400\r\n"));
     expect_503(d);
     auto m = http_get(s.health_port(), "/metrics");
     REQUIRE(m);
@@ -350,8 +352,7 @@ TEST_CASE("the body budget: over it 503 with a JSON error and a close, then rele
     expect_503(c);
     auto m = http_get(s.health_port(), "/metrics");
     REQUIRE(m);
-    CHECK(metric(m->body, R"(netpol_guard_requests_over_budget_total{budget="per_source"})") ==
-          1);
+    CHECK(metric(m->body, R"(netpol_guard_requests_over_budget_total{budget="per_source"})") == 1);
     // Another source still has room: a valid review is answered.
     CHECK(answered_correctly(post_once(s.port(), review("room-left")), "room-left"));
   }
@@ -413,8 +414,7 @@ TEST_CASE("idle TLS connections filling every slot do not lock out new clients o
             << flood.lost << ", open at the end " << open_at_end << "; fresh clients answered "
             << fresh_ok << "/" << fresh_tries << ", worst wait " << worst_wait
             << " ms; pooled connection answered " << pooled_ok << "/" << pooled_tries
-            << "; VmRSS before " << rss_before << " kB, VmHWM " << rss_peak << " kB"
-            << std::endl;
+            << "; VmRSS before " << rss_before << " kB, VmHWM " << rss_peak << " kB" << std::endl;
   REQUIRE(s.running());
   CHECK(filled);
   CHECK(fresh_tries >= 5);
@@ -428,8 +428,8 @@ TEST_CASE("idle TLS connections filling every slot do not lock out new clients o
 
 TEST_CASE("one source cannot hold more than its share of webhook connections",
           "[integration][exhaustion]") {
-  server_process s({"--policies", examples(), "--max-connections-per-source=4",
-                    "--max-connections=8"});
+  server_process s(
+      {"--policies", examples(), "--max-connections-per-source=4", "--max-connections=8"});
   connection_flood flood(s.port(), 1, 6, true);
   std::this_thread::sleep_for(milliseconds(1500));
   const int settled = flood.settled();
@@ -438,8 +438,11 @@ TEST_CASE("one source cannot hold more than its share of webhook connections",
   CHECK(settled == 4);
   auto m = http_get(s.health_port(), "/metrics");
   REQUIRE(m);
-  CHECK(metric(m->body,
-               R"(netpol_guard_connections_refused_total{listener="webhook",reason="per_source_limit"})") >= 2);
+  CHECK(
+      metric(
+          m->body,
+          R"(netpol_guard_connections_refused_total{listener="webhook",reason="per_source_limit"})") >=
+      2);
   CHECK(answered_correctly(post_once(s.port(), review("other-source")), "other-source"));
 }
 
@@ -454,8 +457,8 @@ TEST_CASE("a connection that sends no request is closed at the first-request tim
                    milliseconds(3000)));
   const long took = ms_since(start);
   CHECK(took >= 800);
-  std::cout << "FIGURE first-request-timeout=1s: idle TLS and TCP connections closed after "
-            << took << " ms" << std::endl;
+  std::cout << "FIGURE first-request-timeout=1s: idle TLS and TCP connections closed after " << took
+            << " ms" << std::endl;
   // A client that does send gets its keep-alive idle timeout after the first answer.
   tls_client c(s.port());
   std::string error;
@@ -495,11 +498,11 @@ TEST_CASE("idle connections filling the health port do not make /healthz fail",
 
   std::cout << "FIGURE health-port: " << sources << " sources x "
             << default_health_connections_per_source << " idle TCP connections, "
-            << (filled ? "filled" : "NOT filled") << " in " << fill_ms
-            << " ms; opened " << flood.opened << ", closed by the server " << flood.lost
-            << ", open at the end " << open_at_end << "; /healthz answered " << ok << "/"
-            << tries << ", worst wait " << worst_wait << " ms; VmHWM "
-            << proc_status_kb(s.pid(), "VmHWM") << " kB" << std::endl;
+            << (filled ? "filled" : "NOT filled") << " in " << fill_ms << " ms; opened "
+            << flood.opened << ", closed by the server " << flood.lost << ", open at the end "
+            << open_at_end << "; /healthz answered " << ok << "/" << tries << ", worst wait "
+            << worst_wait << " ms; VmHWM " << proc_status_kb(s.pid(), "VmHWM") << " kB"
+            << std::endl;
   CHECK(filled);
   CHECK(tries >= 5);
   CHECK(ok == tries);
@@ -519,6 +522,9 @@ TEST_CASE("one source cannot hold more than its share of health connections",
   CHECK(settled == default_health_connections_per_source);
   auto m = http_get(s.health_port(), "/metrics");
   REQUIRE(m);
-  CHECK(metric(m->body,
-               R"(netpol_guard_connections_refused_total{listener="health",reason="per_source_limit"})") >= 4);
+  CHECK(
+      metric(
+          m->body,
+          R"(netpol_guard_connections_refused_total{listener="health",reason="per_source_limit"})") >=
+      4);
 }

@@ -1,14 +1,13 @@
 // Faults under load against the real binary: SIGTERM, certificate rotation,
 // the connection limit (eviction when full). Loads are bounded in count and time.
+#include <atomic>
+#include <catch2/catch.hpp>
+#include <csignal>
+#include <nlohmann/json.hpp>
+#include <thread>
+
 #include "../support/server_process.hpp"
 #include "../support/tls_client.hpp"
-
-#include <catch2/catch.hpp>
-#include <nlohmann/json.hpp>
-
-#include <atomic>
-#include <csignal>
-#include <thread>
 
 using namespace netpol_guard::testing;
 using nlohmann::json;
@@ -27,7 +26,8 @@ std::string review(const std::string& ns, const std::string& uid) {
 bool answered_correctly(const std::optional<http_reply>& r, const std::string& uid, bool allowed) {
   if (!r || r->status != 200) return false;
   auto doc = json::parse(r->body, nullptr, false);
-  return !doc.is_discarded() && doc["response"]["uid"] == uid && doc["response"]["allowed"] == allowed;
+  return !doc.is_discarded() && doc["response"]["uid"] == uid &&
+         doc["response"]["allowed"] == allowed;
 }
 
 // Keep-alive clients sending requests until told to stop, counting outcomes.
@@ -48,11 +48,14 @@ struct load {
             continue;
           }
           for (int j = 0; j < (new_connection_each_time ? 1 : 50) && !stop; ++j) {
-            std::string uid = "t" + std::to_string(t) + "-" + std::to_string(i) + "-" + std::to_string(j);
+            std::string uid =
+                "t" + std::to_string(t) + "-" + std::to_string(i) + "-" + std::to_string(j);
             auto r = c.post(review(j % 2 ? "team-a" : "team-c", uid));
             if (!r) break;  // connection closed by the server (shutdown): reconnect
-            if (answered_correctly(r, uid, j % 2 == 1)) ok++;
-            else wrong++;
+            if (answered_correctly(r, uid, j % 2 == 1))
+              ok++;
+            else
+              wrong++;
             if (!r->keep_alive) break;
           }
         }
@@ -104,22 +107,28 @@ TEST_CASE("certificate rotated under load: zero failed requests", "[integration]
   std::string dir = temp_dir("netpol-guard-rotate");
   const auto& c = certs();
   auto issue = [&](const std::string& out_prefix, const std::string& cn) {
-    std::string cmd =
-        "cd " + dir + " && printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\\n' > ext.cnf && "
-        "openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout " + out_prefix +
-        ".key -out " + out_prefix + ".csr -subj /CN=" + cn + " 2>/dev/null && "
-        "openssl x509 -req -in " + out_prefix + ".csr -CA " + c.ca + " -CAkey " + c.dir +
-        "/ca.key -CAcreateserial -days 2 -extfile ext.cnf -out " + out_prefix + ".crt 2>/dev/null";
+    std::string cmd = "cd " + dir +
+                      " && printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\\n' > ext.cnf && "
+                      "openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout " +
+                      out_prefix + ".key -out " + out_prefix + ".csr -subj /CN=" + cn +
+                      " 2>/dev/null && "
+                      "openssl x509 -req -in " +
+                      out_prefix + ".csr -CA " + c.ca + " -CAkey " + c.dir +
+                      "/ca.key -CAcreateserial -days 2 -extfile ext.cnf -out " + out_prefix +
+                      ".crt 2>/dev/null";
     REQUIRE(run(cmd).exit_code == 0);
   };
   issue("first", "first");
   issue("second", "second");
-  REQUIRE(run("cp " + dir + "/first.crt " + dir + "/tls.crt && cp " + dir + "/first.key " + dir + "/tls.key").exit_code == 0);
+  REQUIRE(run("cp " + dir + "/first.crt " + dir + "/tls.crt && cp " + dir + "/first.key " + dir +
+              "/tls.key")
+              .exit_code == 0);
   server_process s({"--policies", examples(), "--tls-cert-file=" + dir + "/tls.crt",
                     "--tls-private-key-file=" + dir + "/tls.key", "--tls-reload-interval=100ms"});
   auto serving_cn = [&] {
     return run("echo | openssl s_client -connect 127.0.0.1:" + std::to_string(s.port()) +
-               " -servername localhost 2>/dev/null | openssl x509 -noout -subject").out;
+               " -servername localhost 2>/dev/null | openssl x509 -noout -subject")
+        .out;
   };
   REQUIRE(serving_cn().find("first") != std::string::npos);
   load keep_alive(s.port(), 2, false);
@@ -128,7 +137,8 @@ TEST_CASE("certificate rotated under load: zero failed requests", "[integration]
   // Rotate as a mounted Secret does: new files replace the old ones.
   REQUIRE(run("cp " + dir + "/second.key " + dir + "/tls.key.new && mv " + dir + "/tls.key.new " +
               dir + "/tls.key && cp " + dir + "/second.crt " + dir + "/tls.crt.new && mv " + dir +
-              "/tls.crt.new " + dir + "/tls.crt").exit_code == 0);
+              "/tls.crt.new " + dir + "/tls.crt")
+              .exit_code == 0);
   std::this_thread::sleep_for(std::chrono::milliseconds(800));
   keep_alive.finish();
   fresh.finish();
@@ -141,12 +151,14 @@ TEST_CASE("certificate rotated under load: zero failed requests", "[integration]
   CHECK(serving_cn().find("second") != std::string::npos);
   auto m = http_get(s.health_port(), "/metrics");
   REQUIRE(m);
-  CHECK(m->body.find(R"(netpol_guard_cert_reloads_total{result="success"} 1)") != std::string::npos);
+  CHECK(m->body.find(R"(netpol_guard_cert_reloads_total{result="success"} 1)") !=
+        std::string::npos);
 }
 
-TEST_CASE("connection limit: when full, a new client evicts the idle connection, requests in "
-          "progress finish",
-          "[integration][faults]") {
+TEST_CASE(
+    "connection limit: when full, a new client evicts the idle connection, requests in "
+    "progress finish",
+    "[integration][faults]") {
   // Refusing newcomers when full let idle clients lock everyone out (issue 11):
   // a new client now takes the slot of a connection that is not answering a
   // request, idle ones before ones whose request is still arriving.
@@ -163,9 +175,10 @@ TEST_CASE("connection limit: when full, a new client evicts the idle connection,
   std::vector<std::string> pending;
   for (int i = 1; i < 3; ++i) {
     std::string body = review("team-a", "held-" + std::to_string(i));
-    pending.push_back("POST /validate HTTP/1.1\r\nHost: localhost\r\nContent-Type: "
-                      "application/json\r\nContent-Length: " +
-                      std::to_string(body.size()) + "\r\n\r\n" + body);
+    pending.push_back(
+        "POST /validate HTTP/1.1\r\nHost: localhost\r\nContent-Type: "
+        "application/json\r\nContent-Length: " +
+        std::to_string(body.size()) + "\r\n\r\n" + body);
     const auto& req = pending.back();
     REQUIRE(held[static_cast<std::size_t>(i)]->send(req.substr(0, req.size() / 2)));
   }
@@ -203,7 +216,8 @@ TEST_CASE("policy files changed under a running server are reloaded", "[integrat
   REQUIRE(run("cp " + examples() + "/*.yaml " + dir + "/").exit_code == 0);
   server_process s({"--policies", dir});
   CHECK(answered_correctly(post_once(s.port(), review("team-c", "before")), "before", false));
-  REQUIRE(run("sed 's/team-a/team-c/' " + examples() + "/policies.yaml > " + dir + "/team-c.yaml").exit_code == 0);
+  REQUIRE(run("sed 's/team-a/team-c/' " + examples() + "/policies.yaml > " + dir + "/team-c.yaml")
+              .exit_code == 0);
   bool allowed = false;
   for (int i = 0; i < 100 && !allowed; ++i) {
     allowed = answered_correctly(post_once(s.port(), review("team-c", "after")), "after", true);
@@ -218,7 +232,8 @@ TEST_CASE("policy files changed under a running server are reloaded", "[integrat
   // Counted once, and still ready (the last good state decides) with the reason.
   auto m = http_get(s.health_port(), "/metrics");
   REQUIRE(m);
-  CHECK(m->body.find(R"(netpol_guard_errors_total{reason="policy_reload"} 1)") != std::string::npos);
+  CHECK(m->body.find(R"(netpol_guard_errors_total{reason="policy_reload"} 1)") !=
+        std::string::npos);
   auto ready = http_get(s.health_port(), "/readyz");
   REQUIRE(ready);
   CHECK(ready->status == 200);

@@ -1,21 +1,12 @@
 // The hostile-input corpus (tests/hostile/cases.json) against the real binary:
 // every case gets its expected answer or a clean close, the next valid request is
 // served, and repeating the corpus does not grow the process.
-#include "../support/server_process.hpp"
-#include "../support/raw_connection.hpp"
-#include "../support/tls_client.hpp"
-
-#include <boost/asio/buffer.hpp>
-#include <boost/beast/http.hpp>
-#include <catch2/catch.hpp>
-#include <nlohmann/json.hpp>
-#include <openssl/err.h>
-#include <openssl/ssl.h>
-
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 #include <poll.h>
 #include <spawn.h>
 #include <sys/socket.h>
@@ -23,15 +14,23 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <boost/asio/buffer.hpp>
+#include <boost/beast/http.hpp>
+#include <catch2/catch.hpp>
 #include <csignal>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <future>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
+
+#include "../support/raw_connection.hpp"
+#include "../support/server_process.hpp"
+#include "../support/tls_client.hpp"
 
 extern char** environ;
 
@@ -517,8 +516,8 @@ TEST_CASE("hostile inputs get a clear answer or a clean close, without crash or 
   CHECK(not_json == 0);
   CHECK(too_long == 0);
   WARN("hostile corpus: " << corpus.size() << " cases; VmRSS " << rss_before << " kB -> "
-                          << rss_after << " kB after " << repeat_passes << " more passes; "
-                          << lines << " log lines");
+                          << rss_after << " kB after " << repeat_passes << " more passes; " << lines
+                          << " log lines");
 }
 
 TEST_CASE("hostile policy files are refused quickly and in bounded memory",

@@ -1,11 +1,10 @@
 // The real binary, real TLS, real clients (this test's TLS client and curl).
-#include "../support/server_process.hpp"
-#include "../support/tls_client.hpp"
-
 #include <catch2/catch.hpp>
+#include <csignal>
 #include <nlohmann/json.hpp>
 
-#include <csignal>
+#include "../support/server_process.hpp"
+#include "../support/tls_client.hpp"
 
 using namespace netpol_guard::testing;
 using nlohmann::json;
@@ -113,11 +112,13 @@ TEST_CASE("serve answers AdmissionReviews over TLS", "[integration]") {
     json no_request = json::parse(pod_review("team-a"));
     no_request.erase("request");
     const bad_case cases[] = {
-        {"malformed JSON", "{\"apiVersion\":", "/validate", "application/json", 400, "malformed_json"},
+        {"malformed JSON", "{\"apiVersion\":", "/validate", "application/json", 400,
+         "malformed_json"},
         {"not an AdmissionReview", R"({"kind":"Pod"})", "/validate", "application/json", 400,
          "not_admission_review"},
         {"request.uid missing", no_uid.dump(), "/validate", "application/json", 400, "missing_uid"},
-        {"request missing", no_request.dump(), "/validate", "application/json", 400, "missing_request"},
+        {"request missing", no_request.dump(), "/validate", "application/json", 400,
+         "missing_request"},
         {"unknown path", pod_review("team-a"), "/mutate", "application/json", 404, "not_found"},
         {"wrong content type", pod_review("team-a"), "/validate", "text/plain", 415,
          "unsupported_media_type"},
@@ -158,11 +159,17 @@ TEST_CASE("serve answers AdmissionReviews over TLS", "[integration]") {
     auto m = http_get(s.health_port(), "/metrics");
     REQUIRE(m);
     CHECK(m->status == 200);
-    CHECK(m->body.find(R"(netpol_guard_admission_requests_total{decision="denied",kind="Pod",operation="CREATE"} 1)") != std::string::npos);
-    CHECK(m->body.find(R"(netpol_guard_errors_total{reason="malformed_json"} 1)") != std::string::npos);
-    CHECK(m->body.find("netpol_guard_admission_duration_seconds_bucket{le=\"+Inf\"} 1") != std::string::npos);
+    CHECK(
+        m->body.find(
+            R"(netpol_guard_admission_requests_total{decision="denied",kind="Pod",operation="CREATE"} 1)") !=
+        std::string::npos);
+    CHECK(m->body.find(R"(netpol_guard_errors_total{reason="malformed_json"} 1)") !=
+          std::string::npos);
+    CHECK(m->body.find("netpol_guard_admission_duration_seconds_bucket{le=\"+Inf\"} 1") !=
+          std::string::npos);
     CHECK(m->body.find("netpol_guard_namespaces 3") != std::string::npos);
-    CHECK(m->body.find(R"(netpol_guard_noncompliant_namespaces{direction="any"} 2)") != std::string::npos);
+    CHECK(m->body.find(R"(netpol_guard_noncompliant_namespaces{direction="any"} 2)") !=
+          std::string::npos);
   }
 }
 
@@ -184,9 +191,10 @@ TEST_CASE("an error answered before the body was read reaches a client that send
   constexpr std::size_t limit = 65536;
   server_process s({"--policies", examples(), "--max-request-bytes", std::to_string(limit)});
   const std::string body = "{" + std::string(16 * limit, ' ') + "}";
-  const std::string post_head = "POST /validate HTTP/1.1\r\nHost: localhost\r\n"
-                                "Content-Type: application/json\r\nContent-Length: " +
-                                std::to_string(body.size()) + "\r\n";
+  const std::string post_head =
+      "POST /validate HTTP/1.1\r\nHost: localhost\r\n"
+      "Content-Type: application/json\r\nContent-Length: " +
+      std::to_string(body.size()) + "\r\n";
   struct error_case {
     const char* name;
     std::string request;

@@ -1,20 +1,19 @@
 #include "raw_connection.hpp"
 
-#include "server_process.hpp"
-
-#include <boost/asio/buffer.hpp>
-#include <boost/beast/http.hpp>
-#include <openssl/err.h>
-
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <openssl/err.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <boost/asio/buffer.hpp>
+#include <boost/beast/http.hpp>
 #include <csignal>
+
+#include "server_process.hpp"
 
 namespace netpol_guard::testing {
 

@@ -29,8 +29,8 @@ class raw_connection {
     bool verify = true;  // the server's certificate against the dev CA, for "localhost"
     std::string source;  // local address to connect from (127.0.0.2...); empty: any
     int min_version = 0, max_version = 0;
-    std::string ciphers;                         // TLS 1.2 cipher list to offer
-    std::chrono::seconds io_timeout{5};          // a bound on any single blocking call
+    std::string ciphers;                 // TLS 1.2 cipher list to offer
+    std::chrono::seconds io_timeout{5};  // a bound on any single blocking call
   };
 
   raw_connection() = default;

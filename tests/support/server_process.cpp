@@ -117,7 +117,8 @@ server_process::server_process(std::vector<std::string> args, bool wait_listenin
 
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 2, log_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_addopen(&actions, 2, log_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
+                                   0644);
   posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
   std::vector<char*> cargv;
   for (auto& a : argv) cargv.push_back(a.data());
@@ -127,7 +128,8 @@ server_process::server_process(std::vector<std::string> args, bool wait_listenin
   if (rc != 0) throw std::runtime_error("cannot start netpol-guard");
   if (!wait_listening) return;
 
-  const std::regex listening(R"re("msg":"listening","listen":"[^"]*:(\d+)","health_listen":"[^"]*:(\d+)")re");
+  const std::regex listening(
+      R"re("msg":"listening","listen":"[^"]*:(\d+)","health_listen":"[^"]*:(\d+)")re");
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
   while (std::chrono::steady_clock::now() < deadline) {
     std::smatch m;

@@ -3,9 +3,10 @@
 // Starts the real netpol-guard binary for integration tests, on loopback port 0,
 // and stops it by its own PID.
 
+#include <sys/types.h>
+
 #include <chrono>
 #include <string>
-#include <sys/types.h>
 #include <vector>
 
 namespace netpol_guard::testing {

@@ -1,6 +1,8 @@
 #include "tls_client.hpp"
 
-#include "server_process.hpp"
+#include <openssl/ssl.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
@@ -9,9 +11,8 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
-#include <openssl/ssl.h>
-#include <sys/socket.h>
-#include <sys/time.h>
+
+#include "server_process.hpp"
 
 namespace netpol_guard::testing {
 
@@ -56,8 +57,10 @@ tls_client::tls_client(unsigned short port, tls_options options) : impl_(std::ma
   } else {
     ctx.set_verify_mode(ssl::verify_none);
   }
-  if (impl_->options.max_version) SSL_CTX_set_max_proto_version(ctx.native_handle(), impl_->options.max_version);
-  if (impl_->options.min_version) SSL_CTX_set_min_proto_version(ctx.native_handle(), impl_->options.min_version);
+  if (impl_->options.max_version)
+    SSL_CTX_set_max_proto_version(ctx.native_handle(), impl_->options.max_version);
+  if (impl_->options.min_version)
+    SSL_CTX_set_min_proto_version(ctx.native_handle(), impl_->options.min_version);
   if (!impl_->options.ciphers.empty()) {
     SSL_CTX_set_cipher_list(ctx.native_handle(), impl_->options.ciphers.c_str());
     SSL_CTX_set_security_level(ctx.native_handle(), 0);
@@ -144,14 +147,15 @@ bool tls_client::closed_by_server(std::chrono::milliseconds timeout) {
   auto buf = std::make_shared<std::array<char, 4096>>();
   std::function<void()> read_more;
   read_more = [&] {
-    impl_->stream->async_read_some(net::buffer(*buf), [&](boost::system::error_code ec, std::size_t) {
-      if (ec) {
-        result = ec;
-        done = true;
-        return;
-      }
-      read_more();
-    });
+    impl_->stream->async_read_some(net::buffer(*buf),
+                                   [&](boost::system::error_code ec, std::size_t) {
+                                     if (ec) {
+                                       result = ec;
+                                       done = true;
+                                       return;
+                                     }
+                                     read_more();
+                                   });
   };
   read_more();
   return impl_->run(done, timeout) && result;

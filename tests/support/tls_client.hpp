@@ -19,11 +19,11 @@ struct http_reply {
 };
 
 struct tls_options {
-  bool verify = true;            // against the dev CA
+  bool verify = true;  // against the dev CA
   std::string server_name = "localhost";
-  int max_version = 0;           // e.g. TLS1_1_VERSION to offer only old versions
+  int max_version = 0;  // e.g. TLS1_1_VERSION to offer only old versions
   int min_version = 0;
-  std::string ciphers;           // TLS 1.2 cipher list to offer
+  std::string ciphers;  // TLS 1.2 cipher list to offer
   std::string client_cert, client_key;
 };
 

@@ -1,19 +1,19 @@
 // TLS of the admission port, checked from outside with real tools: sslscan for
 // versions and suites, openssl s_client per version, mutual TLS with
 // --client-ca-file, and no key or token material in logs or metrics.
-#include "../support/server_process.hpp"
-#include "../support/tls_client.hpp"
-
-#include <catch2/catch.hpp>
-#include <nlohmann/json.hpp>
 #include <openssl/ssl.h>
 
+#include <catch2/catch.hpp>
 #include <csignal>
 #include <fstream>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <regex>
 #include <set>
 #include <thread>
+
+#include "../support/server_process.hpp"
+#include "../support/tls_client.hpp"
 
 using namespace netpol_guard::testing;
 using nlohmann::json;

@@ -3,17 +3,16 @@
 // Value types of an admission request and response, and the pure decision.
 // The decision does no I/O: the server asks it, with a namespace snapshot.
 
-#include "netpol_guard/netpol/rules.hpp"
-#include "netpol_guard/netpol/namespace_snapshot.hpp"
-#include "netpol_guard/netpol/policy.hpp"
-
 #include <nlohmann/json.hpp>
-
 #include <optional>
 #include <set>
 #include <string>
 #include <utility>
 #include <vector>
+
+#include "netpol_guard/netpol/namespace_snapshot.hpp"
+#include "netpol_guard/netpol/policy.hpp"
+#include "netpol_guard/netpol/rules.hpp"
 
 namespace netpol_guard {
 
@@ -80,9 +79,9 @@ const char* to_string(verdict v);
 // What the request is, for metrics and logs: Pod, Deployment, ..., Namespace,
 // NetworkPolicy, or "other".
 struct request_subject {
-  std::string kind;       // "Pod", "Deployment", "Namespace", "NetworkPolicy", "other"
+  std::string kind;            // "Pod", "Deployment", "Namespace", "NetworkPolicy", "other"
   std::string namespace_name;  // the namespace whose baseline decides
-  std::string name;       // object name, may be empty (generateName)
+  std::string name;            // object name, may be empty (generateName)
 };
 
 struct admission_decision {

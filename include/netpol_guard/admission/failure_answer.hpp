@@ -23,10 +23,10 @@
 // apiserver gets a deliberate verdict; its message points at the logs and says no more.
 // The reason is also the netpol_guard_errors_total reason the caller counts.
 
-#include "netpol_guard/admission/decision.hpp"
-
 #include <string>
 #include <string_view>
+
+#include "netpol_guard/admission/decision.hpp"
 
 namespace netpol_guard {
 
@@ -38,7 +38,6 @@ struct webhook_answer {
 // The answer to a failure with `reason` (see the table). `request` is the decoded
 // request when there is one; `audit_only` then decides whether it is allowed.
 webhook_answer answer_failure(std::string_view reason, std::string_view message,
-                              const admission_request* request = nullptr,
-                              bool audit_only = false);
+                              const admission_request* request = nullptr, bool audit_only = false);
 
 }  // namespace netpol_guard

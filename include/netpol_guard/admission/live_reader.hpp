@@ -3,13 +3,12 @@
 // A live read of one namespace's NetworkPolicies, used to confirm a denial
 // that rests on cached state. Implemented by the Kubernetes API client.
 
-#include "netpol_guard/netpol/namespace_snapshot.hpp"
-
 #include <boost/asio/awaitable.hpp>
-
 #include <chrono>
 #include <optional>
 #include <string>
+
+#include "netpol_guard/netpol/namespace_snapshot.hpp"
 
 namespace netpol_guard {
 

@@ -3,12 +3,12 @@
 // AdmissionReview -> admission_request. The body is streamed (SAX) and only the
 // fields the decision reads are kept; no DOM of the Pod is built.
 
-#include "netpol_guard/admission/decision.hpp"
-
 #include <cstddef>
 #include <string>
 #include <string_view>
 #include <variant>
+
+#include "netpol_guard/admission/decision.hpp"
 
 namespace netpol_guard {
 

@@ -3,10 +3,10 @@
 // admission_response -> AdmissionReview JSON, built by hand: the answer is small
 // and its shape fixed, so no DOM is needed.
 
-#include "netpol_guard/admission/decision.hpp"
-
 #include <string>
 #include <string_view>
+
+#include "netpol_guard/admission/decision.hpp"
 
 namespace netpol_guard {
 

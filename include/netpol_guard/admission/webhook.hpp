@@ -3,17 +3,16 @@
 // The admission endpoint's logic between HTTP and the decision: decode, decide,
 // confirm a denial live when the state may be stale, encode, count and log.
 
-#include "netpol_guard/admission/decision.hpp"
-#include "netpol_guard/admission/failure_answer.hpp"
-#include "netpol_guard/admission/live_reader.hpp"
-#include "netpol_guard/telemetry/metrics.hpp"
-#include "netpol_guard/netpol/namespace_state.hpp"
-
 #include <boost/asio/awaitable.hpp>
-
 #include <chrono>
 #include <string>
 #include <string_view>
+
+#include "netpol_guard/admission/decision.hpp"
+#include "netpol_guard/admission/failure_answer.hpp"
+#include "netpol_guard/admission/live_reader.hpp"
+#include "netpol_guard/netpol/namespace_state.hpp"
+#include "netpol_guard/telemetry/metrics.hpp"
 
 namespace netpol_guard {
 
@@ -37,8 +36,7 @@ class webhook {
  private:
   boost::asio::awaitable<admission_decision> confirm(const admission_request& request,
                                                      admission_decision decision);
-  void record(const admission_request& request, const admission_decision& decision,
-              double seconds);
+  void record(const admission_request& request, const admission_decision& decision, double seconds);
 
   const namespace_state& state_;
   webhook_options options_;

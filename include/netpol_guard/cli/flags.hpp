@@ -32,7 +32,7 @@ class flag_set {
  private:
   // Where a flag's value goes; its type says how the value is parsed.
   using flag_target = std::variant<std::string*, std::vector<std::string>*, bool*, std::size_t*,
-                              std::chrono::milliseconds*>;
+                                   std::chrono::milliseconds*>;
   struct flag {
     flag_target to;
     std::string help;

@@ -3,13 +3,10 @@
 // A minimal Kubernetes API client over Beast + OpenSSL: one-shot requests and
 // streaming watches, each with deadlines and size limits, TLS always verified.
 
-#include "netpol_guard/kube/config.hpp"
-
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/beast/http/verb.hpp>
-
 #include <chrono>
 #include <functional>
 #include <memory>
@@ -17,18 +14,20 @@
 #include <string>
 #include <string_view>
 
+#include "netpol_guard/kube/config.hpp"
+
 namespace netpol_guard::kube {
 
 struct api_reply {
   unsigned status = 0;  // 0: no answer (see error)
   std::string body;
-  std::string error;    // transport error, when status is 0
+  std::string error;  // transport error, when status is 0
 };
 
 struct watch_outcome {
   unsigned status = 0;  // HTTP status of the watch request (0: transport error)
   std::string error;
-  std::string body;     // the error body, for a non-200 status
+  std::string body;  // the error body, for a non-200 status
 };
 
 // The apiserver as the code above the transport sees it, so list/watch,

@@ -5,19 +5,18 @@
 // name that is not a deny-all, and the set of namespaces whose baseline is on
 // its way (pods there may wait briefly instead of being denied).
 
-#include "netpol_guard/kube/api_client.hpp"
-#include "netpol_guard/kube/clock.hpp"
-#include "netpol_guard/kube/live_state_source.hpp"
-#include "netpol_guard/telemetry/metrics.hpp"
-
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
-
 #include <chrono>
 #include <map>
 #include <mutex>
 #include <set>
 #include <string>
+
+#include "netpol_guard/kube/api_client.hpp"
+#include "netpol_guard/kube/clock.hpp"
+#include "netpol_guard/kube/live_state_source.hpp"
+#include "netpol_guard/telemetry/metrics.hpp"
 
 namespace netpol_guard::kube {
 

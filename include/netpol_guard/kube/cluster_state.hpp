@@ -5,6 +5,12 @@
 // the confirm read. It is what `serve` hands the webhook as namespace_state and
 // live_policy_reader.
 
+#include <boost/asio/any_io_executor.hpp>
+#include <chrono>
+#include <memory>
+#include <set>
+#include <string>
+
 #include "netpol_guard/admission/live_reader.hpp"
 #include "netpol_guard/kube/api_client.hpp"
 #include "netpol_guard/kube/baseline_provisioner.hpp"
@@ -13,13 +19,6 @@
 #include "netpol_guard/kube/reflector.hpp"
 #include "netpol_guard/netpol/namespace_state.hpp"
 #include "netpol_guard/telemetry/metrics.hpp"
-
-#include <boost/asio/any_io_executor.hpp>
-
-#include <chrono>
-#include <memory>
-#include <set>
-#include <string>
 
 namespace netpol_guard::kube {
 
@@ -38,18 +37,14 @@ class cluster_state final : public namespace_state, public live_policy_reader {
   void start(boost::asio::any_io_executor ex);
   void stop() { source_.stop(); }
 
-  std::shared_ptr<const namespace_snapshot> snapshot() const override {
-    return source_.snapshot();
-  }
+  std::shared_ptr<const namespace_snapshot> snapshot() const override { return source_.snapshot(); }
   state_readiness readiness() const override { return source_.readiness(); }
 
   boost::asio::awaitable<std::optional<namespace_entry>> read_namespace(
       std::string ns, std::chrono::milliseconds timeout) override {
     return reader_.read(std::move(ns), timeout);
   }
-  bool provisioning(const std::string& ns) const override {
-    return provisioner_.provisioning(ns);
-  }
+  bool provisioning(const std::string& ns) const override { return provisioner_.provisioning(ns); }
   void namespace_admitted(const std::string& ns) override { provisioner_.namespace_admitted(ns); }
 
  private:

@@ -4,14 +4,13 @@
 // read from the apiserver now, so a denial that rests on cached state can be
 // confirmed or overturned.
 
-#include "netpol_guard/kube/api_client.hpp"
-#include "netpol_guard/netpol/namespace_state.hpp"
-
 #include <boost/asio/awaitable.hpp>
-
 #include <chrono>
 #include <optional>
 #include <string>
+
+#include "netpol_guard/kube/api_client.hpp"
+#include "netpol_guard/netpol/namespace_state.hpp"
 
 namespace netpol_guard::kube {
 

@@ -5,18 +5,17 @@
 // builds), and every full list and every batch of watch events publishes an
 // immutable snapshot. Baselines lost between two snapshots are logged as drift.
 
-#include "netpol_guard/kube/reflector.hpp"
-#include "netpol_guard/netpol/namespace_state.hpp"
-#include "netpol_guard/telemetry/metrics.hpp"
-
 #include <boost/asio/any_io_executor.hpp>
-
 #include <chrono>
 #include <memory>
 #include <mutex>
 #include <set>
 #include <string>
 #include <vector>
+
+#include "netpol_guard/kube/reflector.hpp"
+#include "netpol_guard/netpol/namespace_state.hpp"
+#include "netpol_guard/telemetry/metrics.hpp"
 
 namespace netpol_guard::kube {
 

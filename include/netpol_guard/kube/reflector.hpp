@@ -5,21 +5,20 @@
 // backoff with jitter, and a watch that ends at once without events counts as
 // a failure. The list/watch source and the sink are injected.
 
-#include "netpol_guard/kube/api_client.hpp"
-#include "netpol_guard/kube/clock.hpp"
-#include "netpol_guard/kube/watch_stream.hpp"
-#include "netpol_guard/telemetry/metrics.hpp"
-
-#include <nlohmann/json.hpp>
-
 #include <atomic>
 #include <boost/asio/awaitable.hpp>
 #include <chrono>
 #include <climits>
 #include <cstdint>
 #include <functional>
+#include <nlohmann/json.hpp>
 #include <random>
 #include <string>
+
+#include "netpol_guard/kube/api_client.hpp"
+#include "netpol_guard/kube/clock.hpp"
+#include "netpol_guard/kube/watch_stream.hpp"
+#include "netpol_guard/telemetry/metrics.hpp"
 
 namespace netpol_guard::kube {
 
@@ -39,11 +38,14 @@ class api_list_watch final : public list_watch_source {
  public:
   api_list_watch(api_transport& client, std::string path, std::size_t page_size = 500,
                  std::chrono::milliseconds list_timeout = std::chrono::seconds(60))
-      : client_(client), path_(std::move(path)), page_size_(page_size), list_timeout_(list_timeout) {}
+      : client_(client),
+        path_(std::move(path)),
+        page_size_(page_size),
+        list_timeout_(list_timeout) {}
   boost::asio::awaitable<api_reply> list(std::string continue_token) override;
-  boost::asio::awaitable<watch_outcome> watch(std::string resource_version,
-                                              std::chrono::seconds timeout,
-                                              std::function<bool(std::string_view)> on_bytes) override;
+  boost::asio::awaitable<watch_outcome> watch(
+      std::string resource_version, std::chrono::seconds timeout,
+      std::function<bool(std::string_view)> on_bytes) override;
 
  private:
   api_transport& client_;
@@ -85,7 +87,7 @@ struct reflector_options {
   std::chrono::milliseconds max_backoff{30'000};
   std::chrono::seconds min_watch_timeout{300};
   std::chrono::seconds max_watch_timeout{600};
-  std::size_t max_list_pages = 100'000;  // a bound on a paginated list
+  std::size_t max_list_pages = 100'000;       // a bound on a paginated list
   steady_clock_fn now = real_steady_clock();  // state age, quick-empty watches
 };
 

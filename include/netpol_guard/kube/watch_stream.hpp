@@ -4,10 +4,9 @@
 // {"type": ..., "object": ...}. One chunk may hold several events and one event
 // may span chunks, so bytes are split on complete top-level objects, not lines.
 
-#include <nlohmann/json.hpp>
-
 #include <cstddef>
 #include <functional>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 

@@ -5,15 +5,14 @@
 // directories (recursively, *.yaml, *.yml, *.json). README "How manifests are
 // read" lists every surface form.
 
-#include "netpol_guard/netpol/namespace_snapshot.hpp"
-
 #include <nlohmann/json.hpp>
-
 #include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
+
+#include "netpol_guard/netpol/namespace_snapshot.hpp"
 
 namespace netpol_guard {
 
@@ -27,7 +26,10 @@ struct manifest_error {
   manifest_error() = default;
   manifest_error(std::string source_, std::string reason_, std::size_t line_ = 0,
                  std::string object_ = {})
-      : source(std::move(source_)), reason(std::move(reason_)), line(line_), object(std::move(object_)) {}
+      : source(std::move(source_)),
+        reason(std::move(reason_)),
+        line(line_),
+        object(std::move(object_)) {}
 
   std::string source;
   std::string reason;

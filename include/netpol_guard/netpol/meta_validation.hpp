@@ -4,9 +4,9 @@
 // (k8s.io/apimachinery pkg/util/validation, pkg/api/validation/objectmeta.go,
 // pkg/apis/meta/v1/validation), Kubernetes 1.37.
 
-#include "netpol_guard/netpol/validation_checker.hpp"
-
 #include <string>
+
+#include "netpol_guard/netpol/validation_checker.hpp"
 
 namespace netpol_guard {
 
@@ -14,7 +14,7 @@ bool is_dns1123_label(const std::string& s);
 bool is_dns1123_subdomain(const std::string& s);
 bool is_qualified_name(const std::string& s);  // label keys
 bool is_label_value(const std::string& s);
-bool is_iana_svc_name(const std::string& s);   // named ports
+bool is_iana_svc_name(const std::string& s);  // named ports
 
 namespace validation {
 

@@ -5,13 +5,13 @@
 // check/audit report both evaluate namespaces here, and word the finding with the
 // phrases below, so the two cannot disagree.
 
-#include "netpol_guard/netpol/namespace_snapshot.hpp"
-#include "netpol_guard/netpol/policy.hpp"
-
 #include <functional>
 #include <set>
 #include <string>
 #include <string_view>
+
+#include "netpol_guard/netpol/namespace_snapshot.hpp"
+#include "netpol_guard/netpol/policy.hpp"
 
 namespace netpol_guard {
 

@@ -4,8 +4,6 @@
 // Only deny-all ("baseline") policies are kept by name; other policies are only
 // counted, so memory grows with the number of namespaces, not with policy size.
 
-#include "netpol_guard/netpol/policy.hpp"
-
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -16,6 +14,8 @@
 #include <string_view>
 #include <unordered_map>
 #include <vector>
+
+#include "netpol_guard/netpol/policy.hpp"
 
 namespace netpol_guard {
 

@@ -3,19 +3,19 @@
 // Where decisions get namespace state from. The request path only ever calls
 // snapshot(): an atomic load of an immutable snapshot, no lock.
 
-#include "netpol_guard/netpol/namespace_snapshot.hpp"
-
 #include <atomic>
 #include <chrono>
 #include <memory>
 #include <string>
 
+#include "netpol_guard/netpol/namespace_snapshot.hpp"
+
 namespace netpol_guard {
 
 struct state_readiness {
   bool ready = false;
-  std::string reason;        // why not ready, for /readyz
-  double age_seconds = 0;    // how long since the state was known current
+  std::string reason;      // why not ready, for /readyz
+  double age_seconds = 0;  // how long since the state was known current
 };
 
 class namespace_state {

@@ -4,13 +4,12 @@
 // the live path alike: names, namespaces, creation and deletion timestamps, and
 // the facts a NetworkPolicy gives the index, and adding objects to the index.
 
-#include "netpol_guard/netpol/namespace_snapshot.hpp"
-#include "netpol_guard/netpol/policy.hpp"
-
 #include <nlohmann/json_fwd.hpp>
-
 #include <optional>
 #include <string>
+
+#include "netpol_guard/netpol/namespace_snapshot.hpp"
+#include "netpol_guard/netpol/policy.hpp"
 
 namespace netpol_guard {
 

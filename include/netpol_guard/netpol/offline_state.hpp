@@ -3,15 +3,15 @@
 // Namespace state from manifest files (--policies). Reloaded when the files
 // change; a failed reload keeps the last good state and says why.
 
-#include "netpol_guard/netpol/manifest_loader.hpp"
-#include "netpol_guard/netpol/namespace_state.hpp"
-
 #include <atomic>
 #include <cstdint>
 #include <filesystem>
 #include <mutex>
 #include <string>
 #include <vector>
+
+#include "netpol_guard/netpol/manifest_loader.hpp"
+#include "netpol_guard/netpol/namespace_state.hpp"
 
 namespace netpol_guard {
 

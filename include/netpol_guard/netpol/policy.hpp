@@ -5,7 +5,6 @@
 // networking.k8s.io/v1; see README "What counts as a default deny".
 
 #include <nlohmann/json_fwd.hpp>
-
 #include <optional>
 #include <string>
 
@@ -21,10 +20,10 @@ enum class rule_list : unsigned char {
 // The handful of facts about a NetworkPolicy spec that decide coverage.
 // Built from a JSON DOM (manifests, API lists) or from the streaming codec.
 struct policy_spec_facts {
-  bool selects_all_pods = true;    // podSelector absent, {} or with no labels/expressions
-  bool has_policy_types = false;   // policyTypes present and non-empty
-  bool lists_ingress_type = false; // "Ingress" in policyTypes
-  bool lists_egress_type = false;  // "Egress" in policyTypes
+  bool selects_all_pods = true;     // podSelector absent, {} or with no labels/expressions
+  bool has_policy_types = false;    // policyTypes present and non-empty
+  bool lists_ingress_type = false;  // "Ingress" in policyTypes
+  bool lists_egress_type = false;   // "Egress" in policyTypes
   rule_list ingress = rule_list::absent;
   rule_list egress = rule_list::absent;
 };

@@ -10,7 +10,6 @@
 // validated what it serves.
 
 #include <nlohmann/json_fwd.hpp>
-
 #include <optional>
 #include <string>
 

@@ -3,14 +3,14 @@
 // The CIS 5.3.2 compliance report shared by `check` (manifests) and `audit`
 // (live cluster). Its JSON field names are a contract.
 
-#include "netpol_guard/netpol/manifest_loader.hpp"
-#include "netpol_guard/netpol/namespace_snapshot.hpp"
-
 #include <optional>
 #include <set>
 #include <string>
 #include <utility>
 #include <vector>
+
+#include "netpol_guard/netpol/manifest_loader.hpp"
+#include "netpol_guard/netpol/namespace_snapshot.hpp"
 
 namespace netpol_guard {
 

@@ -4,9 +4,8 @@
 // netpol-guard needs. Each is defined here once; the decision, check, audit,
 // metrics, provisioning and the flags' defaults all read them from here.
 
-#include <nlohmann/json_fwd.hpp>
-
 #include <array>
+#include <nlohmann/json_fwd.hpp>
 #include <string>
 #include <string_view>
 #include <vector>

@@ -5,9 +5,8 @@
 // (JSON types, unknown fields under --validate=strict) that come before
 // validation proper. Internal to src/netpol/*_validation.cpp.
 
-#include <nlohmann/json.hpp>
-
 #include <initializer_list>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -17,7 +16,9 @@ namespace netpol_guard::validation {
 using json = nlohmann::json;
 
 // Messages quote values; a value with invalid UTF-8 is shown with U+FFFD, not thrown on.
-inline std::string shown(const json& v) { return v.dump(-1, ' ', false, json::error_handler_t::replace); }
+inline std::string shown(const json& v) {
+  return v.dump(-1, ' ', false, json::error_handler_t::replace);
+}
 inline std::string quote(const std::string& s) { return shown(json(s)); }
 
 // The first error, with the field path as the apiserver writes it.
@@ -51,7 +52,8 @@ class checker {
   }
   bool integer_or_null(const json& v, const std::string& path, std::int64_t lo, std::int64_t hi) {
     if (v.is_null()) return true;
-    if (v.is_number_integer() && !(v.is_number_unsigned() && v.get<std::uint64_t>() > static_cast<std::uint64_t>(hi))) {
+    if (v.is_number_integer() &&
+        !(v.is_number_unsigned() && v.get<std::uint64_t>() > static_cast<std::uint64_t>(hi))) {
       auto i = v.get<std::int64_t>();
       if (i >= lo && i <= hi) return true;
     }
@@ -59,15 +61,21 @@ class checker {
     return false;
   }
   void type_error(const json& v, const std::string& path, const std::string& want) {
-    std::string got = v.is_string() ? "string" : v.is_boolean() ? "bool" : v.is_number() ? "number"
-                      : v.is_array() ? "array" : v.is_object() ? "object" : "null";
+    std::string got = v.is_string()    ? "string"
+                      : v.is_boolean() ? "bool"
+                      : v.is_number()  ? "number"
+                      : v.is_array()   ? "array"
+                      : v.is_object()  ? "object"
+                                       : "null";
     std::string text = shown(v);
     if (text.size() > 60) text = text.substr(0, 57) + "...";
-    fail(path, "Invalid value: " + text + ": cannot unmarshal " + got + " into a field of type " + want);
+    fail(path,
+         "Invalid value: " + text + ": cannot unmarshal " + got + " into a field of type " + want);
   }
 
   // Strict field validation: every key must be a field of the type.
-  bool known_fields(const json& obj, const std::string& path, std::initializer_list<std::string_view> fields) {
+  bool known_fields(const json& obj, const std::string& path,
+                    std::initializer_list<std::string_view> fields) {
     for (const auto& [k, _] : obj.items()) {
       if (std::find(fields.begin(), fields.end(), k) == fields.end()) {
         fail(path.empty() ? k : path + "." + k,
@@ -108,7 +116,9 @@ inline const json& field(const json& obj, const char* name) {
   return it == obj.end() ? null_value : *it;
 }
 
-inline std::string str(const json& v) { return v.is_string() ? v.get<std::string>() : std::string(); }
+inline std::string str(const json& v) {
+  return v.is_string() ? v.get<std::string>() : std::string();
+}
 
 inline std::string index_path(const std::string& path, std::size_t i) {
   return path + "[" + std::to_string(i) + "]";

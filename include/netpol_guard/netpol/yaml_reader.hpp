@@ -5,9 +5,8 @@
 // duplicate keys, and go-yaml's alias-ratio rule against "billion laughs".
 // README "How manifests are read" lists every form.
 
-#include <nlohmann/json.hpp>
-
 #include <cstddef>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <string>
 #include <utility>

@@ -3,13 +3,12 @@
 // The memory held by request bodies: a budget shared by all connections and a
 // reservation per request.
 
-#include "netpol_guard/telemetry/metrics.hpp"
-
 #include <boost/asio/ip/address.hpp>
-
 #include <cstddef>
 #include <map>
 #include <mutex>
+
+#include "netpol_guard/telemetry/metrics.hpp"
 
 namespace netpol_guard {
 

@@ -3,16 +3,15 @@
 // How a listener takes a freshly accepted connection: a slot in its table (by
 // eviction when full), counted either way, or a refusal.
 
-#include "netpol_guard/server/connection_table.hpp"
-#include "netpol_guard/telemetry/metrics.hpp"
-
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/beast/core/stream_traits.hpp>
-
 #include <functional>
 #include <memory>
 #include <optional>
+
+#include "netpol_guard/server/connection_table.hpp"
+#include "netpol_guard/telemetry/metrics.hpp"
 
 namespace netpol_guard {
 

@@ -3,10 +3,9 @@
 // A listener's open connections and the choice of which one a new client
 // displaces when the listener is full.
 
-#include <boost/asio/ip/address.hpp>
-
 #include <algorithm>
 #include <atomic>
+#include <boost/asio/ip/address.hpp>
 #include <cstddef>
 #include <cstdint>
 #include <functional>

@@ -3,20 +3,19 @@
 // The plain-HTTP listener for kubelet probes and Prometheus: /healthz, /livez,
 // /readyz and /metrics, with the admission port's connection protections.
 
-#include "netpol_guard/netpol/namespace_state.hpp"
-#include "netpol_guard/server/connection_table.hpp"
-#include "netpol_guard/server/http_response.hpp"
-#include "netpol_guard/server/server_config.hpp"
-#include "netpol_guard/telemetry/metrics.hpp"
-
+#include <atomic>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
-
-#include <atomic>
 #include <memory>
+
+#include "netpol_guard/netpol/namespace_state.hpp"
+#include "netpol_guard/server/connection_table.hpp"
+#include "netpol_guard/server/http_response.hpp"
+#include "netpol_guard/server/server_config.hpp"
+#include "netpol_guard/telemetry/metrics.hpp"
 
 namespace netpol_guard {
 

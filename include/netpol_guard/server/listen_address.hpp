@@ -3,7 +3,6 @@
 // Listen addresses from flags, and acceptors bound to them.
 
 #include <boost/asio/ip/tcp.hpp>
-
 #include <string>
 
 namespace netpol_guard {

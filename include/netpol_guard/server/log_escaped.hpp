@@ -2,10 +2,10 @@
 
 // What becomes of an exception that escapes a detached coroutine.
 
-#include "netpol_guard/telemetry/log.hpp"
-
 #include <exception>
 #include <string>
+
+#include "netpol_guard/telemetry/log.hpp"
 
 namespace netpol_guard {
 

@@ -3,17 +3,16 @@
 // The server: the TLS admission listener, the plain-HTTP health listener, the
 // serving certificate's reloader, and the graceful stop that ties them.
 
+#include <atomic>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <functional>
+#include <memory>
+
 #include "netpol_guard/admission/webhook.hpp"
 #include "netpol_guard/netpol/namespace_state.hpp"
 #include "netpol_guard/server/server_config.hpp"
 #include "netpol_guard/telemetry/metrics.hpp"
-
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
-
-#include <atomic>
-#include <functional>
-#include <memory>
 
 namespace netpol_guard {
 

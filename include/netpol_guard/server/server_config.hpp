@@ -43,8 +43,8 @@ struct server_config {
   std::chrono::milliseconds linger_timeout{1'000};
   std::size_t linger_max_bytes = 8 * 1024 * 1024;
   std::chrono::milliseconds tls_reload_interval{10'000};
-  std::chrono::milliseconds shutdown_delay{2'000};   // not ready, still serving
-  std::chrono::milliseconds shutdown_grace{20'000};  // then in-flight requests get this long
+  std::chrono::milliseconds shutdown_delay{2'000};       // not ready, still serving
+  std::chrono::milliseconds shutdown_grace{20'000};      // then in-flight requests get this long
   std::set<std::string, std::less<>> exempt_namespaces;  // for the non-compliance gauge
 
   // The plain-HTTP health listener: kubelet probes (one connection per probe)

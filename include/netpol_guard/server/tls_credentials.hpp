@@ -2,13 +2,12 @@
 
 // The serving certificate and key, and the TLS context built from them.
 
-#include "netpol_guard/telemetry/metrics.hpp"
-
-#include <boost/asio/ssl/context.hpp>
-
 #include <atomic>
+#include <boost/asio/ssl/context.hpp>
 #include <memory>
 #include <string>
+
+#include "netpol_guard/telemetry/metrics.hpp"
 
 namespace netpol_guard {
 

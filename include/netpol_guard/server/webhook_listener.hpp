@@ -3,14 +3,7 @@
 // The TLS listener for POST /validate: one session per connection, a deadline
 // before every step, the body budget, and the drain at shutdown.
 
-#include "netpol_guard/admission/webhook.hpp"
-#include "netpol_guard/server/body_budget.hpp"
-#include "netpol_guard/server/connection_table.hpp"
-#include "netpol_guard/server/http_response.hpp"
-#include "netpol_guard/server/server_config.hpp"
-#include "netpol_guard/server/tls_credentials.hpp"
-#include "netpol_guard/telemetry/metrics.hpp"
-
+#include <atomic>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -19,10 +12,16 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
-
-#include <atomic>
 #include <chrono>
 #include <memory>
+
+#include "netpol_guard/admission/webhook.hpp"
+#include "netpol_guard/server/body_budget.hpp"
+#include "netpol_guard/server/connection_table.hpp"
+#include "netpol_guard/server/http_response.hpp"
+#include "netpol_guard/server/server_config.hpp"
+#include "netpol_guard/server/tls_credentials.hpp"
+#include "netpol_guard/telemetry/metrics.hpp"
 
 namespace netpol_guard {
 

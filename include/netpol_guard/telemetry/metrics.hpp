@@ -3,14 +3,14 @@
 // netpol-guard's Prometheus metrics. Declared once, updated lock-free on the
 // request path, rendered as text exposition format on /metrics.
 
-#include "netpol_guard/admission/decision.hpp"
-
 #include <array>
 #include <atomic>
 #include <cstdint>
 #include <functional>
 #include <string>
 #include <string_view>
+
+#include "netpol_guard/admission/decision.hpp"
 
 namespace netpol_guard {
 
@@ -66,9 +66,9 @@ enum class budget_scope : unsigned char { total, per_source, count_ };
 
 class metrics {
  public:
-  static constexpr std::array<double, 14> latency_buckets{
-      0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005,
-      0.01,    0.025,  0.05,    0.1,    0.25,  0.5,    1.0};
+  static constexpr std::array<double, 14> latency_buckets{0.00005, 0.0001, 0.00025, 0.0005, 0.001,
+                                                          0.0025,  0.005,  0.01,    0.025,  0.05,
+                                                          0.1,     0.25,   0.5,     1.0};
 
   void count_request(verdict v, std::string_view kind, std::string_view operation);
   void observe_latency(double seconds);
@@ -102,7 +102,8 @@ class metrics {
 
  private:
   static constexpr std::size_t n_verdicts = 4;
-  static constexpr std::size_t n_kinds = rules::workload_kinds.size() + 4;  // Pod, workloads, Namespace, NetworkPolicy, other
+  static constexpr std::size_t n_kinds =
+      rules::workload_kinds.size() + 4;  // Pod, workloads, Namespace, NetworkPolicy, other
   static constexpr std::size_t n_ops = 5;
   static std::size_t kind_index(std::string_view kind);
   static std::size_t op_index(std::string_view op);

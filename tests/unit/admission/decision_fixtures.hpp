@@ -4,18 +4,17 @@
 // denial, allowance and audit must pass. Requests go through the decoder, as the
 // server's do.
 
-#include "netpol_guard/admission/decision.hpp"
-#include "netpol_guard/admission/review_decoder.hpp"
-#include "netpol_guard/admission/review_encoder.hpp"
-
 #include <catch2/catch.hpp>
-#include <nlohmann/json.hpp>
-
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
 #include <variant>
 #include <vector>
+
+#include "netpol_guard/admission/decision.hpp"
+#include "netpol_guard/admission/review_decoder.hpp"
+#include "netpol_guard/admission/review_encoder.hpp"
 
 namespace decision_fixtures {
 
@@ -54,7 +53,7 @@ struct policy_row {
 };
 
 inline namespace_snapshot snapshot_of(const std::vector<policy_row>& rows,
-                               const std::vector<std::string>& terminating = {}) {
+                                      const std::vector<std::string>& terminating = {}) {
   namespace_index index;
   for (const auto& r : rows) index.upsert_policy(r.ns, r.name, r.coverage, r.created);
   for (const auto& ns : terminating) index.upsert_namespace(ns, true);
@@ -106,7 +105,7 @@ inline void check_denied(const admission_decision& d) {
 }
 
 inline void check_pod_creator_denied(const admission_decision& d, const std::string& ns,
-                              const std::string& missing) {
+                                     const std::string& missing) {
   check_denied(d);
   const auto& m = d.response.message;
   CHECK_THAT(m, Contains("\"" + ns + "\""));
@@ -162,9 +161,12 @@ struct workload {
 };
 
 constexpr workload workloads[] = {
-    {"apps", "v1", "deployments", "Deployment"}, {"apps", "v1", "replicasets", "ReplicaSet"},
-    {"apps", "v1", "statefulsets", "StatefulSet"}, {"apps", "v1", "daemonsets", "DaemonSet"},
-    {"batch", "v1", "jobs", "Job"},               {"batch", "v1", "cronjobs", "CronJob"},
+    {"apps", "v1", "deployments", "Deployment"},
+    {"apps", "v1", "replicasets", "ReplicaSet"},
+    {"apps", "v1", "statefulsets", "StatefulSet"},
+    {"apps", "v1", "daemonsets", "DaemonSet"},
+    {"batch", "v1", "jobs", "Job"},
+    {"batch", "v1", "cronjobs", "CronJob"},
 };
 
 inline json workload_review(const workload& w, const std::string& ns) {

@@ -1,6 +1,5 @@
-#include "netpol_guard/admission/decision.hpp"
-
 #include "decision_fixtures.hpp"
+#include "netpol_guard/admission/decision.hpp"
 #include "netpol_guard/netpol/manifest_loader.hpp"
 #include "netpol_guard/netpol/object.hpp"
 
@@ -58,8 +57,8 @@ TEST_CASE("DELETE of the only baseline is denied", "[decision]") {
 }
 
 TEST_CASE("DELETE of one half of a split baseline names the lost direction", "[decision]") {
-  auto state = snapshot_of({{"team-a", "default-deny-all", egress_only},
-                            {"team-a", "deny-in", ingress_only}});
+  auto state = snapshot_of(
+      {{"team-a", "default-deny-all", egress_only}, {"team-a", "deny-in", ingress_only}});
   auto review = fixture("networkpolicy-delete.json");
   review["request"]["oldObject"]["spec"]["policyTypes"] = {"Egress"};
   auto d = decide(request_of(review), state, enforce());
@@ -95,9 +94,10 @@ TEST_CASE("DELETE of a newer redundant baseline is allowed; the oldest one is pi
     CHECK(d.response.message.find("oldest") != std::string::npos);
   }
   SECTION("the newer one may go: the oldest stays") {
-    auto d = decide(request_of(delete_of("default-deny-all-v2", t_new,
-                                         R"({"podSelector":{},"policyTypes":["Ingress","Egress"]})")),
-                    state, enforce());
+    auto d =
+        decide(request_of(delete_of("default-deny-all-v2", t_new,
+                                    R"({"podSelector":{},"policyTypes":["Ingress","Egress"]})")),
+               state, enforce());
     check_allowed(d);
     CHECK(d.coverage == both);
   }
@@ -105,9 +105,10 @@ TEST_CASE("DELETE of a newer redundant baseline is allowed; the oldest one is pi
     auto same = snapshot_of({{"team-a", "default-deny-all", both, t_old},
                              {"team-a", "default-deny-all-v2", both, t_old}});
     check_policy_change_denied(decide(request_of(review), same, enforce()), "both");
-    check_allowed(decide(request_of(delete_of("default-deny-all-v2", t_old,
-                                              R"({"podSelector":{},"policyTypes":["Ingress","Egress"]})")),
-                         same, enforce()));
+    check_allowed(
+        decide(request_of(delete_of("default-deny-all-v2", t_old,
+                                    R"({"podSelector":{},"policyTypes":["Ingress","Egress"]})")),
+               same, enforce()));
   }
   SECTION("also when the older coverage is split over two policies") {
     review["request"]["oldObject"]["metadata"]["creationTimestamp"] = t_new;
@@ -118,8 +119,8 @@ TEST_CASE("DELETE of a newer redundant baseline is allowed; the oldest one is pi
   }
   SECTION("pinned per direction: the oldest ingress and the oldest egress policy") {
     review["request"]["oldObject"]["metadata"]["creationTimestamp"] = t_new;
-    auto split = snapshot_of({{"team-a", "default-deny-all", both, t_new},
-                              {"team-a", "deny-in", ingress_only, t_old}});
+    auto split = snapshot_of(
+        {{"team-a", "default-deny-all", both, t_new}, {"team-a", "deny-in", ingress_only, t_old}});
     auto d = decide(request_of(review), split, enforce());
     check_policy_change_denied(d, "egress");
     CHECK(d.coverage == ingress_only);
@@ -206,18 +207,16 @@ TEST_CASE("DELETE that takes away nothing is allowed", "[decision]") {
 
 TEST_CASE("UPDATE that weakens the baseline is denied", "[decision]") {
   SECTION("adds ingress [{}]") {
-    auto d = decide(
-        request_of(update_with_spec(
-            R"({"podSelector":{},"policyTypes":["Ingress","Egress"],"ingress":[{}]})")),
-        only_baseline, enforce());
+    auto d = decide(request_of(update_with_spec(
+                        R"({"podSelector":{},"policyTypes":["Ingress","Egress"],"ingress":[{}]})")),
+                    only_baseline, enforce());
     check_policy_change_denied(d, "ingress");
     CHECK(d.coverage == egress_only);
   }
   SECTION("adds egress [{}]") {
-    auto d = decide(
-        request_of(update_with_spec(
-            R"({"podSelector":{},"policyTypes":["Ingress","Egress"],"egress":[{}]})")),
-        only_baseline, enforce());
+    auto d = decide(request_of(update_with_spec(
+                        R"({"podSelector":{},"policyTypes":["Ingress","Egress"],"egress":[{}]})")),
+                    only_baseline, enforce());
     check_policy_change_denied(d, "egress");
   }
   SECTION("narrows the podSelector") {
@@ -228,15 +227,13 @@ TEST_CASE("UPDATE that weakens the baseline is denied", "[decision]") {
     check_policy_change_denied(d, "both");
   }
   SECTION("removes the Egress policyType") {
-    auto d = decide(
-        request_of(update_with_spec(R"({"podSelector":{},"policyTypes":["Ingress"]})")),
-        only_baseline, enforce());
+    auto d = decide(request_of(update_with_spec(R"({"podSelector":{},"policyTypes":["Ingress"]})")),
+                    only_baseline, enforce());
     check_policy_change_denied(d, "egress");
   }
   SECTION("removes the Ingress policyType") {
-    auto d = decide(
-        request_of(update_with_spec(R"({"podSelector":{},"policyTypes":["Egress"]})")),
-        only_baseline, enforce());
+    auto d = decide(request_of(update_with_spec(R"({"podSelector":{},"policyTypes":["Egress"]})")),
+                    only_baseline, enforce());
     check_policy_change_denied(d, "ingress");
   }
   SECTION("drops policyTypes, leaving egress [] to the defaulting trap") {
@@ -245,9 +242,8 @@ TEST_CASE("UPDATE that weakens the baseline is denied", "[decision]") {
     check_policy_change_denied(d, "egress");
   }
   SECTION("denied from the request's own objects when the cache is empty") {
-    auto d = decide(
-        request_of(update_with_spec(R"({"podSelector":{},"policyTypes":["Ingress"]})")),
-        namespace_snapshot{}, enforce());
+    auto d = decide(request_of(update_with_spec(R"({"podSelector":{},"policyTypes":["Ingress"]})")),
+                    namespace_snapshot{}, enforce());
     check_policy_change_denied(d, "egress");
   }
 }
@@ -266,8 +262,9 @@ TEST_CASE("UPDATE that keeps coverage is allowed", "[decision]") {
     check_allowed(d);
   }
   SECTION("a weakening that an older policy still covers") {
-    auto state = snapshot_of({{"team-a", "default-deny-all", both, "2026-06-01T00:00:00Z"},
-                              {"team-a", "deny-ingress-too", ingress_only, "2026-01-01T00:00:00Z"}});
+    auto state =
+        snapshot_of({{"team-a", "default-deny-all", both, "2026-06-01T00:00:00Z"},
+                     {"team-a", "deny-ingress-too", ingress_only, "2026-01-01T00:00:00Z"}});
     auto review =
         update_with_spec(R"({"podSelector":{},"policyTypes":["Ingress","Egress"],"ingress":[{}]})");
     review["request"]["oldObject"]["metadata"]["creationTimestamp"] = "2026-06-01T00:00:00Z";
@@ -290,8 +287,7 @@ TEST_CASE("policy changes in a terminating namespace are allowed", "[decision]")
   SECTION("the namespace is terminating in the state") {
     auto state = snapshot_of({{"team-a", "default-deny-all", both}}, {"team-a"});
     check_allowed(decide(del, state, enforce()));
-    auto weaken = request_of(
-        update_with_spec(R"({"podSelector":{},"policyTypes":["Ingress"]})"));
+    auto weaken = request_of(update_with_spec(R"({"podSelector":{},"policyTypes":["Ingress"]})"));
     check_allowed(decide(weaken, state, enforce()));
   }
   SECTION("the namespace controller is deleting in a terminating namespace") {
@@ -303,13 +299,12 @@ TEST_CASE("policy changes in a terminating namespace are allowed", "[decision]")
   }
 }
 
-TEST_CASE("controllers get no exception in a namespace that is not terminating",
-          "[decision]") {
+TEST_CASE("controllers get no exception in a namespace that is not terminating", "[decision]") {
   // With --use-service-account-credentials=false every controller, the garbage
   // collector included, acts as system:kube-controller-manager.
-  for (const char* user : {"system:serviceaccount:kube-system:namespace-controller",
-                           "system:kube-controller-manager",
-                           "system:serviceaccount:kube-system:generic-garbage-collector"}) {
+  for (const char* user :
+       {"system:serviceaccount:kube-system:namespace-controller", "system:kube-controller-manager",
+        "system:serviceaccount:kube-system:generic-garbage-collector"}) {
     INFO(user);
     auto review = fixture("networkpolicy-delete.json");
     review["request"]["userInfo"]["username"] = user;
@@ -390,9 +385,10 @@ TEST_CASE("a policy being deleted provides no coverage: the finalizer route", "[
   CHECK(state->find("team-a")->baselines[0].name == "backup");
 
   SECTION("deleting backup is refused: the terminating policy does not count") {
-    auto d = decide(request_of(delete_of("backup", t_new,
-                                         R"({"podSelector":{},"policyTypes":["Ingress","Egress"]})")),
-                    *state, enforce());
+    auto d =
+        decide(request_of(delete_of("backup", t_new,
+                                    R"({"podSelector":{},"policyTypes":["Ingress","Egress"]})")),
+               *state, enforce());
     check_denied(d);
     CHECK_THAT(d.response.message, Contains("\"backup\""));
   }
@@ -400,11 +396,9 @@ TEST_CASE("a policy being deleted provides no coverage: the finalizer route", "[
     namespace_index only_terminating;
     REQUIRE(index_policy(only_terminating, policy("default-deny-all", t_old, true), error));
     auto r = request_of(pod_in("team-a"));
-    check_pod_creator_denied(decide(r, *only_terminating.freeze("t"), enforce()), "team-a",
-                             "both");
+    check_pod_creator_denied(decide(r, *only_terminating.freeze("t"), enforce()), "team-a", "both");
   }
 }
-
 
 TEST_CASE("baseline protection: exempt, switched off, audit-only", "[decision]") {
   SECTION("exempt namespace") {

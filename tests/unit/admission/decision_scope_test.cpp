@@ -1,6 +1,5 @@
-#include "netpol_guard/admission/decision.hpp"
-
 #include "decision_fixtures.hpp"
+#include "netpol_guard/admission/decision.hpp"
 
 // What the rule leaves alone: exemptions, other operations and kinds; audit-only and dryRun.
 
@@ -12,8 +11,8 @@ TEST_CASE("default exempt namespaces are always allowed", "[decision]") {
       CHECK(decision_config{}.exempt_namespaces.count(ns) == 1);
       check_allowed(decide(request_of(pod_in(ns)), namespace_snapshot{}, enforce()));
       check_allowed(decide(request_of(pod_in(ns)), namespace_snapshot{}, audit_only()));
-      check_allowed(decide(request_of(workload_review(workloads[5], ns)), namespace_snapshot{},
-                           enforce()));
+      check_allowed(
+          decide(request_of(workload_review(workloads[5], ns)), namespace_snapshot{}, enforce()));
       check_allowed(decide(request_of(namespace_review(ns)), namespace_snapshot{}, enforce()));
     }
   }
@@ -48,17 +47,19 @@ TEST_CASE("Pod UPDATE, DELETE and CONNECT are allowed", "[decision]") {
     base["request"]["subResource"] = "exec";
     base["request"]["object"] = {{"kind", "PodExecOptions"}, {"apiVersion", "v1"}};
   }
-  SECTION("CONNECT without a subresource") {
-    base["request"]["operation"] = "CONNECT";
-  }
+  SECTION("CONNECT without a subresource") { base["request"]["operation"] = "CONNECT"; }
   auto d = decide(request_of(base), namespace_snapshot{}, enforce());
   check_allowed(d);
 }
 
 TEST_CASE("pod subresources are allowed", "[decision]") {
   const std::tuple<const char*, const char*> cases[] = {
-      {"ephemeralcontainers", "UPDATE"}, {"binding", "CREATE"}, {"eviction", "CREATE"},
-      {"status", "UPDATE"},              {"resize", "UPDATE"},  {"attach", "CONNECT"},
+      {"ephemeralcontainers", "UPDATE"},
+      {"binding", "CREATE"},
+      {"eviction", "CREATE"},
+      {"status", "UPDATE"},
+      {"resize", "UPDATE"},
+      {"attach", "CONNECT"},
       {"portforward", "CONNECT"},
   };
   for (const auto& [sub, op] : cases) {
@@ -80,9 +81,13 @@ TEST_CASE("pod subresources are allowed", "[decision]") {
 
 TEST_CASE("other kinds are allowed", "[decision]") {
   const std::tuple<const char*, const char*> cases[] = {
-      {"", "configmaps"},         {"", "services"},   {"", "secrets"},
-      {"networking.k8s.io", "networkpolicies"},       {"networking.k8s.io", "ingresses"},
-      {"argoproj.io", "rollouts"}, {"", "serviceaccounts"},
+      {"", "configmaps"},
+      {"", "services"},
+      {"", "secrets"},
+      {"networking.k8s.io", "networkpolicies"},
+      {"networking.k8s.io", "ingresses"},
+      {"argoproj.io", "rollouts"},
+      {"", "serviceaccounts"},
   };
   for (const auto& [group, resource] : cases) {
     SECTION(std::string(group) + "/" + resource) {
@@ -116,8 +121,7 @@ TEST_CASE("an empty request is allowed, not thrown on", "[decision]") {
 // Audit-only and dry run
 // ---------------------------------------------------------------------------
 
-TEST_CASE("audit-only never denies; the denial becomes a warning and annotations",
-          "[decision]") {
+TEST_CASE("audit-only never denies; the denial becomes a warning and annotations", "[decision]") {
   auto r = request_of(fixture("pod-create.json"));
   auto enforced = decide(r, namespace_snapshot{}, enforce());
   auto audited = decide(r, namespace_snapshot{}, audit_only());
@@ -150,8 +154,7 @@ TEST_CASE("audit-only never denies; the denial becomes a warning and annotations
   }
 }
 
-TEST_CASE("audit-only warnings stay within the apiserver's limits for long names",
-          "[decision]") {
+TEST_CASE("audit-only warnings stay within the apiserver's limits for long names", "[decision]") {
   const std::string long_ns(63, 'n');
   auto review = pod_in(long_ns);
   const std::string long_name(253, 'p');
@@ -176,8 +179,8 @@ TEST_CASE("dryRun requests are decided the same way", "[decision]") {
 
   auto del = fixture("networkpolicy-delete.json");
   del["request"]["dryRun"] = true;
-  check_denied(decide(request_of(del), snapshot_of({{"team-a", "default-deny-all", both}}),
-                      enforce()));
+  check_denied(
+      decide(request_of(del), snapshot_of({{"team-a", "default-deny-all", both}}), enforce()));
 
   auto ns = fixture("namespace-create.json");
   ns["request"]["dryRun"] = true;

@@ -1,10 +1,10 @@
 #include "netpol_guard/admission/decision.hpp"
 
+#include <tuple>
+
 #include "decision_fixtures.hpp"
 #include "netpol_guard/netpol/manifest_loader.hpp"
 #include "netpol_guard/netpol/object.hpp"
-
-#include <tuple>
 
 // Pods, workloads and Namespaces: the CREATEs the rule is about.
 
@@ -35,8 +35,7 @@ TEST_CASE("Pod CREATE is allowed with coverage from two policies", "[decision]")
   CHECK(d.coverage == both);
 }
 
-TEST_CASE("Pod CREATE is denied without a baseline, with a one-line CIS message",
-          "[decision]") {
+TEST_CASE("Pod CREATE is denied without a baseline, with a one-line CIS message", "[decision]") {
   auto r = request_of(fixture("pod-create.json"));
 
   SECTION("no policy at all: both directions missing") {
@@ -192,8 +191,8 @@ TEST_CASE("workload rules match group and resource, not the version", "[decision
     check_allowed(decide(request_of(other), namespace_snapshot{}, enforce()));
   }
   SECTION("other apps resources are not checked") {
-    auto rev = workload_review({"apps", "v1", "controllerrevisions", "ControllerRevision"},
-                               "team-c");
+    auto rev =
+        workload_review({"apps", "v1", "controllerrevisions", "ControllerRevision"}, "team-c");
     auto a = decide(request_of(rev), namespace_snapshot{}, enforce());
     check_allowed(a);
     CHECK(a.subject.kind == "other");
@@ -291,7 +290,6 @@ TEST_CASE("Namespace UPDATE and DELETE are allowed", "[decision]") {
 // ---------------------------------------------------------------------------
 // Exempt namespaces
 // ---------------------------------------------------------------------------
-
 
 TEST_CASE("a decoy default-deny-all is named in the Pod's denial", "[decision]") {
   namespace_index index;

@@ -1,8 +1,7 @@
-#include "netpol_guard/admission/decision.hpp"
+#include <cstdint>
 
 #include "decision_fixtures.hpp"
-
-#include <cstdint>
+#include "netpol_guard/admission/decision.hpp"
 
 // The texts the apiserver receives: warnings, annotation keys, verdict names.
 
@@ -20,11 +19,11 @@ bool valid_warning_text(const std::string& s) {
   std::size_t i = 0;
   while (i < s.size()) {
     const auto c = static_cast<unsigned char>(s[i]);
-    std::size_t len = c < 0x80            ? 1
-                      : (c >> 5) == 0x6   ? 2
-                      : (c >> 4) == 0xE   ? 3
-                      : (c >> 3) == 0x1E  ? 4
-                                          : 0;
+    std::size_t len = c < 0x80           ? 1
+                      : (c >> 5) == 0x6  ? 2
+                      : (c >> 4) == 0xE  ? 3
+                      : (c >> 3) == 0x1E ? 4
+                                         : 0;
     if (len == 0 || i + len > s.size()) return false;
     std::uint32_t cp = len == 1 ? c : len == 2 ? (c & 0x1Fu) : len == 3 ? (c & 0x0Fu) : (c & 0x07u);
     for (std::size_t k = 1; k < len; ++k) {
@@ -46,7 +45,8 @@ bool valid_warning_text(const std::string& s) {
 
 TEST_CASE("to_warning: at most 256 bytes, no control characters", "[decision]") {
   CHECK(to_warning("CIS 5.3.2: short") == "CIS 5.3.2: short");
-  CHECK(to_warning("a\nb\rc\td\x01" "e\x7f") == "a b c d e ");
+  CHECK(to_warning("a\nb\rc\td\x01"
+                   "e\x7f") == "a b c d e ");
 
   const std::string long_text = "CIS 5.3.2: " + std::string(1000, 'x');
   auto w = to_warning(long_text);
@@ -65,8 +65,7 @@ TEST_CASE("to_warning: at most 256 bytes, no control characters", "[decision]") 
   }
 }
 
-TEST_CASE("to_warning removes C1 control characters, which the apiserver rejects",
-          "[decision]") {
+TEST_CASE("to_warning removes C1 control characters, which the apiserver rejects", "[decision]") {
   // U+0085 (NEL) and U+009B (CSI) are unicode.IsControl: kubectl never sees a
   // warning containing them.
   auto w = to_warning("CIS 5.3.2: a\u0085b\u009b[31mc");
@@ -79,14 +78,13 @@ TEST_CASE("to_warning output is valid UTF-8 for any input", "[decision]") {
 }
 
 TEST_CASE("valid_audit_annotation_key follows the apiserver's rule", "[decision]") {
-  for (const char* good : {"a", "Z9", "cis-5.3.2-violation", "cis-5.3.2-missing", "a_b.c-d",
-                           "0"}) {
+  for (const char* good : {"a", "Z9", "cis-5.3.2-violation", "cis-5.3.2-missing", "a_b.c-d", "0"}) {
     INFO(good);
     CHECK(valid_audit_annotation_key(good));
   }
   CHECK(valid_audit_annotation_key(std::string(63, 'k')));
-  for (const char* bad : {"", "-a", "a-", ".a", "a.", "_a", "a_", "a/b", "netpol-guard/x",
-                          "a b", "a:b", "é"}) {
+  for (const char* bad :
+       {"", "-a", "a-", ".a", "a.", "_a", "a_", "a/b", "netpol-guard/x", "a b", "a:b", "é"}) {
     INFO(bad);
     CHECK_FALSE(valid_audit_annotation_key(bad));
   }

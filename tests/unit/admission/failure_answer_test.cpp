@@ -2,7 +2,6 @@
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
-
 #include <string>
 
 using namespace netpol_guard;
@@ -15,12 +14,23 @@ TEST_CASE("each failure reason gets the status the table documents", "[failure_a
   };
   // The statuses the README and the integration tests promise.
   const row table[] = {
-      {"malformed_json", 400},         {"not_admission_review", 400}, {"wrong_type", 400},
-      {"duplicate_key", 400},          {"too_deep", 400},             {"missing_request", 400},
-      {"missing_uid", 400},            {"missing_operation", 400},    {"missing_object", 400},
-      {"unsupported_version", 400},    {"bad_http", 400},             {"not_found", 404},
-      {"method_not_allowed", 405},     {"body_too_large", 413},
-      {"unsupported_media_type", 415}, {"over_budget", 503},          {"internal", 500},
+      {"malformed_json", 400},
+      {"not_admission_review", 400},
+      {"wrong_type", 400},
+      {"duplicate_key", 400},
+      {"too_deep", 400},
+      {"missing_request", 400},
+      {"missing_uid", 400},
+      {"missing_operation", 400},
+      {"missing_object", 400},
+      {"unsupported_version", 400},
+      {"bad_http", 400},
+      {"not_found", 404},
+      {"method_not_allowed", 405},
+      {"body_too_large", 413},
+      {"unsupported_media_type", 415},
+      {"over_budget", 503},
+      {"internal", 500},
   };
   for (const auto& r : table) {
     INFO(r.reason);

@@ -1,17 +1,16 @@
-#include "netpol_guard/admission/review_decoder.hpp"
 #include "netpol_guard/admission/failure_answer.hpp"
+#include "netpol_guard/admission/review_decoder.hpp"
 
 // The decoder on NetworkPolicy requests: the spec members and metadata it keeps.
 
-#include "review_fixtures.hpp"
-
 #include <catch2/catch.hpp>
-#include <nlohmann/json.hpp>
-
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
 #include <variant>
+
+#include "review_fixtures.hpp"
 
 using namespace netpol_guard;
 using namespace review_fixtures;

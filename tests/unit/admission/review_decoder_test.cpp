@@ -1,15 +1,14 @@
 #include "netpol_guard/admission/review_decoder.hpp"
-#include "netpol_guard/admission/failure_answer.hpp"
-
-#include "review_fixtures.hpp"
 
 #include <catch2/catch.hpp>
-#include <nlohmann/json.hpp>
-
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
 #include <variant>
+
+#include "netpol_guard/admission/failure_answer.hpp"
+#include "review_fixtures.hpp"
 
 using namespace netpol_guard;
 using namespace review_fixtures;
@@ -176,9 +175,7 @@ TEST_CASE("a body that is not an AdmissionReview", "[decoder]") {
       CHECK(decode_fails(body).reason == "not_admission_review");
     }
   }
-  SECTION("an object without kind") {
-    CHECK(decode_fails("{}").reason == "not_admission_review");
-  }
+  SECTION("an object without kind") { CHECK(decode_fails("{}").reason == "not_admission_review"); }
   auto review = fixture("pod-create.json");
   SECTION("wrong kind") {
     review["kind"] = "Pod";

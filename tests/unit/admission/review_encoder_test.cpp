@@ -1,16 +1,14 @@
 #include "netpol_guard/admission/review_encoder.hpp"
 
-#include "netpol_guard/admission/review_decoder.hpp"
-
-#include "review_fixtures.hpp"
-
 #include <catch2/catch.hpp>
-#include <nlohmann/json.hpp>
-
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
 #include <variant>
+
+#include "netpol_guard/admission/review_decoder.hpp"
+#include "review_fixtures.hpp"
 
 using namespace netpol_guard;
 using namespace review_fixtures;

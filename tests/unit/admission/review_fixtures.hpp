@@ -2,17 +2,16 @@
 
 // Helpers the AdmissionReview decoder and encoder tests share.
 
-#include "netpol_guard/admission/failure_answer.hpp"
-#include "netpol_guard/admission/review_decoder.hpp"
-
 #include <catch2/catch.hpp>
-#include <nlohmann/json.hpp>
-
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
 #include <string_view>
 #include <variant>
+
+#include "netpol_guard/admission/failure_answer.hpp"
+#include "netpol_guard/admission/review_decoder.hpp"
 
 namespace review_fixtures {
 
@@ -55,7 +54,7 @@ inline codec_error decode_fails(std::string_view body) {
 
 // `body` with `text` inserted right after the first `marker` (found after `after`).
 inline std::string insert_after(std::string body, std::string_view marker, std::string_view text,
-                         std::string_view after = {}) {
+                                std::string_view after = {}) {
   std::size_t from = 0;
   if (!after.empty()) {
     from = body.find(after);

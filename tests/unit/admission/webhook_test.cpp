@@ -1,18 +1,17 @@
 #include "netpol_guard/admission/webhook.hpp"
 
+#include <unistd.h>
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <catch2/catch.hpp>
-#include <nlohmann/json.hpp>
-
-#include <unistd.h>
-
 #include <cstdio>
 #include <fstream>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <sstream>
 #include <stdexcept>
@@ -48,8 +47,8 @@ class fake_state final : public namespace_state {
 // last one repeats); `hang` makes every read run out its timeout and fail.
 class fake_reader final : public live_policy_reader {
  public:
-  net::awaitable<std::optional<namespace_entry>> read_namespace(
-      std::string ns, milliseconds timeout) override {
+  net::awaitable<std::optional<namespace_entry>> read_namespace(std::string ns,
+                                                                milliseconds timeout) override {
     namespaces_read.push_back(ns);
     timeouts.push_back(timeout);
     if (hang) {
@@ -62,9 +61,7 @@ class fake_reader final : public live_policy_reader {
     const std::size_t i = std::min(namespaces_read.size() - 1, answers.size() - 1);
     co_return answers[i];
   }
-  bool provisioning(const std::string& ns) const override {
-    return provisioning_ns == ns;
-  }
+  bool provisioning(const std::string& ns) const override { return provisioning_ns == ns; }
   void namespace_admitted(const std::string& ns) override { admitted.push_back(ns); }
 
   std::vector<std::optional<namespace_entry>> answers;

@@ -1,11 +1,11 @@
 #include "netpol_guard/cli/flags.hpp"
-#include "netpol_guard/server/server_config.hpp"
 
 #include <catch2/catch.hpp>
-
 #include <chrono>
 #include <string>
 #include <vector>
+
+#include "netpol_guard/server/server_config.hpp"
 
 using namespace netpol_guard::cli;
 using Catch::Matchers::Contains;
@@ -228,8 +228,8 @@ TEST_CASE("usage lists every flag with its default", "[cli]") {
   const auto u = f.set.usage();
   CHECK_THAT(u, Contains("netpol-guard serve"));
   CHECK_THAT(u, Contains("--listen value") && Contains("0.0.0.0:8443"));
-  CHECK_THAT(u, Contains("--exempt-namespaces") &&
-                    Contains("kube-system,kube-public,kube-node-lease"));
+  CHECK_THAT(
+      u, Contains("--exempt-namespaces") && Contains("kube-system,kube-public,kube-node-lease"));
   CHECK_THAT(u, Contains("--audit-only") && Contains("--check-workloads"));
   // The printed default is a duration the flag itself accepts.
   const std::string key = "deadline per request (default ";
@@ -250,8 +250,7 @@ struct limit_flags {
   limit_flags() {
     set.add_size("max-request-bytes", &config.max_request_bytes, "largest body");
     set.add_size("max-connections", &config.max_connections, "open connections");
-    set.add_size("max-connections-per-source", &config.max_connections_per_source,
-                 "per source");
+    set.add_size("max-connections-per-source", &config.max_connections_per_source, "per source");
     set.add_size("max-buffered-request-bytes", &config.max_buffered_request_bytes, "budget");
     set.add_size("max-buffered-request-bytes-per-source",
                  &config.max_buffered_request_bytes_per_source, "per source");
@@ -288,8 +287,7 @@ TEST_CASE("resource limit flags parse and contradictions are refused with the fl
   limit_flags f;
   SECTION("values are taken") {
     CHECK(f.parse({"--max-connections-per-source=16", "--max-buffered-request-bytes=33554432",
-                   "--max-buffered-request-bytes-per-source=8388608",
-                   "--first-request-timeout=2s"})
+                   "--max-buffered-request-bytes-per-source=8388608", "--first-request-timeout=2s"})
               .empty());
     CHECK(f.config.max_connections_per_source == 16);
     CHECK(f.config.max_buffered_request_bytes == 33554432);
@@ -297,9 +295,9 @@ TEST_CASE("resource limit flags parse and contradictions are refused with the fl
     CHECK(f.config.first_request_timeout == milliseconds(2'000));
   }
   SECTION("a per-source share below the largest request") {
-    CHECK_THAT(f.parse({"--max-buffered-request-bytes-per-source=1048576"}),
-               Contains("--max-buffered-request-bytes-per-source") &&
-                   Contains("--max-request-bytes"));
+    CHECK_THAT(
+        f.parse({"--max-buffered-request-bytes-per-source=1048576"}),
+        Contains("--max-buffered-request-bytes-per-source") && Contains("--max-request-bytes"));
   }
   SECTION("a total below the per-source share") {
     CHECK_THAT(f.parse({"--max-buffered-request-bytes=8388608"}),

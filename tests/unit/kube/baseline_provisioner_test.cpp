@@ -1,14 +1,12 @@
 #include "netpol_guard/kube/baseline_provisioner.hpp"
 
-#include "netpol_guard/netpol/rules.hpp"
-
-#include "scripted_source.hpp"
-
 #include <boost/asio/io_context.hpp>
 #include <catch2/catch.hpp>
-
 #include <sstream>
 #include <string>
+
+#include "netpol_guard/netpol/rules.hpp"
+#include "scripted_source.hpp"
 
 using namespace netpol_guard;
 using namespace netpol_guard::kube;

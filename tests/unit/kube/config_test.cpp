@@ -1,7 +1,6 @@
 #include "netpol_guard/kube/config.hpp"
 
 #include <catch2/catch.hpp>
-
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -89,9 +88,9 @@ TEST_CASE("base64", "[kube][config]") {
   CHECK_FALSE(base64_decode("a*b"));
   CHECK(base64_decode("") == std::optional<std::string>(""));
   CHECK(base64_decode("AP8=") == std::optional<std::string>(std::string("\0\xff", 2)));
-  CHECK(base64_decode("aGVsbG8") == std::optional<std::string>("hello"));    // unpadded
+  CHECK(base64_decode("aGVsbG8") == std::optional<std::string>("hello"));  // unpadded
   CHECK(base64_decode("aGk=\r\n") == std::optional<std::string>("hi"));
-  CHECK(base64_decode("-_8=") == base64_decode("+/8="));                     // URL-safe alphabet
+  CHECK(base64_decode("-_8=") == base64_decode("+/8="));  // URL-safe alphabet
   CHECK(base64_decode("+/8=") == std::optional<std::string>("\xfb\xff"));
   CHECK_FALSE(base64_decode("aGk=aGk="));  // data after padding
   CHECK_FALSE(base64_decode("aGVsb"));     // a lone character is no byte

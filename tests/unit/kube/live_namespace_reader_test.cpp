@@ -1,13 +1,12 @@
 #include "netpol_guard/kube/live_namespace_reader.hpp"
 
-#include "netpol_guard/netpol/rules.hpp"
-
-#include "scripted_source.hpp"
-
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <catch2/catch.hpp>
+
+#include "netpol_guard/netpol/rules.hpp"
+#include "scripted_source.hpp"
 
 using namespace netpol_guard;
 using namespace netpol_guard::kube;
@@ -82,8 +81,7 @@ TEST_CASE("confirm read: the policies and the Namespace object, as they are now"
   CHECK(api.calls[1].target == "/api/v1/namespaces/team-a");
 }
 
-TEST_CASE("confirm read: the cache answers for a Namespace that cannot be read",
-          "[kube][reader]") {
+TEST_CASE("confirm read: the cache answers for a Namespace that cannot be read", "[kube][reader]") {
   fake_api api;
   auto cache = known("team-a", true);
   live_namespace_reader reader(api, cache);

@@ -1,12 +1,11 @@
 #include "netpol_guard/kube/live_state_source.hpp"
 
-#include "scripted_source.hpp"
-
 #include <boost/asio/io_context.hpp>
 #include <catch2/catch.hpp>
-
 #include <string>
 #include <vector>
+
+#include "scripted_source.hpp"
 
 using namespace netpol_guard;
 using namespace netpol_guard::kube;
@@ -30,7 +29,9 @@ json policy(const std::string& ns, const std::string& name, std::vector<std::str
   json p{{"apiVersion", "networking.k8s.io/v1"},
          {"kind", "NetworkPolicy"},
          {"metadata",
-          {{"name", name}, {"namespace", ns}, {"resourceVersion", "1"},
+          {{"name", name},
+           {"namespace", ns},
+           {"resourceVersion", "1"},
            {"creationTimestamp", created}}},
          {"spec", {{"podSelector", json::object()}, {"policyTypes", types}}}};
   if (allow_ingress) p["spec"]["ingress"] = json::array({json::object()});
@@ -149,12 +150,11 @@ TEST_CASE("live source: lists, then watch ADDED/MODIFIED/DELETED, then a relist"
 
   namespaces.lists.push_back(
       {200, list_of({namespace_object("team-a"), namespace_object("team-b")}, "5"), ""});
-  namespaces.watches.push_back(
-      {200,
-       {event("ADDED", namespace_object("team-d")) +
-            event("MODIFIED", namespace_object("team-b", true)),
-        event("DELETED", namespace_object("team-a"))},
-       ""});
+  namespaces.watches.push_back({200,
+                                {event("ADDED", namespace_object("team-d")) +
+                                     event("MODIFIED", namespace_object("team-b", true)),
+                                 event("DELETED", namespace_object("team-a"))},
+                                ""});
   namespaces.before_watch[0] = [&] {
     auto s = live.snapshot();
     REQUIRE(s->find("team-a") != nullptr);

@@ -1,14 +1,13 @@
 #include "netpol_guard/kube/reflector.hpp"
 
-#include "scripted_source.hpp"
-
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <catch2/catch.hpp>
-
 #include <deque>
 #include <map>
+
+#include "scripted_source.hpp"
 
 using namespace netpol_guard;
 using namespace netpol_guard::kube;
@@ -39,15 +38,19 @@ class recording_sink final : public reflector_sink {
   void apply(const std::string& type, const json& o) override {
     std::string name = o["metadata"]["name"];
     applied.push_back(type + " " + name);
-    if (type == "DELETED") state.erase(name);
-    else state[name] = o["metadata"].value("resourceVersion", "");
+    if (type == "DELETED")
+      state.erase(name);
+    else
+      state[name] = o["metadata"].value("resourceVersion", "");
   }
   void batch_end() override { ++batches; }
 };
 
 std::string page(std::vector<std::pair<std::string, std::string>> items, std::string rv,
                  std::string cont = "") {
-  json doc{{"kind", "NetworkPolicyList"}, {"metadata", {{"resourceVersion", rv}}}, {"items", json::array()}};
+  json doc{{"kind", "NetworkPolicyList"},
+           {"metadata", {{"resourceVersion", rv}}},
+           {"items", json::array()}};
   if (!cont.empty()) doc["metadata"]["continue"] = cont;
   for (auto& [name, irv] : items) {
     doc["items"].push_back({{"metadata", {{"name", name}, {"resourceVersion", irv}}}});
@@ -56,13 +59,17 @@ std::string page(std::vector<std::pair<std::string, std::string>> items, std::st
 }
 
 std::string event(const std::string& type, const std::string& name, const std::string& rv) {
-  return json{{"type", type}, {"object", {{"metadata", {{"name", name}, {"resourceVersion", rv}}}}}}.dump() + "\n";
+  return json{{"type", type}, {"object", {{"metadata", {{"name", name}, {"resourceVersion", rv}}}}}}
+             .dump() +
+         "\n";
 }
 
 std::string expired() {
   return json{{"type", "ERROR"},
-              {"object", {{"kind", "Status"}, {"code", 410}, {"reason", "Expired"}, {"message", "too old"}}}}
-             .dump() + "\n";
+              {"object",
+               {{"kind", "Status"}, {"code", 410}, {"reason", "Expired"}, {"message", "too old"}}}}
+             .dump() +
+         "\n";
 }
 
 reflector_options fast() {
@@ -101,9 +108,10 @@ TEST_CASE("paginated list, then watch from its resourceVersion", "[kube][reflect
   src.lists.push_back({200, page({{"c", "3"}}, "10"), ""});
   const std::string two = event("ADDED", "d", "11") + event("MODIFIED", "a", "12");
   // Several events in one chunk, one event split over two chunks, a bookmark.
-  src.watches.push_back({200, {two + event("DELETED", "b", "13").substr(0, 30),
-                               event("DELETED", "b", "13").substr(30),
-                               event("BOOKMARK", "", "20")}, ""});
+  src.watches.push_back({200,
+                         {two + event("DELETED", "b", "13").substr(0, 30),
+                          event("DELETED", "b", "13").substr(30), event("BOOKMARK", "", "20")},
+                         ""});
   run(r);
   CHECK(src.list_calls == std::vector<std::string>{"", "tok-1"});
   CHECK(sink.replaces == 1);
@@ -155,7 +163,8 @@ TEST_CASE("a disconnect mid-event drops the partial event and resumes", "[kube][
   reflector r("networkpolicies", src, sink, m, fast());
   src.on_over = stops(r);
   src.lists.push_back({200, page({}, "1"), ""});
-  src.watches.push_back({200, {event("ADDED", "a", "2") + event("ADDED", "b", "3").substr(0, 25)}, ""});
+  src.watches.push_back(
+      {200, {event("ADDED", "a", "2") + event("ADDED", "b", "3").substr(0, 25)}, ""});
   src.watches.push_back({200, {event("ADDED", "b", "3")}, ""});
   run(r);
   CHECK(sink.applied == std::vector<std::string>{"ADDED a", "ADDED b"});
@@ -278,8 +287,10 @@ TEST_CASE("list_pages stops at the page limit and reports a refused page", "[kub
       [&]() -> net::awaitable<void> {
         auto none = [] { return false; };
         auto ignore = [](const json&) {};
-        limited = co_await list_pages(src, "x", 2, none, [] {}, ignore);
-        refused = co_await list_pages(src, "x", 2, none, [] {}, ignore);
+        limited = co_await list_pages(
+            src, "x", 2, none, [] {}, ignore);
+        refused = co_await list_pages(
+            src, "x", 2, none, [] {}, ignore);
       },
       net::detached);
   ioc.run();

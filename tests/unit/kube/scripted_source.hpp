@@ -4,19 +4,18 @@
 // an apiserver transport that answers from a queue, and a clock that moves
 // only when told.
 
-#include "netpol_guard/kube/reflector.hpp"
-
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <catch2/catch.hpp>
-
 #include <deque>
 #include <functional>
 #include <map>
 #include <string>
 #include <vector>
+
+#include "netpol_guard/kube/reflector.hpp"
 
 namespace netpol_guard::kube::testing {
 
@@ -96,8 +95,7 @@ class script_end {
       for (auto* t : waiting_) t->cancel();
       co_return;
     }
-    boost::asio::steady_timer t(co_await boost::asio::this_coro::executor,
-                                std::chrono::hours(24));
+    boost::asio::steady_timer t(co_await boost::asio::this_coro::executor, std::chrono::hours(24));
     waiting_.push_back(&t);
     co_await t.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
   }
@@ -125,8 +123,7 @@ class fake_api final : public api_transport {
   std::vector<call> calls;
 
   boost::asio::awaitable<api_reply> request(boost::beast::http::verb verb, std::string target,
-                                            std::string body,
-                                            std::chrono::milliseconds) override {
+                                            std::string body, std::chrono::milliseconds) override {
     calls.push_back({verb, target, body});
     if (replies.empty()) co_return api_reply{503, "script over", ""};
     auto r = replies.front();

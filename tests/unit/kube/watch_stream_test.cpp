@@ -1,7 +1,6 @@
 #include "netpol_guard/kube/watch_stream.hpp"
 
 #include <catch2/catch.hpp>
-
 #include <vector>
 
 using namespace netpol_guard::kube;
@@ -20,7 +19,8 @@ struct collected {
   }
 };
 
-const std::string ev1 = R"({"type":"ADDED","object":{"metadata":{"name":"a","resourceVersion":"1"}}})";
+const std::string ev1 =
+    R"({"type":"ADDED","object":{"metadata":{"name":"a","resourceVersion":"1"}}})";
 const std::string ev2 =
     R"({"type":"MODIFIED","object":{"metadata":{"name":"b {\"}[","resourceVersion":"2"}}})";
 const std::string bookmark = R"({"type":"BOOKMARK","object":{"metadata":{"resourceVersion":"9"}}})";
@@ -69,8 +69,8 @@ TEST_CASE("garbage and oversize events are errors", "[kube][watch]") {
   CHECK_FALSE(p.error().empty());
 
   watch_stream_parser small(64);
-  CHECK_FALSE(small.feed(R"({"type":"ADDED","object":{"metadata":{"name":")" + std::string(100, 'x'),
-                         c.sink()));
+  CHECK_FALSE(small.feed(
+      R"({"type":"ADDED","object":{"metadata":{"name":")" + std::string(100, 'x'), c.sink()));
   CHECK(small.error().find("larger than") != std::string::npos);
 
   watch_stream_parser p2;

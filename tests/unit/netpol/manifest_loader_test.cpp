@@ -1,11 +1,11 @@
 #include "netpol_guard/netpol/manifest_loader.hpp"
-#include "netpol_guard/netpol/object.hpp"
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
-
 #include <string>
 #include <vector>
+
+#include "netpol_guard/netpol/object.hpp"
 
 using namespace netpol_guard;
 using Catch::Matchers::Contains;
@@ -380,7 +380,8 @@ TEST_CASE("other kinds do not enter the index", "[netpol]") {
 
 namespace {
 const std::string np_head =
-    "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: p, namespace: team-m}\n";
+    "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: p, namespace: "
+    "team-m}\n";
 
 deny_all_coverage coverage_in(const std::string& text, const std::string& ns = "team-m") {
   auto index = index_ok(parse_ok(text));
@@ -388,23 +389,29 @@ deny_all_coverage coverage_in(const std::string& text, const std::string& ns = "
 }
 }  // namespace
 
-TEST_CASE("merge keys: a mapping, a sequence, and the order of explicit keys", "[netpol][surface]") {
+TEST_CASE("merge keys: a mapping, a sequence, and the order of explicit keys",
+          "[netpol][surface]") {
   // podSelector narrowed through "<<": not a deny-all.
   CHECK(coverage_in(np_head + "spec:\n  podSelector: {<<: {matchLabels: {app: web}}}\n"
                               "  policyTypes: [Ingress, Egress]\n") == none);
   // policyTypes arriving through "<<" make a real egress deny.
   CHECK(coverage_in(np_head + "spec:\n  <<: {policyTypes: [Egress, Ingress]}\n") == both);
   // Through an alias.
-  CHECK(coverage_in(np_head + "spec:\n  <<: &types {policyTypes: [Ingress, Egress]}\n  podSelector: {}\n") == both);
+  CHECK(coverage_in(np_head +
+                    "spec:\n  <<: &types {policyTypes: [Ingress, Egress]}\n  podSelector: {}\n") ==
+        both);
   // A sequence: earlier mappings win.
-  CHECK(coverage_in(np_head + "spec:\n  <<: [{policyTypes: [Egress]}, {policyTypes: [Ingress]}]\n") ==
-        deny_all_coverage{false, true});
+  CHECK(
+      coverage_in(np_head + "spec:\n  <<: [{policyTypes: [Egress]}, {policyTypes: [Ingress]}]\n") ==
+      deny_all_coverage{false, true});
   // go-yaml v2: a key written after "<<" wins, one written before it is replaced.
-  CHECK(coverage_in(np_head + "spec:\n  <<: {policyTypes: [Egress]}\n  policyTypes: [Ingress]\n") == ingress_only);
+  CHECK(coverage_in(np_head + "spec:\n  <<: {policyTypes: [Egress]}\n  policyTypes: [Ingress]\n") ==
+        ingress_only);
   CHECK(coverage_in(np_head + "spec:\n  policyTypes: [Ingress]\n  <<: {policyTypes: [Egress]}\n") ==
         deny_all_coverage{false, true});
   // Not a mapping: kubectl refuses the file.
-  CHECK_THAT(parse_fails(np_head + "spec:\n  <<: 5\n").reason, Contains("map merge requires map or sequence of maps"));
+  CHECK_THAT(parse_fails(np_head + "spec:\n  <<: 5\n").reason,
+             Contains("map merge requires map or sequence of maps"));
   CHECK_THAT(parse_fails(np_head + "spec:\n  <<: [5]\n").reason, Contains("map merge requires"));
   // A quoted "<<" is an ordinary key (and an unknown field).
   auto quoted = parse_ok(np_head + "spec:\n  \"<<\": {policyTypes: [Egress]}\n");
@@ -413,7 +420,8 @@ TEST_CASE("merge keys: a mapping, a sequence, and the order of explicit keys", "
 
 TEST_CASE("JSON streams: every object is read", "[netpol][surface]") {
   const std::string a = R"({"apiVersion":"v1","kind":"Namespace","metadata":{"name":"team-j"}})";
-  const std::string b = R"({"apiVersion":"networking.k8s.io/v1","kind":"NetworkPolicy","metadata":{"name":"deny","namespace":"team-j"},"spec":{"policyTypes":["Ingress","Egress"]}})";
+  const std::string b =
+      R"({"apiVersion":"networking.k8s.io/v1","kind":"NetworkPolicy","metadata":{"name":"deny","namespace":"team-j"},"spec":{"policyTypes":["Ingress","Egress"]}})";
   for (const std::string sep : {"", "\n", " \n\n"}) {
     auto objs = parse_ok(a + sep + b + sep + "\n");
     CHECK(kinds_of(objs) == strings{"Namespace", "NetworkPolicy"});
@@ -437,7 +445,8 @@ TEST_CASE("JSON streams: every object is read", "[netpol][surface]") {
 
 TEST_CASE("byte-order marks are dropped", "[netpol][surface]") {
   const std::string bom = "\xEF\xBB\xBF";
-  CHECK(kinds_of(parse_ok(bom + "# just a comment\n---\n" + np_head + "spec: {}\n")) == strings{"NetworkPolicy"});
+  CHECK(kinds_of(parse_ok(bom + "# just a comment\n---\n" + np_head + "spec: {}\n")) ==
+        strings{"NetworkPolicy"});
   CHECK(kinds_of(parse_ok(bom + "\n---\n" + np_head + "spec: {}\n")) == strings{"NetworkPolicy"});
   CHECK(kinds_of(parse_ok(bom + np_head + "spec: {}\n")) == strings{"NetworkPolicy"});
   CHECK(kinds_of(parse_ok(bom + R"({"kind":"A"}{"kind":"B"})")) == strings{"A", "B"});
@@ -462,10 +471,11 @@ TEST_CASE("document markers as kubectl's YAML reader handles them", "[netpol][su
 }
 
 TEST_CASE("scalars and tags resolve as go-yaml v2 (YAML 1.1) resolves them", "[netpol][surface]") {
-  auto d = parse_ok("kind: X\n"
-                    "a: yes\nb: Off\nc: y\nd: 0x50\ne: 0o17\nf: 017\ng: 1_000\nh: 80.0\ni: 1e3\n"
-                    "j: !!str 80\nk: !!int \"80\"\nl: !foo web\nm: 2024-01-01\nplus: +5\no: 0b101\n"
-                    "on: key\n1: int-key\n")
+  auto d = parse_ok(
+               "kind: X\n"
+               "a: yes\nb: Off\nc: y\nd: 0x50\ne: 0o17\nf: 017\ng: 1_000\nh: 80.0\ni: 1e3\n"
+               "j: !!str 80\nk: !!int \"80\"\nl: !foo web\nm: 2024-01-01\nplus: +5\no: 0b101\n"
+               "on: key\n1: int-key\n")
                .at(0)
                .object;
   CHECK(d["a"] == json(true));
@@ -492,8 +502,8 @@ TEST_CASE("scalars and tags resolve as go-yaml v2 (YAML 1.1) resolves them", "[n
 }
 
 TEST_CASE("an invalid object is an error with file, line, object and reason", "[netpol][surface]") {
-  auto objs = parse_ok("apiVersion: v1\nkind: Namespace\nmetadata: {name: team-e}\n---\n" + np_head +
-                       "spec:\n  policyTypes: [Ingress, Egress, Ingress]\n");
+  auto objs = parse_ok("apiVersion: v1\nkind: Namespace\nmetadata: {name: team-e}\n---\n" +
+                       np_head + "spec:\n  policyTypes: [Ingress, Egress, Ingress]\n");
   manifest_error err;
   REQUIRE_FALSE(index_manifests(objs, err));
   CHECK(err.source == "inline.yaml#2");
@@ -503,16 +513,21 @@ TEST_CASE("an invalid object is an error with file, line, object and reason", "[
   CHECK(err.what() == "inline.yaml#2:5: NetworkPolicy team-m/p: " + err.reason);
 
   // Items of a List carry their own line.
-  auto list = parse_ok("apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: Namespace\n"
-                       "  metadata: {name: ok}\n- apiVersion: v1\n  kind: Namespace\n  metadata: {name: Bad_Name}\n");
+  auto list = parse_ok(
+      "apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: Namespace\n"
+      "  metadata: {name: ok}\n- apiVersion: v1\n  kind: Namespace\n  metadata: {name: "
+      "Bad_Name}\n");
   REQUIRE_FALSE(index_manifests(list, err));
   CHECK(err.line == 7);
   CHECK(err.object == "Namespace Bad_Name");
 }
 
-TEST_CASE("aliases: reuse is read, excessive aliasing is refused as go-yaml v2 does", "[netpol][surface]") {
+TEST_CASE("aliases: reuse is read, excessive aliasing is refused as go-yaml v2 does",
+          "[netpol][surface]") {
   // A selector anchored once and used in many policies: ordinary reuse.
-  std::string reuse = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\nx: &sel {matchLabels: {app: web, tier: front}}\n";
+  std::string reuse =
+      "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\nx: &sel {matchLabels: {app: web, "
+      "tier: front}}\n";
   for (int i = 0; i < 300; ++i) reuse += "k" + std::to_string(i) + ": *sel\n";
   CHECK(parse_ok(reuse).size() == 1);
 

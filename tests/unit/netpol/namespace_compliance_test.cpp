@@ -1,7 +1,6 @@
 #include "netpol_guard/netpol/namespace_compliance.hpp"
 
 #include <catch2/catch.hpp>
-
 #include <set>
 #include <string>
 

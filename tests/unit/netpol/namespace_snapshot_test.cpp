@@ -1,7 +1,6 @@
 #include "netpol_guard/netpol/namespace_snapshot.hpp"
 
 #include <catch2/catch.hpp>
-
 #include <string>
 #include <vector>
 

@@ -1,13 +1,13 @@
 #include "netpol_guard/netpol/offline_state.hpp"
 
-#include <catch2/catch.hpp>
+#include <unistd.h>
 
+#include <catch2/catch.hpp>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <string>
 #include <thread>
-#include <unistd.h>
 
 using namespace netpol_guard;
 using Catch::Matchers::Contains;
@@ -33,7 +33,8 @@ spec: {podSelector: {}, policyTypes: [Ingress, Egress, Ingress]}
 )";
 
 struct temp_file {
-  fs::path path = fs::temp_directory_path() / ("netpol-guard-offline-" + std::to_string(::getpid()) + ".yaml");
+  fs::path path =
+      fs::temp_directory_path() / ("netpol-guard-offline-" + std::to_string(::getpid()) + ".yaml");
   ~temp_file() {
     std::error_code ec;
     fs::remove(path, ec);
@@ -47,7 +48,8 @@ struct temp_file {
 
 }  // namespace
 
-TEST_CASE("offline state refuses an invalid object at startup with file, line and reason", "[netpol][offline]") {
+TEST_CASE("offline state refuses an invalid object at startup with file, line and reason",
+          "[netpol][offline]") {
   temp_file f;
   f.write(invalid_policies);
   offline_state state({f.path.string()});
@@ -55,14 +57,16 @@ TEST_CASE("offline state refuses an invalid object at startup with file, line an
   REQUIRE_FALSE(state.load(err));
   CHECK(err.line == 1);
   CHECK(err.object == "NetworkPolicy team-new/deny");
-  CHECK_THAT(err.what(), Contains(f.path.string() + ":1: NetworkPolicy team-new/deny: spec.policyTypes"));
+  CHECK_THAT(err.what(),
+             Contains(f.path.string() + ":1: NetworkPolicy team-new/deny: spec.policyTypes"));
   auto r = state.readiness();
   CHECK_FALSE(r.ready);
   CHECK_THAT(r.reason, Contains("policies not loaded") && Contains("more than two policyTypes"));
   CHECK(state.snapshot()->namespace_count() == 0);
 }
 
-TEST_CASE("a reload with an invalid object keeps the last good state, counts it and says so", "[netpol][offline]") {
+TEST_CASE("a reload with an invalid object keeps the last good state, counts it and says so",
+          "[netpol][offline]") {
   temp_file f;
   f.write(good_policies);
   offline_state state({f.path.string()});

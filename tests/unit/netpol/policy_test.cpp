@@ -1,11 +1,10 @@
 #include "netpol_guard/netpol/policy.hpp"
 
-#include "netpol_guard/netpol/namespace_snapshot.hpp"
-
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
-
 #include <string>
+
+#include "netpol_guard/netpol/namespace_snapshot.hpp"
 
 using namespace netpol_guard;
 using nlohmann::json;
@@ -66,9 +65,7 @@ TEST_CASE("every empty podSelector form selects all pods", "[netpol]") {
       CHECK(*all);
     }
   }
-  SECTION("podSelector absent") {
-    CHECK(of(R"({"policyTypes":["Ingress","Egress"]})") == both);
-  }
+  SECTION("podSelector absent") { CHECK(of(R"({"policyTypes":["Ingress","Egress"]})") == both); }
 }
 
 TEST_CASE("any label or expression narrows the podSelector", "[netpol]") {
@@ -202,8 +199,7 @@ TEST_CASE("two policies combine into a namespace's coverage", "[netpol]") {
   index.upsert_policy("team-a", "deny-out", of(R"({"podSelector":{},"policyTypes":["Egress"]})"));
   CHECK(index.freeze("t")->coverage("team-a") == both);
 
-  index.upsert_policy("team-a", "allow-dns",
-                      of(R"({"podSelector":{},"policyTypes":["Egress"],
+  index.upsert_policy("team-a", "allow-dns", of(R"({"podSelector":{},"policyTypes":["Egress"],
                              "egress":[{"ports":[{"protocol":"UDP","port":53}]}]})"));
   CHECK(index.freeze("t")->coverage("team-a") == both);
 

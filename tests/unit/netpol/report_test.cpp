@@ -1,17 +1,16 @@
 #include "netpol_guard/netpol/report.hpp"
 
-#include "netpol_guard/admission/decision.hpp"
-#include "netpol_guard/netpol/object.hpp"
-#include "netpol_guard/netpol/rules.hpp"
-
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
-
-#include <algorithm>
 #include <set>
 #include <stdexcept>
 #include <string>
 #include <vector>
+
+#include "netpol_guard/admission/decision.hpp"
+#include "netpol_guard/netpol/object.hpp"
+#include "netpol_guard/netpol/rules.hpp"
 
 using namespace netpol_guard;
 using Catch::Matchers::Contains;
@@ -218,8 +217,8 @@ TEST_CASE("text report: one PASS or FAIL line per namespace", "[report]") {
   CHECK_THAT(line_of("team-c"), Catch::Matchers::StartsWith("[PASS]"));
   CHECK_THAT(line_of("team-b"), Catch::Matchers::StartsWith("[FAIL]") && Contains("egress") &&
                                     Contains("Pod/api") && Contains("default-deny-all"));
-  CHECK_THAT(line_of("team-e"), Catch::Matchers::StartsWith("[FAIL]") &&
-                                    Contains("ingress and egress"));
+  CHECK_THAT(line_of("team-e"),
+             Catch::Matchers::StartsWith("[FAIL]") && Contains("ingress and egress"));
   CHECK_THAT(line_of("kube-system"), !Catch::Matchers::StartsWith("[FAIL]") &&
                                          !Catch::Matchers::StartsWith("[PASS]") &&
                                          Contains("exempt"));
@@ -278,9 +277,8 @@ TEST_CASE("check's would-reject lists are the webhook decision's denials", "[rep
     admission_request r;
     if (kind == "Pod") {
       r.resource = "pods";
-    } else if (auto w = std::find_if(rules::workload_kinds.begin(),
-                                            rules::workload_kinds.end(),
-                                            [&](const auto& k) { return k.kind == kind; });
+    } else if (auto w = std::find_if(rules::workload_kinds.begin(), rules::workload_kinds.end(),
+                                     [&](const auto& k) { return k.kind == kind; });
                w != rules::workload_kinds.end()) {
       r.resource_group = std::string(w->group);
       r.resource = std::string(w->resource);

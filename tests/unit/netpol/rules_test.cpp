@@ -1,8 +1,9 @@
-#include "netpol_guard/netpol/manifest_loader.hpp"
 #include "netpol_guard/netpol/rules.hpp"
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
+
+#include "netpol_guard/netpol/manifest_loader.hpp"
 
 using namespace netpol_guard;
 
@@ -10,7 +11,8 @@ TEST_CASE("provisioning creates exactly the template in manifests/policies", "[n
   // The file users apply by hand and the object netpol-guard creates must not
   // drift apart: same apiVersion, kind, name, labels and spec.
   manifest_error err;
-  auto objs = load_manifests({std::string(NETPOL_GUARD_SOURCE_DIR) + "/manifests/policies/default-deny-all.yaml"}, err);
+  auto objs = load_manifests(
+      {std::string(NETPOL_GUARD_SOURCE_DIR) + "/manifests/policies/default-deny-all.yaml"}, err);
   INFO(err.what());
   REQUIRE(objs);
   REQUIRE(objs->size() == 1);
@@ -27,5 +29,6 @@ TEST_CASE("the rule book answers for workloads and exemptions", "[netpol][rules]
   CHECK(rules::find_workload("extensions", "deployments") == nullptr);
   CHECK(rules::is_workload_kind("StatefulSet"));
   CHECK_FALSE(rules::is_workload_kind("Pod"));
-  CHECK(rules::default_exempt_list() == std::vector<std::string>{"kube-system", "kube-public", "kube-node-lease"});
+  CHECK(rules::default_exempt_list() ==
+        std::vector<std::string>{"kube-system", "kube-public", "kube-node-lease"});
 }

@@ -3,7 +3,6 @@
 #include "netpol_guard/server/connection_table.hpp"
 
 #include <catch2/catch.hpp>
-
 #include <string>
 #include <vector>
 

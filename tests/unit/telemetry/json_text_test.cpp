@@ -2,13 +2,11 @@
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
-
 #include <string>
 
 using namespace netpol_guard;
 
-TEST_CASE("append_json_string escapes quotes, backslashes and control characters",
-          "[json_text]") {
+TEST_CASE("append_json_string escapes quotes, backslashes and control characters", "[json_text]") {
   std::string s;
   append_json_string(s, "a\"b\\c\nd\x02");
   CHECK(s == "\"a\\\"b\\\\c\\nd\\u0002\"");

@@ -1,7 +1,6 @@
 #include "netpol_guard/telemetry/metrics.hpp"
 
 #include <catch2/catch.hpp>
-
 #include <cstdlib>
 #include <map>
 #include <sstream>
@@ -63,10 +62,8 @@ TEST_CASE("requests are counted by decision, kind and operation", "[metrics]") {
   CHECK_THAT(text, Contains("# TYPE " + requests + " counter"));
   auto s = samples(text);
   CHECK(sample(s, requests + R"({decision="denied",kind="Pod",operation="CREATE"})") == 2);
-  CHECK(sample(s, requests + R"({decision="allowed",kind="Deployment",operation="UPDATE"})") ==
-        1);
-  CHECK(sample(s, requests + R"({decision="audit",kind="NetworkPolicy",operation="DELETE"})") ==
-        1);
+  CHECK(sample(s, requests + R"({decision="allowed",kind="Deployment",operation="UPDATE"})") == 1);
+  CHECK(sample(s, requests + R"({decision="audit",kind="NetworkPolicy",operation="DELETE"})") == 1);
   CHECK(sample(s, requests + R"({decision="warned",kind="Namespace",operation="CREATE"})") == 1);
   // Unknown kinds and operations fold into "other": the label set stays bounded.
   CHECK(sample(s, requests + R"({decision="allowed",kind="other",operation="other"})") == 1);
@@ -152,9 +149,9 @@ TEST_CASE("errors are counted by reason", "[metrics]") {
 }
 
 TEST_CASE("codec error reasons map to their metric reasons", "[metrics]") {
-  for (const char* reason : {"malformed_json", "not_admission_review", "wrong_type",
-                             "duplicate_key", "too_deep", "missing_request", "missing_uid",
-                             "missing_operation", "unsupported_version"}) {
+  for (const char* reason :
+       {"malformed_json", "not_admission_review", "wrong_type", "duplicate_key", "too_deep",
+        "missing_request", "missing_uid", "missing_operation", "unsupported_version"}) {
     INFO(reason);
     auto r = error_reason_from(reason);
     CHECK(r != error_reason::internal);
