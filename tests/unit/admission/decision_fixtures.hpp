@@ -15,6 +15,7 @@
 #include "netpol_guard/admission/decision.hpp"
 #include "netpol_guard/admission/review_decoder.hpp"
 #include "netpol_guard/admission/review_encoder.hpp"
+#include "review_fixtures.hpp"
 
 namespace decision_fixtures {
 
@@ -28,21 +29,11 @@ constexpr deny_all_coverage ingress_only{true, false};
 constexpr deny_all_coverage egress_only{false, true};
 constexpr deny_all_coverage both{true, true};
 
-inline json fixture(const std::string& name) {
-  std::ifstream in(std::string(NETPOL_GUARD_FIXTURES) + "/admission/" + name);
-  REQUIRE(in);
-  std::stringstream text;
-  text << in.rdbuf();
-  return json::parse(text.str());
-}
+using review_fixtures::fixture;
 
-// Requests go through the codec, as the server's do.
+// Requests go through the decoder, as the server's do.
 inline admission_request request_of(const json& review) {
-  auto decoded = decode_admission_review(review.dump());
-  if (auto* err = std::get_if<codec_error>(&decoded)) {
-    FAIL("fixture does not decode: " << err->message);
-  }
-  return std::get<admission_request>(std::move(decoded));
+  return review_fixtures::decode_ok(review);
 }
 
 struct policy_row {
