@@ -238,17 +238,12 @@ admission_decision decide(const admission_request& r, const namespace_snapshot& 
   const std::string& request_ns =
       r.namespace_name.empty() ? r.object.namespace_name : r.namespace_name;
 
-  if (r.resource_group.empty() && r.resource == "pods") {
-    d.subject = {"Pod", request_ns, r.object.name.empty() ? r.name : r.object.name};
+  if (const auto* creator = rules::find_pod_creator(r.resource_group, r.resource)) {
+    d.subject = {std::string(creator->kind), request_ns,
+                 r.object.name.empty() ? r.name : r.object.name};
     if (!create) return d;
+    if (creator != &rules::pod_kind && !config.check_workloads) return d;
     return decide_pod_creator(std::move(d), state, config);
-  }
-  for (const auto& w : rules::workload_kinds) {
-    if (r.resource_group == w.group && r.resource == w.resource) {
-      d.subject = {std::string(w.kind), request_ns, r.object.name.empty() ? r.name : r.object.name};
-      if (!create || !config.check_workloads) return d;
-      return decide_pod_creator(std::move(d), state, config);
-    }
   }
   if (r.resource_group.empty() && r.resource == "namespaces") {
     // generateName namespaces arrive with empty request.name/namespace; the

@@ -13,9 +13,15 @@ namespace netpol_guard {
 
 namespace {
 
-bool is_pod_creator(std::string_view kind, bool check_workloads) {
-  if (kind == "Pod") return true;
-  return check_workloads && rules::is_workload_kind(kind);
+// The webhook's own test (rules::find_pod_creator), read from the manifest's
+// apiVersion and kind.
+bool is_pod_creator(const nlohmann::json& o, std::string_view kind, bool check_workloads) {
+  auto api_version = o.find("apiVersion");
+  if (api_version == o.end() || !api_version->is_string()) return false;
+  const auto* creator =
+      rules::find_pod_creator_kind(api_version->get_ref<const std::string&>(), kind);
+  if (creator == nullptr) return false;
+  return creator == &rules::pod_kind || check_workloads;
 }
 
 constexpr std::array<std::string_view, 28> namespaced_builtins{"Pod",
@@ -119,7 +125,7 @@ compliance_report report_manifests(const std::vector<manifest_object>& objects,
     if (!has_namespace(m.object) && !is_namespaced_builtin(kind)) continue;
     std::string ns = object_namespace(m.object);
     seen.insert(ns);
-    if (is_pod_creator(kind, check_workloads))
+    if (is_pod_creator(m.object, kind, check_workloads))
       creators[ns].emplace_back(kind, object_name(m.object));
   }
   auto report = build_report(index.entries(), seen, exempt);

@@ -12,9 +12,23 @@ const workload_kind* find_workload(std::string_view group, std::string_view reso
   return nullptr;
 }
 
-bool is_workload_kind(std::string_view kind) {
-  return std::any_of(workload_kinds.begin(), workload_kinds.end(),
-                     [&](const workload_kind& w) { return w.kind == kind; });
+const workload_kind* find_pod_creator(std::string_view group, std::string_view resource) {
+  if (group == pod_kind.group && resource == pod_kind.resource) return &pod_kind;
+  return find_workload(group, resource);
+}
+
+std::string_view api_group(std::string_view api_version) {
+  auto slash = api_version.find('/');
+  return slash == std::string_view::npos ? std::string_view{} : api_version.substr(0, slash);
+}
+
+const workload_kind* find_pod_creator_kind(std::string_view api_version, std::string_view kind) {
+  const std::string_view group = api_group(api_version);
+  if (group == pod_kind.group && kind == pod_kind.kind) return &pod_kind;
+  for (const auto& w : workload_kinds) {
+    if (w.group == group && w.kind == kind) return &w;
+  }
+  return nullptr;
 }
 
 std::vector<std::string> default_exempt_list() {

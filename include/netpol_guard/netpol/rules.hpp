@@ -28,10 +28,19 @@ inline constexpr std::array<workload_kind, 6> workload_kinds{{
     {"batch", "cronjobs", "CronJob"},
 }};
 
+// Pods themselves: the other kind whose CREATE the namespace's baseline gates.
+inline constexpr workload_kind pod_kind{"", "pods", "Pod"};
+
 // The workload with this group and resource, or nullptr.
 const workload_kind* find_workload(std::string_view group, std::string_view resource);
-// True for a workload's kind ("Deployment", ...); false for "Pod".
-bool is_workload_kind(std::string_view kind);
+// A pod creator (Pod or a workload) by group and resource, as the webhook sees
+// a request; by apiVersion and kind, as `check` sees a manifest. Both read the
+// same table, so a custom kind that shares a name ("Deployment" in another
+// group) is a pod creator for neither.
+const workload_kind* find_pod_creator(std::string_view group, std::string_view resource);
+const workload_kind* find_pod_creator_kind(std::string_view api_version, std::string_view kind);
+// The group of an apiVersion: "" for "v1", "apps" for "apps/v1".
+std::string_view api_group(std::string_view api_version);
 
 // Namespaces exempt unless --exempt-namespaces says otherwise.
 inline constexpr std::array<std::string_view, 3> default_exempt_namespaces{

@@ -308,3 +308,32 @@ TEST_CASE("check's would-reject lists are the webhook decision's denials", "[rep
   CHECK(decided > denied);
   CHECK(denied >= 6);
 }
+
+// The webhook's rules match apps/v1 Deployments, never a custom resource that
+// happens to be called Deployment; `check` must list the one it would refuse only.
+// (The loader refuses such kinds in the groups it knows; an object that reached
+// the report some other way must still be judged by group and kind.)
+TEST_CASE("would-reject counts pod creators by group and kind, as the webhook does", "[report]") {
+  auto in = parse(R"(apiVersion: v1
+kind: Namespace
+metadata: {name: team-c}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: team-c}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: api, namespace: team-c}
+)");
+  in.objects.push_back({"inline.yaml#4",
+                        json::parse(R"({"apiVersion":"example.com/v1","kind":"Deployment",
+                       "metadata":{"name":"custom","namespace":"team-c"}})"),
+                        0});
+  in.objects.push_back({"inline.yaml#5", json::parse(R"({"apiVersion":"example.com/v1","kind":"Pod",
+                       "metadata":{"name":"not-a-pod","namespace":"team-c"}})"),
+                        0});
+  auto report = report_manifests(in.objects, in.index, default_exempt, true);
+  auto doc = json::parse(render_json(report));
+  CHECK(would_reject(row(doc, "team-c")) == strings{"Deployment/web", "Pod/api"});
+}

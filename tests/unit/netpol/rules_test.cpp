@@ -27,8 +27,18 @@ TEST_CASE("the rule book answers for workloads and exemptions", "[netpol][rules]
   CHECK(rules::find_workload("batch", "cronjobs")->kind == "CronJob");
   CHECK(rules::find_workload("", "pods") == nullptr);
   CHECK(rules::find_workload("extensions", "deployments") == nullptr);
-  CHECK(rules::is_workload_kind("StatefulSet"));
-  CHECK_FALSE(rules::is_workload_kind("Pod"));
+  CHECK(rules::find_pod_creator("", "pods") == &rules::pod_kind);
+  CHECK(rules::find_pod_creator("apps", "statefulsets")->kind == "StatefulSet");
+  CHECK(rules::find_pod_creator("", "services") == nullptr);
+  CHECK(rules::find_pod_creator_kind("v1", "Pod") == &rules::pod_kind);
+  CHECK(rules::find_pod_creator_kind("apps/v1", "StatefulSet")->resource == "statefulsets");
+  CHECK(rules::find_pod_creator_kind("batch/v1", "CronJob")->kind == "CronJob");
+  // The same kind name in another group is a custom resource the webhook never sees.
+  CHECK(rules::find_pod_creator_kind("example.com/v1", "Deployment") == nullptr);
+  CHECK(rules::find_pod_creator_kind("apps/v1", "Pod") == nullptr);
+  CHECK(rules::find_pod_creator_kind("v1", "Deployment") == nullptr);
+  CHECK(rules::api_group("v1").empty());
+  CHECK(rules::api_group("networking.k8s.io/v1") == "networking.k8s.io");
   CHECK(rules::default_exempt_list() ==
         std::vector<std::string>{"kube-system", "kube-public", "kube-node-lease"});
 }
