@@ -18,9 +18,9 @@
 #include "netpol_guard/kube/config.hpp"
 #include "netpol_guard/netpol/offline_state.hpp"
 #include "netpol_guard/netpol/rules.hpp"
+#include "netpol_guard/server/process_stats.hpp"
 #include "netpol_guard/server/server.hpp"
 #include "netpol_guard/telemetry/log.hpp"
-#include "netpol_guard/telemetry/metrics.hpp"
 #include "netpol_guard/version.hpp"
 
 namespace netpol_guard::cli {
@@ -48,7 +48,7 @@ int fail(const std::string& line) {
 }
 
 net::awaitable<void> reload_policies(offline_state& state, std::chrono::milliseconds every,
-                                     const server& srv, metrics& m) {
+                                     const server& srv, offline_state_stats& m) {
   net::steady_timer timer(co_await net::this_coro::executor);
   for (;;) {
     timer.expires_after(every);
@@ -59,7 +59,7 @@ net::awaitable<void> reload_policies(offline_state& state, std::chrono::millisec
       log::info("reloaded policies",
                 {{"namespaces", std::to_string(state.snapshot()->namespace_count())}});
     } else if (!error.reason.empty()) {
-      m.count_error(error_reason::policy_reload);
+      m.count_error(offline_state_error::policy_reload);
       log::warn("policy reload failed; keeping the previous state", {{"error", error.what()}});
     }
   }
@@ -162,7 +162,7 @@ int run_serve(const std::vector<std::string>& args) {
         "in-cluster), not --policies files");
   }
 
-  metrics m;
+  process_stats m;
   std::unique_ptr<offline_state> offline;
   std::unique_ptr<kube::cluster_state> live;
   namespace_state* state = nullptr;
@@ -188,14 +188,14 @@ int run_serve(const std::vector<std::string>& args) {
     co.max_state_age = o.max_state_age;
     co.provision_default_deny = o.hook.decision.provision_default_deny;
     co.exempt_namespaces = o.hook.decision.exempt_namespaces;
-    live = std::make_unique<kube::cluster_state>(std::move(client), co, m);
+    live = std::make_unique<kube::cluster_state>(std::move(client), co, m.kube);
     state = live.get();
     state_kind = "cluster (" + cfg->source + ", " + cfg->server + ")";
   }
 
   std::size_t threads = o.threads ? o.threads : std::max(1u, std::thread::hardware_concurrency());
   net::io_context ioc(static_cast<int>(threads));
-  webhook hook(*state, o.hook, m, live.get());
+  webhook hook(*state, o.hook, m.admission, live.get());
   server srv(ioc, o.server, hook, *state, m);
   try {
     srv.start();
@@ -228,13 +228,14 @@ int run_serve(const std::vector<std::string>& args) {
     });
   });
   if (offline)
-    net::co_spawn(ioc, reload_policies(*offline, o.policy_reload_interval, srv, m), net::detached);
+    net::co_spawn(ioc, reload_policies(*offline, o.policy_reload_interval, srv, m.offline),
+                  net::detached);
 
   std::vector<std::thread> pool;
   for (std::size_t i = 1; i < threads; ++i) pool.emplace_back([&] { ioc.run(); });
   ioc.run();
   for (auto& t : pool) t.join();
-  log::info("stopped", {{"requests", std::to_string(m.requests_total())}});
+  log::info("stopped", {{"requests", std::to_string(m.admission.requests_total())}});
   return 0;
 }
 

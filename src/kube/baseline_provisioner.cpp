@@ -20,7 +20,7 @@ namespace http = boost::beast::http;
 using json = nlohmann::json;
 
 baseline_provisioner::baseline_provisioner(api_transport& api, provisioner_options options,
-                                           metrics& m, steady_clock_fn now)
+                                           kube_stats& m, steady_clock_fn now)
     : api_(api), options_(std::move(options)), metrics_(m), now_(std::move(now)) {
   if (!now_) now_ = real_steady_clock();
 }
@@ -124,7 +124,7 @@ net::awaitable<void> baseline_provisioner::provision(std::string ns) {
     backoff = std::min(backoff * 2, options_.max_backoff);
   }
   metrics_.count_provisioned(false);
-  metrics_.count_error(error_reason::provision_failed);
+  metrics_.count_error(kube_error::provision_failed);
   log::error("could not provision default-deny-all", {{"namespace", ns}});
   std::lock_guard lock(mutex_);
   pending_.erase(ns);

@@ -20,7 +20,7 @@ live_state_options live_state_of(const cluster_state_options& o) {
 }  // namespace
 
 cluster_state::cluster_state(std::shared_ptr<api_client> client, cluster_state_options options,
-                             metrics& m)
+                             kube_stats& m)
     : client_(std::move(client)),
       policy_list_(*client_, std::string(all_policies_path)),
       namespace_list_(*client_, std::string(all_namespaces_path)),

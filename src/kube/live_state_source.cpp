@@ -135,7 +135,7 @@ class live_state_source::namespace_sink final : public reflector_sink {
 };
 
 live_state_source::live_state_source(list_watch_source& policies, list_watch_source& namespaces,
-                                     live_state_options options, metrics& m,
+                                     live_state_options options, kube_stats& m,
                                      live_state_listener* listener)
     : options_(std::move(options)), listener_(listener) {
   policy_sink_ = std::make_unique<policy_sink>(*this);

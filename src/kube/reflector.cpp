@@ -63,8 +63,8 @@ net::awaitable<watch_outcome> api_list_watch::watch(
                                     std::move(on_bytes));
 }
 
-reflector::reflector(std::string name, list_watch_source& source, reflector_sink& sink, metrics& m,
-                     reflector_options options)
+reflector::reflector(std::string name, list_watch_source& source, reflector_sink& sink,
+                     kube_stats& m, reflector_options options)
     : name_(std::move(name)),
       source_(source),
       sink_(sink),
@@ -93,7 +93,7 @@ void reflector::mark_stale() {
 }
 
 void reflector::fail(std::string error) {
-  metrics_.count_error(error_reason::watch_failed);
+  metrics_.count_error(kube_error::watch_failed);
   last_error_ = std::move(error);
   log::warn("watch of " + name_ + " failed; retrying with backoff", {{"error", last_error_}});
 }

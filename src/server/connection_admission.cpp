@@ -7,7 +7,7 @@ namespace netpol_guard {
 namespace net = boost::asio;
 using tcp = net::ip::tcp;
 
-bool counted_admission(connection_table::admission a, listener which, metrics& m,
+bool counted_admission(connection_table::admission a, listener which, server_stats& m,
                        const net::ip::address& source) {
   switch (a) {
     case connection_table::admission::admitted:
@@ -23,7 +23,7 @@ bool counted_admission(connection_table::admission a, listener which, metrics& m
       return false;
     case connection_table::admission::refused_full:
       m.count_refused_connection(which, refusal::connection_limit);
-      if (which == listener::webhook) m.count_error(error_reason::connection_limit);
+      if (which == listener::webhook) m.count_error(server_error::connection_limit);
       return false;
   }
   return false;

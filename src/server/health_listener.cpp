@@ -32,7 +32,7 @@ struct health_listener::connection {
 };
 
 health_listener::health_listener(net::io_context& ioc, const server_config& config,
-                                 const namespace_state& state, metrics& m,
+                                 const namespace_state& state, process_stats& m,
                                  const std::atomic<bool>& stopping)
     : ioc_(ioc),
       config_(config),
@@ -165,7 +165,7 @@ net::awaitable<void> health_listener::accept_loop() {
     auto source = peer_of(socket);
     if (!source) continue;
     auto conn = std::make_shared<connection>(std::move(socket));
-    if (!admit_connection(table_, listener::health, m_, conn, *source)) {
+    if (!admit_connection(table_, listener::health, m_.server, conn, *source)) {
       refuse_connection(conn->stream.socket());
       continue;
     }

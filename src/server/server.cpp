@@ -26,19 +26,20 @@ constexpr auto use_tuple = net::as_tuple(net::use_awaitable);
 struct server::impl {
   net::io_context& ioc;
   server_config config;
-  metrics& m;
+  process_stats& m;
   tls_credentials credentials;
   webhook_listener admission;
   health_listener health;
   net::steady_timer reload_timer;
 
   impl(net::io_context& io, server_config cfg, webhook& hook, const namespace_state& state,
-       metrics& mm, const std::atomic<bool>& stopping)
+       process_stats& mm, const std::atomic<bool>& stopping)
       : ioc(io),
         config(std::move(cfg)),
         m(mm),
-        credentials(config.tls_cert_file, config.tls_private_key_file, config.client_ca_file, &mm),
-        admission(io, config, hook, credentials, mm),
+        credentials(config.tls_cert_file, config.tls_private_key_file, config.client_ca_file,
+                    &mm.tls),
+        admission(io, config, hook, credentials, mm.server),
         health(io, config, state, mm, stopping),
         reload_timer(io) {}
 
@@ -49,11 +50,11 @@ struct server::impl {
       if (ec || stopping) co_return;
       std::string error;
       if (credentials.reload_if_changed(error)) {
-        m.count_cert_reload(true);
+        m.tls.count_cert_reload(true);
         log::info("reloaded serving certificate", {{"cert", config.tls_cert_file}});
       } else if (!error.empty()) {
-        m.count_cert_reload(false);
-        m.count_error(error_reason::cert_reload);
+        m.tls.count_cert_reload(false);
+        m.tls.count_error(tls_error::cert_reload);
         log::warn("serving certificate reload failed; keeping the previous one",
                   {{"error", error}});
       }
@@ -62,7 +63,7 @@ struct server::impl {
 };
 
 server::server(net::io_context& ioc, server_config config, webhook& hook,
-               const namespace_state& state, metrics& m)
+               const namespace_state& state, process_stats& m)
     : impl_(std::make_unique<impl>(ioc, std::move(config), hook, state, m, stopping_)) {}
 
 server::~server() = default;

@@ -124,7 +124,7 @@ std::shared_ptr<ssl::context> make_server_tls_context(const std::string& cert_pe
 }
 
 tls_credentials::tls_credentials(std::string cert_file, std::string key_file,
-                                 std::string client_ca_file, metrics* m)
+                                 std::string client_ca_file, tls_stats* m)
     : cert_file_(std::move(cert_file)),
       key_file_(std::move(key_file)),
       client_ca_file_(std::move(client_ca_file)),

@@ -57,7 +57,7 @@ struct webhook_listener::connection {
 };
 
 webhook_listener::webhook_listener(net::io_context& ioc, const server_config& config, webhook& hook,
-                                   tls_credentials& credentials, metrics& m)
+                                   tls_credentials& credentials, server_stats& m)
     : ioc_(ioc),
       config_(config),
       hook_(hook),
@@ -79,18 +79,18 @@ void webhook_listener::start() {
 net::awaitable<http_response> webhook_listener::route(http::request<http::string_body>& req) {
   const unsigned version = req.version();
   if (path_of(req.target()) != "/validate") {
-    m_.count_error(error_reason::not_found);
+    m_.count_error(server_error::not_found);
     co_return error_response("not_found", "no such path; POST AdmissionReviews to /validate",
                              version);
   }
   if (req.method() != http::verb::post) {
-    m_.count_error(error_reason::method_not_allowed);
+    m_.count_error(server_error::method_not_allowed);
     auto res = error_response("method_not_allowed", "use POST", version);
     res.set(http::field::allow, "POST");
     co_return res;
   }
   if (!is_json_content_type(req[http::field::content_type])) {
-    m_.count_error(error_reason::unsupported_media_type);
+    m_.count_error(server_error::unsupported_media_type);
     co_return error_response("unsupported_media_type", "Content-Type must be application/json",
                              version);
   }
@@ -154,8 +154,8 @@ net::awaitable<void> webhook_listener::session(std::shared_ptr<connection> conn)
   auto [hs_ec] = co_await stream.async_handshake(ssl::stream_base::server, use_tuple);
   if (hs_ec) {
     if (conn->closing) co_return;  // evicted to make room
-    m_.count_error(hs_ec == beast::error::timeout ? error_reason::timeout
-                                                  : error_reason::tls_handshake);
+    m_.count_error(hs_ec == beast::error::timeout ? server_error::timeout
+                                                  : server_error::tls_handshake);
     log::debug("TLS handshake failed", {{"error", hs_ec.message()}});
     co_return;
   }
@@ -225,16 +225,16 @@ net::awaitable<void> webhook_listener::session(std::shared_ptr<connection> conn)
       }
       std::optional<http_response> res;
       if (rec == http::error::body_limit) {
-        m_.count_error(error_reason::body_too_large);
+        m_.count_error(server_error::body_too_large);
         res = error_response("body_too_large",
                              "request body exceeds the limit of " +
                                  std::to_string(config_.max_request_bytes) + " bytes",
                              11);
       } else if (rec == beast::error::timeout) {
-        m_.count_error(error_reason::timeout);
+        m_.count_error(server_error::timeout);
         break;  // the stream is unusable after a timeout
       } else {
-        m_.count_error(error_reason::bad_http);
+        m_.count_error(server_error::bad_http);
         res = error_response("bad_http", "malformed HTTP request: " + rec.message(), 11);
       }
       // The rest of the request was not read: answer, then close.
@@ -254,7 +254,7 @@ net::awaitable<void> webhook_listener::session(std::shared_ptr<connection> conn)
       while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
       while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
       if (!parser.chunked() || !beast::iequals(v, "chunked")) {
-        m_.count_error(error_reason::bad_http);
+        m_.count_error(server_error::bad_http);
         auto bad = error_response("bad_http", "unsupported Transfer-Encoding", 11);
         bad.keep_alive(false);
         tcp_layer.expires_after(config_.write_timeout);

@@ -8,11 +8,11 @@
 #include <string>
 #include <string_view>
 
+#include "netpol_guard/admission/admission_stats.hpp"
 #include "netpol_guard/admission/decision.hpp"
 #include "netpol_guard/admission/failure_answer.hpp"
 #include "netpol_guard/admission/live_reader.hpp"
 #include "netpol_guard/netpol/namespace_state.hpp"
-#include "netpol_guard/telemetry/metrics.hpp"
 
 namespace netpol_guard {
 
@@ -25,7 +25,7 @@ struct webhook_options {
 
 class webhook {
  public:
-  webhook(const namespace_state& state, webhook_options options, metrics& m,
+  webhook(const namespace_state& state, webhook_options options, admission_stats& m,
           live_policy_reader* reader = nullptr);
 
   // Answers one AdmissionReview body; failures as failure_answer.hpp says. Never throws.
@@ -40,7 +40,7 @@ class webhook {
 
   const namespace_state& state_;
   webhook_options options_;
-  metrics& metrics_;
+  admission_stats& metrics_;
   live_policy_reader* reader_;
 };
 

@@ -15,8 +15,8 @@
 
 #include "netpol_guard/kube/api_client.hpp"
 #include "netpol_guard/kube/clock.hpp"
+#include "netpol_guard/kube/kube_stats.hpp"
 #include "netpol_guard/kube/live_state_source.hpp"
-#include "netpol_guard/telemetry/metrics.hpp"
 
 namespace netpol_guard::kube {
 
@@ -33,7 +33,7 @@ struct provisioner_options {
 
 class baseline_provisioner final : public live_state_listener {
  public:
-  baseline_provisioner(api_transport& api, provisioner_options options, metrics& m,
+  baseline_provisioner(api_transport& api, provisioner_options options, kube_stats& m,
                        steady_clock_fn now = real_steady_clock());
 
   // Creates run on `ex` (set before the live source starts).
@@ -64,7 +64,7 @@ class baseline_provisioner final : public live_state_listener {
 
   api_transport& api_;
   provisioner_options options_;
-  metrics& metrics_;
+  kube_stats& metrics_;
   steady_clock_fn now_;
   boost::asio::any_io_executor executor_;
   mutable std::mutex mutex_;

@@ -14,11 +14,11 @@
 #include "netpol_guard/admission/live_reader.hpp"
 #include "netpol_guard/kube/api_client.hpp"
 #include "netpol_guard/kube/baseline_provisioner.hpp"
+#include "netpol_guard/kube/kube_stats.hpp"
 #include "netpol_guard/kube/live_namespace_reader.hpp"
 #include "netpol_guard/kube/live_state_source.hpp"
 #include "netpol_guard/kube/reflector.hpp"
 #include "netpol_guard/netpol/namespace_state.hpp"
-#include "netpol_guard/telemetry/metrics.hpp"
 
 namespace netpol_guard::kube {
 
@@ -31,7 +31,7 @@ struct cluster_state_options {
 
 class cluster_state final : public namespace_state, public live_policy_reader {
  public:
-  cluster_state(std::shared_ptr<api_client> client, cluster_state_options options, metrics& m);
+  cluster_state(std::shared_ptr<api_client> client, cluster_state_options options, kube_stats& m);
 
   // Starts the reflectors (and the provisioner) on `ex`.
   void start(boost::asio::any_io_executor ex);

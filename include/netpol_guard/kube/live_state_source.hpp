@@ -13,9 +13,9 @@
 #include <string>
 #include <vector>
 
+#include "netpol_guard/kube/kube_stats.hpp"
 #include "netpol_guard/kube/reflector.hpp"
 #include "netpol_guard/netpol/namespace_state.hpp"
-#include "netpol_guard/telemetry/metrics.hpp"
 
 namespace netpol_guard::kube {
 
@@ -64,7 +64,7 @@ std::vector<baseline_drift> drift_between(const namespace_snapshot& before,
 class live_state_source final : public namespace_state {
  public:
   live_state_source(list_watch_source& policies, list_watch_source& namespaces,
-                    live_state_options options, metrics& m,
+                    live_state_options options, kube_stats& m,
                     live_state_listener* listener = nullptr);
   ~live_state_source() override;
 

@@ -17,8 +17,8 @@
 
 #include "netpol_guard/kube/api_client.hpp"
 #include "netpol_guard/kube/clock.hpp"
+#include "netpol_guard/kube/kube_stats.hpp"
 #include "netpol_guard/kube/watch_stream.hpp"
-#include "netpol_guard/telemetry/metrics.hpp"
 
 namespace netpol_guard::kube {
 
@@ -95,7 +95,7 @@ class reflector {
  public:
   // Relists and failed lists/watches are counted in `m` (relists_total,
   // errors_total{reason="watch_failed"}).
-  reflector(std::string name, list_watch_source& source, reflector_sink& sink, metrics& m,
+  reflector(std::string name, list_watch_source& source, reflector_sink& sink, kube_stats& m,
             reflector_options options = {});
 
   // Runs until stop(); never throws for apiserver trouble.
@@ -122,7 +122,7 @@ class reflector {
   std::string name_;
   list_watch_source& source_;
   reflector_sink& sink_;
-  metrics& metrics_;
+  kube_stats& metrics_;
   reflector_options options_;
   std::atomic<bool> stopped_{false};
   std::atomic<bool> synced_{false};

@@ -8,7 +8,7 @@
 #include <map>
 #include <mutex>
 
-#include "netpol_guard/telemetry/metrics.hpp"
+#include "netpol_guard/server/server_stats.hpp"
 
 namespace netpol_guard {
 
@@ -34,7 +34,7 @@ class body_budget {
 // the parser that holds the body is gone). Counted in the buffered-bytes gauge.
 class body_reservation {
  public:
-  body_reservation(body_budget& b, metrics& m, boost::asio::ip::address source)
+  body_reservation(body_budget& b, server_stats& m, boost::asio::ip::address source)
       : budget_(b), m_(m), source_(source) {}
   ~body_reservation();
   body_reservation(const body_reservation&) = delete;
@@ -44,7 +44,7 @@ class body_reservation {
 
  private:
   body_budget& budget_;
-  metrics& m_;
+  server_stats& m_;
   boost::asio::ip::address source_;
   std::size_t bytes_ = 0;
 };

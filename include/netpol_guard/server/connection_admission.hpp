@@ -11,7 +11,7 @@
 #include <optional>
 
 #include "netpol_guard/server/connection_table.hpp"
-#include "netpol_guard/telemetry/metrics.hpp"
+#include "netpol_guard/server/server_stats.hpp"
 
 namespace netpol_guard {
 
@@ -37,12 +37,12 @@ std::function<void(bool)> closer(const std::shared_ptr<C>& conn) {
 
 // Counts (and logs) how `table` answered a new connection from `source`; true
 // when it was admitted.
-bool counted_admission(connection_table::admission a, listener which, metrics& m,
+bool counted_admission(connection_table::admission a, listener which, server_stats& m,
                        const boost::asio::ip::address& source);
 
 // Gives `conn` its slot in `table`, or says why not, counting either way.
 template <class C>
-bool admit_connection(connection_table& table, listener which, metrics& m,
+bool admit_connection(connection_table& table, listener which, server_stats& m,
                       const std::shared_ptr<C>& conn, const boost::asio::ip::address& source) {
   conn->slot = std::make_shared<connection_table::entry>();
   conn->slot->source = source;

@@ -14,8 +14,8 @@
 #include "netpol_guard/netpol/namespace_state.hpp"
 #include "netpol_guard/server/connection_table.hpp"
 #include "netpol_guard/server/http_response.hpp"
+#include "netpol_guard/server/process_stats.hpp"
 #include "netpol_guard/server/server_config.hpp"
-#include "netpol_guard/telemetry/metrics.hpp"
 
 namespace netpol_guard {
 
@@ -23,7 +23,8 @@ class health_listener {
  public:
   // `stopping` true makes /readyz fail (the server is shutting down).
   health_listener(boost::asio::io_context& ioc, const server_config& config,
-                  const namespace_state& state, metrics& m, const std::atomic<bool>& stopping);
+                  const namespace_state& state, process_stats& m,
+                  const std::atomic<bool>& stopping);
 
   // Binds --health-listen; throws std::runtime_error with one clear line on failure.
   void listen();
@@ -42,7 +43,7 @@ class health_listener {
   boost::asio::io_context& ioc_;
   const server_config& config_;
   const namespace_state& state_;
-  metrics& m_;
+  process_stats& m_;
   const std::atomic<bool>& stopping_;
   boost::asio::ip::tcp::acceptor acceptor_;
   connection_table table_;

@@ -11,15 +11,15 @@
 
 #include "netpol_guard/admission/webhook.hpp"
 #include "netpol_guard/netpol/namespace_state.hpp"
+#include "netpol_guard/server/process_stats.hpp"
 #include "netpol_guard/server/server_config.hpp"
-#include "netpol_guard/telemetry/metrics.hpp"
 
 namespace netpol_guard {
 
 class server {
  public:
   server(boost::asio::io_context& ioc, server_config config, webhook& hook,
-         const namespace_state& state, metrics& m);
+         const namespace_state& state, process_stats& m);
   ~server();
 
   // Binds both listeners; throws std::runtime_error with one clear line on failure.

@@ -7,7 +7,7 @@
 #include <memory>
 #include <string>
 
-#include "netpol_guard/telemetry/metrics.hpp"
+#include "netpol_guard/server/tls_stats.hpp"
 
 namespace netpol_guard {
 
@@ -18,7 +18,7 @@ class tls_credentials {
  public:
   // `m`, when given, gets the serving certificate's notAfter on every load.
   tls_credentials(std::string cert_file, std::string key_file, std::string client_ca_file,
-                  metrics* m = nullptr);
+                  tls_stats* m = nullptr);
   bool load(std::string& error);
   // Returns true when new credentials were published.
   bool reload_if_changed(std::string& error);
@@ -28,7 +28,7 @@ class tls_credentials {
 
  private:
   std::string cert_file_, key_file_, client_ca_file_;
-  metrics* metrics_;
+  tls_stats* metrics_;
   std::string last_contents_;
   std::string last_failed_contents_;
   std::atomic<std::shared_ptr<boost::asio::ssl::context>> current_;

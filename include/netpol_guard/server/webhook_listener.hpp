@@ -20,15 +20,15 @@
 #include "netpol_guard/server/connection_table.hpp"
 #include "netpol_guard/server/http_response.hpp"
 #include "netpol_guard/server/server_config.hpp"
+#include "netpol_guard/server/server_stats.hpp"
 #include "netpol_guard/server/tls_credentials.hpp"
-#include "netpol_guard/telemetry/metrics.hpp"
 
 namespace netpol_guard {
 
 class webhook_listener {
  public:
   webhook_listener(boost::asio::io_context& ioc, const server_config& config, webhook& hook,
-                   tls_credentials& credentials, metrics& m);
+                   tls_credentials& credentials, server_stats& m);
 
   // Binds --listen; throws std::runtime_error with one clear line on failure.
   void listen();
@@ -59,7 +59,7 @@ class webhook_listener {
   const server_config& config_;
   webhook& hook_;
   tls_credentials& credentials_;
-  metrics& m_;
+  server_stats& m_;
   boost::asio::ip::tcp::acceptor acceptor_;
   connection_table table_;
   body_budget budget_;

@@ -124,8 +124,11 @@ json response_of(const webhook_answer& a) {
 
 // "<series> <value>" from the exposition text; 0 when the series is absent
 // (counters with no increments are not all rendered).
-double metric(const metrics& m, const std::string& series) {
-  std::istringstream in(m.render(state_gauges{}));
+double metric(const admission_stats& m, const std::string& series) {
+  stats::exposition out;
+  m.write_requests(out);
+  m.write_confirmations(out);
+  std::istringstream in(out.text());
   std::string line;
   while (std::getline(in, line)) {
     if (line.rfind(series + " ", 0) == 0) return std::stod(line.substr(series.size() + 1));
@@ -133,12 +136,12 @@ double metric(const metrics& m, const std::string& series) {
   return 0;
 }
 
-double requests(const metrics& m, const std::string& decision) {
+double requests(const admission_stats& m, const std::string& decision) {
   return metric(m, "netpol_guard_admission_requests_total{decision=\"" + decision +
                        "\",kind=\"Pod\",operation=\"CREATE\"}");
 }
 
-double confirmations(const metrics& m, const std::string& result) {
+double confirmations(const admission_stats& m, const std::string& result) {
   return metric(m, "netpol_guard_confirmations_total{result=\"" + result + "\"}");
 }
 
@@ -190,7 +193,7 @@ TEST_CASE("a cached denial that the live read overturns is allowed", "[webhook]"
   fake_state state;  // the cache knows no baseline in team-c
   fake_reader reader;
   reader.answers = {entry_with({true, true})};
-  metrics m;
+  admission_stats m;
   webhook w(state, options(), m, &reader);
 
   auto r = response_of(run(w, pod_create()));
@@ -207,7 +210,7 @@ TEST_CASE("a cached denial that the live read confirms is denied", "[webhook]") 
   fake_state state(snapshot_with(pod_ns, {true, false}));
   fake_reader reader;
   reader.answers = {entry_with({true, false})};
-  metrics m;
+  admission_stats m;
   webhook w(state, options(), m, &reader);
 
   auto r = response_of(run(w, pod_create()));
@@ -224,7 +227,7 @@ TEST_CASE("a cached denial that the live read confirms is denied", "[webhook]") 
 TEST_CASE("a compliant namespace is allowed without a live read", "[webhook]") {
   fake_state state(snapshot_with(pod_ns, {true, true}));
   fake_reader reader;
-  metrics m;
+  admission_stats m;
   webhook w(state, options(), m, &reader);
 
   CHECK(response_of(run(w, pod_create()))["allowed"] == true);
@@ -236,7 +239,7 @@ TEST_CASE("with the apiserver unreachable the cached decision stands, logged and
           "[webhook]") {
   fake_state state;
   fake_reader reader;
-  metrics m;
+  admission_stats m;
   webhook w(state, options(), m, &reader);
 
   SECTION("the read fails at once") { reader.answers = {}; }
@@ -254,7 +257,7 @@ TEST_CASE("with the apiserver unreachable the cached decision stands, logged and
   CHECK(took < milliseconds(300));  // one bounded read, no provisioning wait
   CHECK(confirmations(m, "unavailable") == 1);
   CHECK(confirmations(m, "confirmed") == 0);
-  CHECK(m.errors(error_reason::confirm_failed) == 1);
+  CHECK(m.errors(admission_error::confirm_failed) == 1);
   CHECK_THAT(logged,
              Contains(R"("level":"warn","msg":"live read failed; deciding from cached state")"));
   CHECK_THAT(logged, Contains(R"("namespace":"team-c")"));
@@ -263,7 +266,7 @@ TEST_CASE("with the apiserver unreachable the cached decision stands, logged and
 
 TEST_CASE("without a live reader the cached denial stands", "[webhook]") {
   fake_state state;
-  metrics m;
+  admission_stats m;
   webhook w(state, options(), m);
   CHECK(response_of(run(w, pod_create()))["allowed"] == false);
   CHECK(confirmations(m, "unavailable") + confirmations(m, "confirmed") == 0);
@@ -274,7 +277,7 @@ TEST_CASE("a pod in a namespace being provisioned waits for its policy, within a
   fake_state state;
   fake_reader reader;
   reader.provisioning_ns = pod_ns;
-  metrics m;
+  admission_stats m;
   webhook w(state, options(), m, &reader);
 
   SECTION("the policy appears on the third read: allowed") {
@@ -304,7 +307,7 @@ TEST_CASE("audit mode allows what it would deny, with a warning and annotations"
   fake_state state;
   fake_reader reader;
   reader.answers = {entry_with({})};
-  metrics m;
+  admission_stats m;
   webhook w(state, options(/*audit_only=*/true), m, &reader);
 
   stderr_capture log;
@@ -324,7 +327,7 @@ TEST_CASE("audit mode allows what it would deny, with a warning and annotations"
 TEST_CASE("an internal error is answered with an AdmissionReview, never thrown", "[webhook]") {
   fake_state state;
   fake_reader reader;
-  metrics m;
+  admission_stats m;
 
   SECTION("the state throws: enforce mode refuses") {
     state.broken = true;
@@ -335,7 +338,7 @@ TEST_CASE("an internal error is answered with an AdmissionReview, never thrown",
     CHECK(r["status"]["code"] == 500);
     CHECK(r["status"]["reason"] == "InternalError");
     CHECK(r["status"]["message"] == "netpol-guard internal error; see its logs");
-    CHECK(m.errors(error_reason::internal) == 1);
+    CHECK(m.errors(admission_error::internal) == 1);
     CHECK(reader.namespaces_read.empty());
   }
   SECTION("the state throws: audit mode allows") {
@@ -343,26 +346,26 @@ TEST_CASE("an internal error is answered with an AdmissionReview, never thrown",
     webhook w(state, options(/*audit_only=*/true), m, &reader);
     auto r = response_of(run(w, pod_create()));
     CHECK(r["allowed"] == true);
-    CHECK(m.errors(error_reason::internal) == 1);
+    CHECK(m.errors(admission_error::internal) == 1);
   }
 }
 
 TEST_CASE("an undecodable body is answered 400 with a JSON error and counted", "[webhook]") {
   fake_state state;
-  metrics m;
+  admission_stats m;
   webhook w(state, options(), m);
   auto a = run(w, "{not json");
   CHECK(a.status == 400);
   auto doc = json::parse(a.body);
   CHECK(doc["reason"] == "malformed_json");
-  CHECK(m.errors(error_reason::malformed_json) == 1);
+  CHECK(m.errors(admission_error::malformed_json) == 1);
   CHECK(m.requests_total() == 0);
 }
 
 TEST_CASE("an admitted Namespace CREATE is reported to the provisioner", "[webhook]") {
   fake_state state;
   fake_reader reader;
-  metrics m;
+  admission_stats m;
   auto o = options();
   o.decision.provision_default_deny = true;
   webhook w(state, o, m, &reader);

@@ -20,16 +20,18 @@ namespace {
 
 const std::string team_a_policies = "/apis/networking.k8s.io/v1/namespaces/team-a/networkpolicies";
 
-// The value of one sample in the /metrics text, or -1 when it is missing.
-double sample(const metrics& m, const std::string& series) {
-  std::istringstream lines(m.render({}));
+// The value of one sample in the provisioning family's text, or -1 when it is missing.
+double sample(const kube_stats& m, const std::string& series) {
+  stats::exposition out;
+  m.write_provisioned(out);
+  std::istringstream lines(out.text());
   for (std::string line; std::getline(lines, line);) {
     if (line.rfind(series + " ", 0) == 0) return std::stod(line.substr(series.size() + 1));
   }
   return -1;
 }
 
-double provisioned(const metrics& m, const std::string& result) {
+double provisioned(const kube_stats& m, const std::string& result) {
   return sample(m, "netpol_guard_provisioned_policies_total{result=\"" + result + "\"}");
 }
 
@@ -52,7 +54,7 @@ appeared_namespace added(const std::string& ns, bool has_template = false) {
 
 struct fixture {
   fake_api api;
-  metrics m;
+  kube_stats m;
   fake_clock clock;
   net::io_context ioc;
   baseline_provisioner p;
@@ -143,7 +145,7 @@ TEST_CASE("provisioner gives up after its attempts and drops the pending mark",
   f.run();
   CHECK(f.api.calls.size() == 3);
   CHECK(provisioned(f.m, "failure") == 1);
-  CHECK(f.m.errors(error_reason::provision_failed) == 1);
+  CHECK(f.m.errors(kube_error::provision_failed) == 1);
   CHECK_FALSE(f.p.provisioning("team-a"));
 
   SECTION("a 404 (the namespace is gone) stops at once") {

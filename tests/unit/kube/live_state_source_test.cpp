@@ -95,7 +95,7 @@ void run(live_state_source& live, scripted_source& policies, scripted_source& na
 
 TEST_CASE("live source: lists, then watch ADDED/MODIFIED/DELETED, then a relist", "[kube][live]") {
   scripted_source policies, namespaces;
-  metrics m;
+  kube_stats m;
   recording_listener listener;
   live_state_source live(policies, namespaces, fast(), m, &listener);
 
@@ -182,12 +182,12 @@ TEST_CASE("live source: lists, then watch ADDED/MODIFIED/DELETED, then a relist"
   // Two policy lists, two policy batches, one namespace list, two namespace batches.
   CHECK(listener.published_count == 7);
   CHECK(live.readiness().ready);
-  CHECK(m.errors(error_reason::watch_failed) == 0);
+  CHECK(m.errors(kube_error::watch_failed) == 0);
 }
 
 TEST_CASE("live source: which namespaces are reported as new", "[kube][live]") {
   scripted_source policies, namespaces;
-  metrics m;
+  kube_stats m;
   recording_listener listener;
   live_state_source live(policies, namespaces, fast(), m, &listener);
   policies.lists.push_back(
@@ -221,7 +221,7 @@ TEST_CASE("live source: which namespaces are reported as new", "[kube][live]") {
 
 TEST_CASE("live source: state age grows while the watch is down", "[kube][live]") {
   scripted_source policies, namespaces;
-  metrics m;
+  kube_stats m;
   fake_clock clock;
   auto options = fast(&clock);
   options.max_state_age = std::chrono::seconds(60);
@@ -235,7 +235,7 @@ TEST_CASE("live source: state age grows while the watch is down", "[kube][live]"
   policies.before_watch[0] = [&] { clock.advance(std::chrono::seconds(10)); };
   namespaces.lists.push_back({200, list_of({}, "1"), ""});
   run(live, policies, namespaces);
-  CHECK(m.errors(error_reason::watch_failed) == 1);
+  CHECK(m.errors(kube_error::watch_failed) == 1);
 
   // The policy watch has been down since its failure; the clock has not moved.
   CHECK(live.readiness().age_seconds == 0.0);

@@ -87,7 +87,7 @@ std::function<net::awaitable<void>()> stops(reflector& r) {
   };
 }
 
-std::uint64_t watch_failures(const metrics& m) { return m.errors(error_reason::watch_failed); }
+std::uint64_t watch_failures(const kube_stats& m) { return m.errors(kube_error::watch_failed); }
 
 void run(reflector& r) {
   net::io_context ioc;
@@ -101,7 +101,7 @@ void run(reflector& r) {
 TEST_CASE("paginated list, then watch from its resourceVersion", "[kube][reflector]") {
   scripted_source src;
   recording_sink sink;
-  metrics m;
+  kube_stats m;
   reflector r("networkpolicies", src, sink, m, fast());
   src.on_over = stops(r);
   src.lists.push_back({200, page({{"a", "1"}, {"b", "2"}}, "", "tok-1"), ""});
@@ -128,7 +128,7 @@ TEST_CASE("paginated list, then watch from its resourceVersion", "[kube][reflect
 TEST_CASE("an ERROR 410 relists and replaces the whole state", "[kube][reflector]") {
   scripted_source src;
   recording_sink sink;
-  metrics m;
+  kube_stats m;
   reflector r("networkpolicies", src, sink, m, fast());
   src.on_over = stops(r);
   src.lists.push_back({200, page({{"a", "1"}, {"gone", "2"}}, "5"), ""});
@@ -144,7 +144,7 @@ TEST_CASE("an ERROR 410 relists and replaces the whole state", "[kube][reflector
 TEST_CASE("an expired continue token lists again from the start", "[kube][reflector]") {
   scripted_source src;
   recording_sink sink;
-  metrics m;
+  kube_stats m;
   reflector r("networkpolicies", src, sink, m, fast());
   src.on_over = stops(r);
   src.lists.push_back({200, page({{"a", "1"}}, "", "tok"), ""});
@@ -159,7 +159,7 @@ TEST_CASE("an expired continue token lists again from the start", "[kube][reflec
 TEST_CASE("a disconnect mid-event drops the partial event and resumes", "[kube][reflector]") {
   scripted_source src;
   recording_sink sink;
-  metrics m;
+  kube_stats m;
   reflector r("networkpolicies", src, sink, m, fast());
   src.on_over = stops(r);
   src.lists.push_back({200, page({}, "1"), ""});
@@ -176,7 +176,7 @@ TEST_CASE("a disconnect mid-event drops the partial event and resumes", "[kube][
 TEST_CASE("errors back off and retry; state age grows while down", "[kube][reflector]") {
   scripted_source src;
   recording_sink sink;
-  metrics m;
+  kube_stats m;
   fake_clock clock;
   auto options = fast();
   options.now = clock.fn();
@@ -210,7 +210,7 @@ TEST_CASE("errors back off and retry; state age grows while down", "[kube][refle
 TEST_CASE("a malformed watch stream is a failure, not a crash", "[kube][reflector]") {
   scripted_source src;
   recording_sink sink;
-  metrics m;
+  kube_stats m;
   reflector r("networkpolicies", src, sink, m, fast());
   src.on_over = stops(r);
   src.lists.push_back({200, page({}, "1"), ""});

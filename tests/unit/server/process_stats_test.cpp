@@ -1,7 +1,8 @@
-#include "netpol_guard/telemetry/metrics.hpp"
+#include "netpol_guard/server/process_stats.hpp"
 
 #include <catch2/catch.hpp>
 #include <cstdlib>
+#include <fstream>
 #include <map>
 #include <sstream>
 #include <string>
@@ -47,16 +48,16 @@ const std::string bucket = "netpol_guard_admission_duration_seconds_bucket";
 
 }  // namespace
 
-TEST_CASE("requests are counted by decision, kind and operation", "[metrics]") {
-  metrics m;
-  CHECK(m.requests_total() == 0);
-  m.count_request(verdict::denied, "Pod", "CREATE");
-  m.count_request(verdict::denied, "Pod", "CREATE");
-  m.count_request(verdict::allowed, "Deployment", "UPDATE");
-  m.count_request(verdict::audited, "NetworkPolicy", "DELETE");
-  m.count_request(verdict::warned, "Namespace", "CREATE");
-  m.count_request(verdict::allowed, "ConfigMap", "PATCH");
-  CHECK(m.requests_total() == 6);
+TEST_CASE("requests are counted by decision, kind and operation", "[stats]") {
+  process_stats m;
+  CHECK(m.admission.requests_total() == 0);
+  m.admission.count_request(verdict::denied, "Pod", "CREATE");
+  m.admission.count_request(verdict::denied, "Pod", "CREATE");
+  m.admission.count_request(verdict::allowed, "Deployment", "UPDATE");
+  m.admission.count_request(verdict::audited, "NetworkPolicy", "DELETE");
+  m.admission.count_request(verdict::warned, "Namespace", "CREATE");
+  m.admission.count_request(verdict::allowed, "ConfigMap", "PATCH");
+  CHECK(m.admission.requests_total() == 6);
 
   const auto text = m.render({});
   CHECK_THAT(text, Contains("# TYPE " + requests + " counter"));
@@ -70,11 +71,11 @@ TEST_CASE("requests are counted by decision, kind and operation", "[metrics]") {
   CHECK(s.count(requests + R"({decision="allowed",kind="Pod",operation="CREATE"})") == 0);
 }
 
-TEST_CASE("every workload kind has its own label", "[metrics]") {
-  metrics m;
+TEST_CASE("every workload kind has its own label", "[stats]") {
+  process_stats m;
   for (const char* kind :
        {"Deployment", "ReplicaSet", "StatefulSet", "DaemonSet", "Job", "CronJob"}) {
-    m.count_request(verdict::denied, kind, "CREATE");
+    m.admission.count_request(verdict::denied, kind, "CREATE");
   }
   auto s = samples(m.render({}));
   for (const char* kind :
@@ -85,13 +86,13 @@ TEST_CASE("every workload kind has its own label", "[metrics]") {
   }
 }
 
-TEST_CASE("the latency histogram is cumulative", "[metrics]") {
-  metrics m;
-  m.observe_latency(0.00003);  // first bucket
-  m.observe_latency(0.0003);   // le 0.0005
-  m.observe_latency(0.001);    // exactly a bound: le 0.001
-  m.observe_latency(0.3);      // le 0.5
-  m.observe_latency(5.0);      // +Inf only
+TEST_CASE("the latency histogram is cumulative", "[stats]") {
+  process_stats m;
+  m.admission.observe_latency(0.00003);  // first bucket
+  m.admission.observe_latency(0.0003);   // le 0.0005
+  m.admission.observe_latency(0.001);    // exactly a bound: le 0.001
+  m.admission.observe_latency(0.3);      // le 0.5
+  m.admission.observe_latency(5.0);      // +Inf only
 
   const auto text = m.render({});
   CHECK_THAT(text, Contains("# TYPE netpol_guard_admission_duration_seconds histogram"));
@@ -117,26 +118,26 @@ TEST_CASE("the latency histogram is cumulative", "[metrics]") {
       counts.push_back(std::strtod(line.substr(line.rfind(' ')).c_str(), nullptr));
     }
   }
-  REQUIRE(counts.size() == metrics::latency_buckets.size() + 1);
+  REQUIRE(counts.size() == admission_stats::latency_buckets.size() + 1);
   for (std::size_t i = 1; i < counts.size(); ++i) CHECK(counts[i] >= counts[i - 1]);
 }
 
-TEST_CASE("an empty histogram is all zeros", "[metrics]") {
-  metrics m;
+TEST_CASE("an empty histogram is all zeros", "[stats]") {
+  process_stats m;
   auto s = samples(m.render({}));
   CHECK(sample(s, bucket + R"({le="+Inf"})") == 0);
   CHECK(sample(s, "netpol_guard_admission_duration_seconds_count") == 0);
   CHECK(sample(s, "netpol_guard_admission_duration_seconds_sum") == 0);
 }
 
-TEST_CASE("errors are counted by reason", "[metrics]") {
-  metrics m;
-  m.count_error(error_reason::malformed_json);
-  m.count_error(error_reason::malformed_json);
-  m.count_error(error_reason::body_too_large);
-  CHECK(m.errors(error_reason::malformed_json) == 2);
-  CHECK(m.errors(error_reason::body_too_large) == 1);
-  CHECK(m.errors(error_reason::missing_uid) == 0);
+TEST_CASE("errors are counted by reason", "[stats]") {
+  process_stats m;
+  m.admission.count_error(admission_error::malformed_json);
+  m.admission.count_error(admission_error::malformed_json);
+  m.server.count_error(server_error::body_too_large);
+  CHECK(m.admission.errors(admission_error::malformed_json) == 2);
+  CHECK(m.server.errors(server_error::body_too_large) == 1);
+  CHECK(m.admission.errors(admission_error::missing_uid) == 0);
 
   const auto text = m.render({});
   CHECK_THAT(text, Contains("# TYPE netpol_guard_errors_total counter"));
@@ -148,31 +149,31 @@ TEST_CASE("errors are counted by reason", "[metrics]") {
   CHECK(sample(s, R"(netpol_guard_errors_total{reason="tls_handshake"})") == 0);
 }
 
-TEST_CASE("codec error reasons map to their metric reasons", "[metrics]") {
+TEST_CASE("codec error reasons map to their metric reasons", "[stats]") {
   for (const char* reason :
        {"malformed_json", "not_admission_review", "wrong_type", "duplicate_key", "too_deep",
         "missing_request", "missing_uid", "missing_operation", "unsupported_version"}) {
     INFO(reason);
-    auto r = error_reason_from(reason);
-    CHECK(r != error_reason::internal);
+    auto r = admission_stats::error_from(reason);
+    CHECK(r != admission_error::internal);
     CHECK(std::string(to_string(r)) == reason);
   }
-  CHECK(error_reason_from("no_such_reason") == error_reason::internal);
-  CHECK(error_reason_from("") == error_reason::internal);
+  CHECK(admission_stats::error_from("no_such_reason") == admission_error::internal);
+  CHECK(admission_stats::error_from("") == admission_error::internal);
 }
 
-TEST_CASE("state gauges and other counters are rendered", "[metrics]") {
-  metrics m;
-  m.count_confirmation("overturned");
-  m.count_confirmation("confirmed");
-  m.count_confirmation("confirmed");
-  m.count_relist();
-  m.count_cert_reload(true);
-  m.count_cert_reload(false);
-  m.count_provisioned(true);
-  m.connection_opened();
-  m.connection_opened();
-  m.connection_closed();
+TEST_CASE("state gauges and other counters are rendered", "[stats]") {
+  process_stats m;
+  m.admission.count_confirmation(confirmation::overturned);
+  m.admission.count_confirmation(confirmation::confirmed);
+  m.admission.count_confirmation(confirmation::confirmed);
+  m.kube.count_relist();
+  m.tls.count_cert_reload(true);
+  m.tls.count_cert_reload(false);
+  m.kube.count_provisioned(true);
+  m.server.connection_opened();
+  m.server.connection_opened();
+  m.server.connection_closed();
 
   state_gauges g;
   g.namespaces = 7;
@@ -197,27 +198,27 @@ TEST_CASE("state gauges and other counters are rendered", "[metrics]") {
   CHECK(sample(s, R"(netpol_guard_provisioned_policies_total{result="success"})") == 1);
   CHECK(sample(s, "netpol_guard_open_connections") == 1);
 
-  auto not_ready = samples(metrics{}.render(state_gauges{}));
+  auto not_ready = samples(process_stats{}.render(state_gauges{}));
   CHECK(sample(not_ready, "netpol_guard_ready") == 0);
   CHECK(sample(not_ready, "netpol_guard_namespaces") == 0);
 }
 
-TEST_CASE("the certificate expiry is the last notAfter set, in whole seconds", "[metrics]") {
-  metrics m;
+TEST_CASE("the certificate expiry is the last notAfter set, in whole seconds", "[stats]") {
+  process_stats m;
   CHECK(sample(samples(m.render({})), "netpol_guard_certificate_expiry_timestamp_seconds") == 0);
   // 10 digits: a rounding format would print 1.79e+09 and lose minutes.
-  m.set_certificate_expiry(1793836800);
+  m.tls.set_certificate_expiry(1793836800);
   auto text = m.render({});
   CHECK_THAT(text, Contains("\nnetpol_guard_certificate_expiry_timestamp_seconds 1793836800\n"));
   CHECK_THAT(text, Contains("# TYPE netpol_guard_certificate_expiry_timestamp_seconds gauge\n"));
-  m.set_certificate_expiry(1893456000);
+  m.tls.set_certificate_expiry(1893456000);
   CHECK(sample(samples(m.render({})), "netpol_guard_certificate_expiry_timestamp_seconds") ==
         1893456000);
 }
 
-TEST_CASE("each metric family has one HELP and one TYPE line", "[metrics]") {
-  metrics m;
-  m.count_request(verdict::allowed, "Pod", "CREATE");
+TEST_CASE("each metric family has one HELP and one TYPE line", "[stats]") {
+  process_stats m;
+  m.admission.count_request(verdict::allowed, "Pod", "CREATE");
   const auto text = m.render({});
   std::map<std::string, int> types;
   std::istringstream in(text);
@@ -236,20 +237,19 @@ TEST_CASE("each metric family has one HELP and one TYPE line", "[metrics]") {
   }
 }
 
-TEST_CASE("connection evictions, refusals, over-budget requests and the budget gauge",
-          "[metrics]") {
-  metrics m;
-  m.count_eviction(listener::webhook);
-  m.count_eviction(listener::webhook);
-  m.count_eviction(listener::health);
-  m.count_refused_connection(listener::webhook, refusal::per_source_limit);
-  m.count_refused_connection(listener::health, refusal::connection_limit);
-  m.count_over_budget(budget_scope::per_source);
-  m.add_buffered_bytes(3000);
-  m.add_buffered_bytes(-1000);
-  CHECK(m.evictions(listener::webhook) == 2);
-  CHECK(m.refused_connections(listener::webhook, refusal::per_source_limit) == 1);
-  CHECK(m.over_budget(budget_scope::total) == 0);
+TEST_CASE("connection evictions, refusals, over-budget requests and the budget gauge", "[stats]") {
+  process_stats m;
+  m.server.count_eviction(listener::webhook);
+  m.server.count_eviction(listener::webhook);
+  m.server.count_eviction(listener::health);
+  m.server.count_refused_connection(listener::webhook, refusal::per_source_limit);
+  m.server.count_refused_connection(listener::health, refusal::connection_limit);
+  m.server.count_over_budget(budget_scope::per_source);
+  m.server.add_buffered_bytes(3000);
+  m.server.add_buffered_bytes(-1000);
+  CHECK(m.server.evictions(listener::webhook) == 2);
+  CHECK(m.server.refused_connections(listener::webhook, refusal::per_source_limit) == 1);
+  CHECK(m.server.over_budget(budget_scope::total) == 0);
 
   auto s = samples(m.render({}));
   const std::string evicted = "netpol_guard_connections_evicted_total";
@@ -264,4 +264,92 @@ TEST_CASE("connection evictions, refusals, over-budget requests and the budget g
   CHECK(sample(s, over + R"({budget="per_source"})") == 1);
   CHECK(sample(s, over + R"({budget="total"})") == 0);
   CHECK(sample(s, "netpol_guard_buffered_request_bytes") == 2000);
+}
+
+namespace {
+
+std::string fixture_text(const std::string& name) {
+  std::ifstream in(std::string(NETPOL_GUARD_FIXTURES) + "/telemetry/" + name, std::ios::binary);
+  REQUIRE(in);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// Counts every error reason i%4 times, in the order of netpol_guard_errors_total's samples.
+void count_errors(process_stats& m) {
+  int i = 0;
+  auto times = [&i](auto&& bump) {
+    for (int k = 0; k < i % 4; ++k) bump();
+    ++i;
+  };
+  for (int e = 0; e < static_cast<int>(admission_error::internal); ++e) {
+    times([&] { m.admission.count_error(static_cast<admission_error>(e)); });
+  }
+  for (int e = 0; e < static_cast<int>(server_error::count_); ++e) {
+    times([&] { m.server.count_error(static_cast<server_error>(e)); });
+  }
+  times([&] { m.admission.count_error(admission_error::internal); });
+  times([&] { m.tls.count_error(tls_error::cert_reload); });
+  times([&] { m.admission.count_error(admission_error::confirm_failed); });
+  times([&] { m.kube.count_error(kube::kube_error::watch_failed); });
+  times([&] { m.kube.count_error(kube::kube_error::provision_failed); });
+  times([&] { m.offline.count_error(offline_state_error::policy_reload); });
+}
+
+}  // namespace
+
+// The goldens were rendered by the single metrics class before the stats were
+// split by component, with these counts: the exposition must not change.
+TEST_CASE("the exposition is byte for byte the one before the split", "[stats]") {
+  SECTION("nothing counted") {
+    CHECK(process_stats{}.render(state_gauges{}) == fixture_text("exposition_zero.txt"));
+  }
+  SECTION("every family counted") {
+    process_stats m;
+    m.admission.count_request(verdict::denied, "Pod", "CREATE");
+    m.admission.count_request(verdict::denied, "Pod", "CREATE");
+    m.admission.count_request(verdict::allowed, "Deployment", "UPDATE");
+    m.admission.count_request(verdict::audited, "NetworkPolicy", "DELETE");
+    m.admission.count_request(verdict::warned, "Namespace", "CREATE");
+    m.admission.count_request(verdict::allowed, "ConfigMap", "PATCH");
+    m.admission.count_request(verdict::allowed, "CronJob", "CONNECT");
+    for (double s : {0.00003, 0.0003, 0.001, 0.3, 5.0}) m.admission.observe_latency(s);
+    count_errors(m);
+    m.admission.count_confirmation(confirmation::overturned);
+    m.admission.count_confirmation(confirmation::confirmed);
+    m.admission.count_confirmation(confirmation::confirmed);
+    m.admission.count_confirmation(confirmation::unavailable);
+    for (int i = 0; i < 3; ++i) m.kube.count_relist();
+    m.tls.count_cert_reload(true);
+    m.tls.count_cert_reload(true);
+    m.tls.count_cert_reload(false);
+    m.kube.count_provisioned(true);
+    m.kube.count_provisioned(true);
+    m.kube.count_provisioned(false);
+    m.kube.count_provision_conflict();
+    for (int i = 0; i < 3; ++i) m.server.connection_opened();
+    m.server.connection_closed();
+    m.tls.set_certificate_expiry(1793836800);
+    m.server.count_eviction(listener::webhook);
+    m.server.count_eviction(listener::webhook);
+    m.server.count_eviction(listener::health);
+    m.server.count_refused_connection(listener::webhook, refusal::per_source_limit);
+    m.server.count_refused_connection(listener::webhook, refusal::connection_limit);
+    m.server.count_refused_connection(listener::webhook, refusal::connection_limit);
+    m.server.count_refused_connection(listener::health, refusal::connection_limit);
+    m.server.count_over_budget(budget_scope::per_source);
+    m.server.count_over_budget(budget_scope::total);
+    m.server.count_over_budget(budget_scope::total);
+    m.server.add_buffered_bytes(3000);
+    m.server.add_buffered_bytes(-1000);
+    state_gauges g;
+    g.namespaces = 7;
+    g.non_compliant = 3;
+    g.missing_ingress = 2;
+    g.missing_egress = 3;
+    g.state_age_seconds = 1.5;
+    g.ready = true;
+    CHECK(m.render(g) == fixture_text("exposition_counted.txt"));
+  }
 }
