@@ -15,13 +15,13 @@ namespace net = boost::asio;
 
 webhook::webhook(const namespace_state& state, webhook_options options, admission_stats& m,
                  live_policy_reader* reader)
-    : state_(state), options_(std::move(options)), metrics_(m), reader_(reader) {}
+    : state_(state), options_(std::move(options)), stats_(m), reader_(reader) {}
 
 net::awaitable<webhook_answer> webhook::review(std::string_view body) {
   const auto start = std::chrono::steady_clock::now();
   auto decoded = decode_admission_review(body);
   if (auto* err = std::get_if<codec_error>(&decoded)) {
-    metrics_.count_error(admission_stats::error_from(err->reason));
+    stats_.count_error(admission_stats::error_from(err->reason));
     log::warn("rejected malformed AdmissionReview",
               {{"reason", err->reason}, {"error", err->message}});
     co_return answer_failure(err->reason, err->message);
@@ -42,7 +42,7 @@ net::awaitable<webhook_answer> webhook::review(std::string_view body) {
     }
   } catch (const std::exception& e) {
     // A bug, not bad input: counted, logged, and answered as the table says.
-    metrics_.count_error(admission_error::internal);
+    stats_.count_error(admission_error::internal);
     log::error("internal error deciding request", {{"uid", request.uid}, {"error", e.what()}});
     decision = admission_decision{};
     failed = answer_failure("internal", e.what(), &request, options_.decision.audit_only);
@@ -62,8 +62,8 @@ net::awaitable<admission_decision> webhook::confirm(const admission_request& req
   for (int attempt = 0;; ++attempt) {
     auto live = co_await reader_->read_namespace(ns, options_.confirm_timeout);
     if (!live) {
-      metrics_.count_confirmation(confirmation::unavailable);
-      metrics_.count_error(admission_error::confirm_failed);
+      stats_.count_confirmation(confirmation::unavailable);
+      stats_.count_error(admission_error::confirm_failed);
       log::warn("live read failed; deciding from cached state",
                 {{"namespace", ns}, {"uid", request.uid}});
       co_return decision;
@@ -73,7 +73,7 @@ net::awaitable<admission_decision> webhook::confirm(const admission_request& req
     namespace_snapshot fresh(std::move(one), "live");
     auto again = decide(request, fresh, options_.decision);
     if (again.outcome == verdict::allowed || again.outcome == verdict::warned) {
-      metrics_.count_confirmation(confirmation::overturned);
+      stats_.count_confirmation(confirmation::overturned);
       log::info("live read overturned a denial from cached state",
                 {{"namespace", ns}, {"uid", request.uid}});
       co_return again;
@@ -81,7 +81,7 @@ net::awaitable<admission_decision> webhook::confirm(const admission_request& req
     // A namespace whose baseline netpol-guard is creating right now: wait for it
     // a bounded time rather than fail the pod.
     if (!reader_->provisioning(ns) || std::chrono::steady_clock::now() >= deadline) {
-      metrics_.count_confirmation(confirmation::confirmed);
+      stats_.count_confirmation(confirmation::confirmed);
       co_return again;
     }
     net::steady_timer timer(co_await net::this_coro::executor);
@@ -92,8 +92,8 @@ net::awaitable<admission_decision> webhook::confirm(const admission_request& req
 
 void webhook::record(const admission_request& request, const admission_decision& decision,
                      double seconds) {
-  metrics_.count_request(decision.outcome, decision.subject.kind, request.operation);
-  metrics_.observe_latency(seconds);
+  stats_.count_request(decision.outcome, decision.subject.kind, request.operation);
+  stats_.observe_latency(seconds);
   if (decision.outcome == verdict::denied || decision.outcome == verdict::audited) {
     const std::string& message = decision.outcome == verdict::denied
                                      ? decision.response.message

@@ -21,7 +21,7 @@ using json = nlohmann::json;
 
 baseline_provisioner::baseline_provisioner(api_transport& api, provisioner_options options,
                                            kube_stats& m, steady_clock_fn now)
-    : api_(api), options_(std::move(options)), metrics_(m), now_(std::move(now)) {
+    : api_(api), options_(std::move(options)), stats_(m), now_(std::move(now)) {
   if (!now_) now_ = real_steady_clock();
 }
 
@@ -89,7 +89,7 @@ net::awaitable<void> baseline_provisioner::check_existing_template(const std::st
 }
 
 void baseline_provisioner::report_conflict(const std::string& ns, const deny_all_coverage& c) {
-  metrics_.count_provision_conflict();
+  stats_.count_provision_conflict();
   log::warn(
       "a NetworkPolicy named default-deny-all that is not a deny-all already exists; "
       "pods in the namespace stay denied until it is replaced by the template",
@@ -103,7 +103,7 @@ net::awaitable<void> baseline_provisioner::provision(std::string ns) {
   for (int attempt = 1; attempt <= options_.max_attempts; ++attempt) {
     auto reply = co_await api_.request(http::verb::post, target, body, options_.request_timeout);
     if (reply.status == 201 || reply.status == 200) {
-      metrics_.count_provisioned(true);
+      stats_.count_provisioned(true);
       log::info("provisioned default-deny-all", {{"namespace", ns}});
       co_return;
     }
@@ -123,8 +123,8 @@ net::awaitable<void> baseline_provisioner::provision(std::string ns) {
     co_await t.async_wait(net::as_tuple(net::use_awaitable));
     backoff = std::min(backoff * 2, options_.max_backoff);
   }
-  metrics_.count_provisioned(false);
-  metrics_.count_error(kube_error::provision_failed);
+  stats_.count_provisioned(false);
+  stats_.count_error(kube_error::provision_failed);
   log::error("could not provision default-deny-all", {{"namespace", ns}});
   std::lock_guard lock(mutex_);
   pending_.erase(ns);

@@ -68,7 +68,7 @@ reflector::reflector(std::string name, list_watch_source& source, reflector_sink
     : name_(std::move(name)),
       source_(source),
       sink_(sink),
-      metrics_(m),
+      stats_(m),
       options_(std::move(options)) {
   if (!options_.now) options_.now = real_steady_clock();
   stale_since_ns_ = now_ns();
@@ -93,7 +93,7 @@ void reflector::mark_stale() {
 }
 
 void reflector::fail(std::string error) {
-  metrics_.count_error(kube_error::watch_failed);
+  stats_.count_error(kube_error::watch_failed);
   last_error_ = std::move(error);
   log::warn("watch of " + name_ + " failed; retrying with backoff", {{"error", last_error_}});
 }
@@ -274,7 +274,7 @@ net::awaitable<void> reflector::run() {
       continue;
     }
     relists_++;
-    metrics_.count_relist();
+    stats_.count_relist();
     synced_ = true;
     mark_current();
     backoff_ = std::chrono::milliseconds(0);

@@ -40,7 +40,7 @@ class webhook {
 
   const namespace_state& state_;
   webhook_options options_;
-  admission_stats& metrics_;
+  admission_stats& stats_;
   live_policy_reader* reader_;
 };
 

@@ -64,7 +64,7 @@ class baseline_provisioner final : public live_state_listener {
 
   api_transport& api_;
   provisioner_options options_;
-  kube_stats& metrics_;
+  kube_stats& stats_;
   steady_clock_fn now_;
   boost::asio::any_io_executor executor_;
   mutable std::mutex mutex_;

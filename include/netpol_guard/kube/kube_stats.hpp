@@ -20,7 +20,6 @@ class kube_stats {
   void count_provision_conflict() { provisioned_.inc(2); }
   void count_error(kube_error e) { errors_.inc(static_cast<std::size_t>(e)); }
 
-  std::uint64_t relists() const { return relists_.value(); }
   std::uint64_t errors(kube_error e) const { return errors_.value(static_cast<std::size_t>(e)); }
 
   void write_relists(stats::exposition& out) const;

@@ -122,7 +122,7 @@ class reflector {
   std::string name_;
   list_watch_source& source_;
   reflector_sink& sink_;
-  kube_stats& metrics_;
+  kube_stats& stats_;
   reflector_options options_;
   std::atomic<bool> stopped_{false};
   std::atomic<bool> synced_{false};

@@ -14,9 +14,6 @@ enum class offline_state_error : unsigned char { policy_reload, count_ };
 class offline_state_stats {
  public:
   void count_error(offline_state_error e) { errors_.inc(static_cast<std::size_t>(e)); }
-  std::uint64_t errors(offline_state_error e) const {
-    return errors_.value(static_cast<std::size_t>(e));
-  }
   // This component's samples of netpol_guard_errors_total.
   void write_errors(stats::exposition& out) const { errors_.write(out, stats::errors_metric); }
 

@@ -18,8 +18,6 @@ class tls_stats {
   void set_certificate_expiry(double unix_seconds) { expiry_.set(unix_seconds); }
   void count_error(tls_error e) { errors_.inc(static_cast<std::size_t>(e)); }
 
-  std::uint64_t errors(tls_error e) const { return errors_.value(static_cast<std::size_t>(e)); }
-
   void write_reloads(stats::exposition& out) const;
   void write_expiry(stats::exposition& out) const;
   // This component's samples of netpol_guard_errors_total.
