@@ -275,9 +275,9 @@ std::string manifest_error::what() const {
   return out + reason;
 }
 
-std::optional<std::vector<manifest_object>> parse_manifests(std::string_view text,
-                                                            const std::string& source,
-                                                            manifest_error& error) {
+boost::system::result<std::vector<manifest_object>, manifest_error> parse_manifests(
+    std::string_view text, const std::string& source) {
+  manifest_error error;
   std::vector<manifest_object> out;
   // kubectl reads files through unicode.BOMOverride: a leading UTF-8
   // byte-order mark is dropped before anything else looks at the text.
@@ -295,7 +295,7 @@ std::optional<std::vector<manifest_object>> parse_manifests(std::string_view tex
       if (json_count >= max_yaml_documents) {
         fail_at(error, source, lines.line_of(pos),
                 "more than " + std::to_string(max_yaml_documents) + " JSON objects");
-        return std::nullopt;
+        return error;
       }
       std::size_t end = text[pos] == '{' ? json_object_end(text, pos) : std::string_view::npos;
       json obj;
@@ -306,7 +306,7 @@ std::optional<std::vector<manifest_object>> parse_manifests(std::string_view tex
         if (json_count > 1 || why.starts_with("nested")) {
           if (why.empty()) why = "invalid JSON: an object was expected";
           fail_at(error, source + "#" + std::to_string(json_count + 1), lines.line_of(pos), why);
-          return std::nullopt;
+          return error;
         }
         break;  // the rest is YAML
       }
@@ -320,7 +320,7 @@ std::optional<std::vector<manifest_object>> parse_manifests(std::string_view tex
       bool more = pos < text.size();
       std::string where =
           (json_count > 1 || more) ? source + "#" + std::to_string(json_count) : source;
-      if (!add_object(std::move(obj), nullptr, where, line, out, error)) return std::nullopt;
+      if (!add_object(std::move(obj), nullptr, where, line, out, error)) return error;
     }
     if (pos >= text.size()) return out;
     // Go's decoder leaves the rest from the end of the last object, minus the
@@ -336,21 +336,20 @@ std::optional<std::vector<manifest_object>> parse_manifests(std::string_view tex
   const std::size_t first_line = lines.line_of(yaml_from);
   if (!split_yaml(text.substr(yaml_from), first_line, chunks, bad_line, why)) {
     fail_at(error, source, bad_line, why);
-    return std::nullopt;
+    return error;
   }
-  if (!parse_yaml_chunks(chunks, source, json_count, out, error)) return std::nullopt;
+  if (!parse_yaml_chunks(chunks, source, json_count, out, error)) return error;
   return out;
 }
 
-std::optional<std::vector<manifest_object>> load_manifests(const std::vector<std::string>& paths,
-                                                           manifest_error& error) {
+boost::system::result<std::vector<manifest_object>, manifest_error> load_manifests(
+    const std::vector<std::string>& paths) {
   std::vector<fs::path> files;
   for (const auto& p : paths) {
     std::error_code ec;
     auto status = fs::status(p, ec);
     if (ec || !fs::exists(status)) {
-      error = {p, "no such file or directory"};
-      return std::nullopt;
+      return manifest_error{p, "no such file or directory"};
     }
     if (fs::is_directory(status)) {
       std::vector<fs::path> found;
@@ -359,8 +358,7 @@ std::optional<std::vector<manifest_object>> load_manifests(const std::vector<std
         if (it->is_regular_file() && is_manifest_file(it->path())) found.push_back(it->path());
       }
       if (ec) {
-        error = {p, "cannot read directory: " + ec.message()};
-        return std::nullopt;
+        return manifest_error{p, "cannot read directory: " + ec.message()};
       }
       std::sort(found.begin(), found.end());
       files.insert(files.end(), found.begin(), found.end());
@@ -372,43 +370,39 @@ std::optional<std::vector<manifest_object>> load_manifests(const std::vector<std
   for (const auto& f : files) {
     std::ifstream in(f, std::ios::binary);
     if (!in) {
-      error = {f.string(), std::string("cannot open: ") + std::strerror(errno)};
-      return std::nullopt;
+      return manifest_error{f.string(), std::string("cannot open: ") + std::strerror(errno)};
     }
     std::error_code ec;
     auto size = fs::file_size(f, ec);
     if (!ec && size > max_manifest_bytes) {
-      error = {f.string(), "file larger than " + std::to_string(max_manifest_bytes) + " bytes"};
-      return std::nullopt;
+      return manifest_error{f.string(),
+                            "file larger than " + std::to_string(max_manifest_bytes) + " bytes"};
     }
     std::ostringstream text;
     text << in.rdbuf();
-    auto objs = parse_manifests(text.str(), f.string(), error);
-    if (!objs) return std::nullopt;
+    auto objs = parse_manifests(text.str(), f.string());
+    if (!objs) return objs.error();
     std::move(objs->begin(), objs->end(), std::back_inserter(out));
   }
   return out;
 }
 
-std::optional<namespace_index> index_manifests(const std::vector<manifest_object>& objects,
-                                               manifest_error& error) {
+boost::system::result<namespace_index, manifest_error> index_manifests(
+    const std::vector<manifest_object>& objects) {
   namespace_index index;
   for (const auto& m : objects) {
-    if (auto invalid = validate_manifest_object(m.object)) {
-      error = {m.source, *invalid, m.line, describe_object(m.object)};
-      return std::nullopt;
+    if (auto valid = validate_manifest_object(m.object); !valid) {
+      return manifest_error{m.source, valid.error(), m.line, describe_object(m.object)};
     }
     const auto& kind = m.object["kind"].get_ref<const std::string&>();
-    std::string why;
-    bool ok = true;
+    boost::system::result<void, std::string> indexed;
     if (kind == "NetworkPolicy") {
-      ok = index_policy(index, m.object, why);
+      indexed = index_policy(index, m.object);
     } else if (kind == "Namespace") {
-      ok = index_namespace(index, m.object, why);
+      indexed = index_namespace(index, m.object);
     }
-    if (!ok) {
-      error = {m.source, why, m.line, describe_object(m.object)};
-      return std::nullopt;
+    if (!indexed) {
+      return manifest_error{m.source, indexed.error(), m.line, describe_object(m.object)};
     }
   }
   return index;

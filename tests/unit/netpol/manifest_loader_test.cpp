@@ -23,40 +23,35 @@ std::string manifest_path(const std::string& rel) {
 }
 
 std::vector<manifest_object> load_ok(const std::vector<std::string>& paths) {
-  manifest_error err;
-  auto objs = load_manifests(paths, err);
-  INFO(err.what());
-  REQUIRE(objs);
+  auto objs = load_manifests(paths);
+  INFO((objs ? "" : objs.error().what()));
+  REQUIRE(objs.has_value());
   return *objs;
 }
 
 manifest_error load_fails(const std::string& path) {
-  manifest_error err;
-  auto objs = load_manifests({path}, err);
-  REQUIRE_FALSE(objs);
-  return err;
+  auto objs = load_manifests({path});
+  REQUIRE_FALSE(objs.has_value());
+  return objs.error();
 }
 
 std::vector<manifest_object> parse_ok(const std::string& text) {
-  manifest_error err;
-  auto objs = parse_manifests(text, "inline.yaml", err);
-  INFO(err.what());
-  REQUIRE(objs);
+  auto objs = parse_manifests(text, "inline.yaml");
+  INFO((objs ? "" : objs.error().what()));
+  REQUIRE(objs.has_value());
   return *objs;
 }
 
 manifest_error parse_fails(const std::string& text) {
-  manifest_error err;
-  auto objs = parse_manifests(text, "inline.yaml", err);
-  REQUIRE_FALSE(objs);
-  return err;
+  auto objs = parse_manifests(text, "inline.yaml");
+  REQUIRE_FALSE(objs.has_value());
+  return objs.error();
 }
 
 namespace_index index_ok(const std::vector<manifest_object>& objs) {
-  manifest_error err;
-  auto index = index_manifests(objs, err);
-  INFO(err.what());
-  REQUIRE(index);
+  auto index = index_manifests(objs);
+  INFO((index ? "" : index.error().what()));
+  REQUIRE(index.has_value());
   return std::move(*index);
 }
 
@@ -234,9 +229,9 @@ metadata: {name: p, namespace: team-n}
 spec:
   podSelector: "null"
 )");
-  manifest_error err;
-  CHECK_FALSE(index_manifests(objs, err));
-  CHECK_THAT(err.reason, Contains("podSelector"));
+  auto index = index_manifests(objs);
+  REQUIRE_FALSE(index.has_value());
+  CHECK_THAT(index.error().reason, Contains("podSelector"));
 
   // A plain null is an absent selector: every pod.
   auto ok = parse_ok(R"(apiVersion: networking.k8s.io/v1
@@ -280,8 +275,9 @@ TEST_CASE("errors name the file and the reason", "[netpol]") {
   SECTION("a NetworkPolicy field of the wrong type") {
     const auto file = manifest_path("invalid/policy-wrong-type.yaml");
     auto objs = load_ok({file});
-    manifest_error err;
-    REQUIRE_FALSE(index_manifests(objs, err));
+    auto index = index_manifests(objs);
+    REQUIRE_FALSE(index.has_value());
+    const manifest_error err = index.error();
     CHECK(err.source == file + "#2");
     CHECK(err.object == "NetworkPolicy team-w/wrong");
     CHECK(err.line == 6);
@@ -327,43 +323,42 @@ TEST_CASE("very deep YAML is refused, not recursed into", "[netpol]") {
 
 TEST_CASE("index_policy and index_namespace read single objects", "[netpol]") {
   namespace_index index;
-  std::string err;
 
   SECTION("a policy without a name") {
-    CHECK_FALSE(index_policy(index, json::parse(R"({"kind":"NetworkPolicy","spec":{}})"), err));
-    CHECK_THAT(err, Contains("metadata.name"));
+    auto added = index_policy(index, json::parse(R"({"kind":"NetworkPolicy","spec":{}})"));
+    REQUIRE_FALSE(added);
+    CHECK_THAT(added.error(), Contains("metadata.name"));
   }
   SECTION("a policy without spec is defaulted to deny ingress") {
-    REQUIRE(index_policy(index, json::parse(R"({"metadata":{"name":"p","namespace":"n"}})"), err));
+    REQUIRE(index_policy(index, json::parse(R"({"metadata":{"name":"p","namespace":"n"}})")));
     CHECK(index.entries().at("n").coverage() == ingress_only);
   }
   SECTION("a policy with rules in both directions denies nothing") {
     REQUIRE(index_policy(index, json::parse(R"({"metadata":{"name":"p","namespace":"n"},
         "spec":{"podSelector":{},"policyTypes":["Ingress","Egress"],
-                "ingress":[{}],"egress":[{}]}})"),
-                         err));
+                "ingress":[{}],"egress":[{}]}})")));
     CHECK(index.entries().at("n").coverage() == none);
     CHECK(index.entries().at("n").policy_count == 1);
   }
   SECTION("a namespace without a name") {
-    CHECK_FALSE(index_namespace(index, json::parse(R"({"kind":"Namespace"})"), err));
-    CHECK_THAT(err, Contains("metadata.name"));
+    auto added = index_namespace(index, json::parse(R"({"kind":"Namespace"})"));
+    REQUIRE_FALSE(added);
+    CHECK_THAT(added.error(), Contains("metadata.name"));
   }
   SECTION("a terminating namespace, by deletionTimestamp") {
     REQUIRE(index_namespace(
         index,
-        json::parse(R"({"metadata":{"name":"n","deletionTimestamp":"2024-05-01T10:00:00Z"}})"),
-        err));
+        json::parse(R"({"metadata":{"name":"n","deletionTimestamp":"2024-05-01T10:00:00Z"}})")));
     CHECK(index.entries().at("n").terminating);
   }
   SECTION("a terminating namespace, by phase") {
     REQUIRE(index_namespace(
-        index, json::parse(R"({"metadata":{"name":"n"},"status":{"phase":"Terminating"}})"), err));
+        index, json::parse(R"({"metadata":{"name":"n"},"status":{"phase":"Terminating"}})")));
     CHECK(index.entries().at("n").terminating);
   }
   SECTION("an active namespace") {
     REQUIRE(index_namespace(
-        index, json::parse(R"({"metadata":{"name":"n"},"status":{"phase":"Active"}})"), err));
+        index, json::parse(R"({"metadata":{"name":"n"},"status":{"phase":"Active"}})")));
     CHECK(index.entries().at("n").known_namespace);
     CHECK_FALSE(index.entries().at("n").terminating);
   }
@@ -504,8 +499,9 @@ TEST_CASE("scalars and tags resolve as go-yaml v2 (YAML 1.1) resolves them", "[n
 TEST_CASE("an invalid object is an error with file, line, object and reason", "[netpol][surface]") {
   auto objs = parse_ok("apiVersion: v1\nkind: Namespace\nmetadata: {name: team-e}\n---\n" +
                        np_head + "spec:\n  policyTypes: [Ingress, Egress, Ingress]\n");
-  manifest_error err;
-  REQUIRE_FALSE(index_manifests(objs, err));
+  auto index = index_manifests(objs);
+  REQUIRE_FALSE(index.has_value());
+  manifest_error err = index.error();
   CHECK(err.source == "inline.yaml#2");
   CHECK(err.line == 5);
   CHECK(err.object == "NetworkPolicy team-m/p");
@@ -517,7 +513,9 @@ TEST_CASE("an invalid object is an error with file, line, object and reason", "[
       "apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: Namespace\n"
       "  metadata: {name: ok}\n- apiVersion: v1\n  kind: Namespace\n  metadata: {name: "
       "Bad_Name}\n");
-  REQUIRE_FALSE(index_manifests(list, err));
+  auto list_index = index_manifests(list);
+  REQUIRE_FALSE(list_index.has_value());
+  err = list_index.error();
   CHECK(err.line == 7);
   CHECK(err.object == "Namespace Bad_Name");
 }
