@@ -241,7 +241,6 @@ bool parse_yaml_chunks(const std::vector<yaml_chunk>& chunks, const std::string&
     if (i > 0 || !blank) ++number;
     if (blank) continue;
     std::string where = numbered ? source + "#" + std::to_string(number) : source;
-    json obj;
     YAML::Node doc;
     try {
       doc = YAML::Load(chunk.text);
@@ -256,11 +255,12 @@ bool parse_yaml_chunks(const std::vector<yaml_chunk>& chunks, const std::string&
       return fail_at(error, where, chunk.first_line,
                      "invalid YAML/JSON: no document could be read");
     }
-    if (!conv.convert_document(doc, obj)) {
-      return fail_at(error, where, chunk.first_line + conv.error().line, conv.error().reason);
+    auto obj = conv.convert_document(doc);
+    if (!obj) {
+      return fail_at(error, where, chunk.first_line + obj.error().line, obj.error().reason);
     }
     std::size_t line = chunk.first_line + static_cast<std::size_t>(std::max(0, doc.Mark().line));
-    if (!add_object(std::move(obj), &doc, where, line, out, error)) return false;
+    if (!add_object(std::move(*obj), &doc, where, line, out, error)) return false;
   }
   return true;
 }

@@ -69,5 +69,4 @@ inline std::vector<std::string> names_of(const std::vector<manifest_object>& obj
 
 using strings = std::vector<std::string>;
 
-
 }  // namespace manifest_fixtures

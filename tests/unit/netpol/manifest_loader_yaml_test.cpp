@@ -2,13 +2,12 @@
 // kubectl accepts: merge keys, JSON streams, byte-order marks, document
 // markers, scalar resolution, aliases. Files, Lists and errors are in
 // manifest_loader_test.cpp.
-#include "netpol_guard/netpol/manifest_loader.hpp"
-
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 #include <string>
 
 #include "manifest_fixtures.hpp"
+#include "netpol_guard/netpol/manifest_loader.hpp"
 
 using namespace netpol_guard;
 using namespace manifest_fixtures;
