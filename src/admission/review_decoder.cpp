@@ -372,7 +372,8 @@ bool is_network_policy(const admission_request& r) {
 
 }  // namespace
 
-std::variant<admission_request, codec_error> decode_admission_review(std::string_view body) {
+boost::system::result<admission_request, codec_error> decode_admission_review(
+    std::string_view body) {
   review_reader reader;
   bool ok = json::sax_parse(body.begin(), body.end(), &reader, json::input_format_t::json,
                             /*strict=*/true);
@@ -412,9 +413,9 @@ std::variant<admission_request, codec_error> decode_admission_review(std::string
     auto fill = [&](object_facts& o, const json& spec, const json& meta,
                     const char* where) -> bool {
       if (!o.present) return true;
-      auto facts = facts_from_spec(spec, err);
+      auto facts = facts_from_spec(spec);
       if (!facts) {
-        err = std::string(where) + ".spec." + err;
+        err = std::string(where) + ".spec." + facts.error();
         return false;
       }
       o.policy = *facts;

@@ -20,13 +20,14 @@ webhook::webhook(const namespace_state& state, webhook_options options, admissio
 net::awaitable<webhook_answer> webhook::review(std::string_view body) {
   const auto start = std::chrono::steady_clock::now();
   auto decoded = decode_admission_review(body);
-  if (auto* err = std::get_if<codec_error>(&decoded)) {
-    stats_.count_error(admission_stats::error_from(err->reason));
+  if (!decoded) {
+    const codec_error& err = decoded.error();
+    stats_.count_error(admission_stats::error_from(err.reason));
     log::warn("rejected malformed AdmissionReview",
-              {{"reason", err->reason}, {"error", err->message}});
-    co_return answer_failure(err->reason, err->message);
+              {{"reason", err.reason}, {"error", err.message}});
+    co_return answer_failure(err.reason, err.message);
   }
-  const auto& request = std::get<admission_request>(decoded);
+  const auto& request = *decoded;
   admission_decision decision;
   std::optional<webhook_answer> failed;
   try {

@@ -27,9 +27,8 @@ namespace {
 
 // Every item of a collection, through the reflector's paging (limit 500 +
 // an escaped continue token; an expired continuation starts over).
-net::awaitable<std::optional<std::vector<json>>> list_all(kube::api_transport& client,
-                                                          std::string_view path,
-                                                          std::string& error) {
+net::awaitable<boost::system::result<std::vector<json>, std::string>> list_all(
+    kube::api_transport& client, std::string_view path) {
   using result = kube::list_outcome::result;
   const std::string name(path);
   kube::api_list_watch source(client, name);
@@ -41,20 +40,17 @@ net::awaitable<std::optional<std::vector<json>>> list_all(kube::api_transport& c
     case result::complete:
       co_return items;
     case result::failed:
-      error = "list " + name + ": " +
-              (out.reply.status ? "HTTP " + std::to_string(out.reply.status) + " " +
-                                      out.reply.body.substr(0, 300)
-                                : out.reply.error);
-      break;
+      co_return "list " + name + ": " +
+          (out.reply.status
+               ? "HTTP " + std::to_string(out.reply.status) + " " + out.reply.body.substr(0, 300)
+               : out.reply.error);
     case result::malformed:
-      error = "list " + name + ": malformed response";
-      break;
+      co_return "list " + name + ": malformed response";
     case result::too_many_pages:
     case result::stopped:
-      error = "list " + name + ": too many pages";
       break;
   }
-  co_return std::nullopt;
+  co_return "list " + name + ": too many pages";
 }
 
 }  // namespace
@@ -70,10 +66,9 @@ int run_audit(const std::vector<std::string>& args) {
   flags.add_string("output", &output, "text or json");
   flags.add_list("exempt-namespaces", &exempt, "namespaces reported as exempt");
   flags.add_bool("help", &help, "show this help");
-  std::vector<std::string> positional;
-  std::string error;
-  if (!flags.parse(args, positional, error)) {
-    std::fprintf(stderr, "netpol-guard audit: %s\n", error.c_str());
+  auto parsed = flags.parse(args);
+  if (!parsed) {
+    std::fprintf(stderr, "netpol-guard audit: %s\n", parsed.error().c_str());
     return 2;
   }
   if (help) {
@@ -88,29 +83,29 @@ int run_audit(const std::vector<std::string>& args) {
   if (kubeconfig.empty() && !std::getenv("KUBERNETES_SERVICE_HOST")) {
     if (const char* env = std::getenv("KUBECONFIG"); env && *env) kubeconfig = env;
   }
-  auto cfg = kubeconfig.empty() ? kube::in_cluster_config(error)
-                                : kube::load_kubeconfig(kubeconfig, error);
+  auto cfg = kubeconfig.empty() ? kube::in_cluster_config() : kube::load_kubeconfig(kubeconfig);
   if (!cfg) {
-    std::fprintf(stderr, "netpol-guard audit: %s\n", error.c_str());
+    std::fprintf(stderr, "netpol-guard audit: %s\n", cfg.error().c_str());
     return 2;
   }
-  std::optional<compliance_report> report;
+  using report_result = boost::system::result<compliance_report, std::string>;
+  report_result report{boost::system::in_place_error};
   try {
     kube::api_client client(*cfg);
     net::io_context ioc;
     auto fut = net::co_spawn(
         ioc,
-        [&]() -> net::awaitable<std::optional<compliance_report>> {
-          auto namespaces = co_await list_all(client, kube::all_namespaces_path, error);
-          if (!namespaces) co_return std::nullopt;
-          auto policies = co_await list_all(client, kube::all_policies_path, error);
-          if (!policies) co_return std::nullopt;
-          auto pods = co_await list_all(client, kube::all_pods_path, error);
-          if (!pods) co_return std::nullopt;
+        [&]() -> net::awaitable<report_result> {
+          auto namespaces = co_await list_all(client, kube::all_namespaces_path);
+          if (!namespaces) co_return namespaces.error();
+          auto policies = co_await list_all(client, kube::all_policies_path);
+          if (!policies) co_return policies.error();
+          auto pods = co_await list_all(client, kube::all_pods_path);
+          if (!pods) co_return pods.error();
           namespace_index index;
-          std::string why;
-          for (const auto& n : *namespaces) index_namespace(index, n, why);
-          for (const auto& p : *policies) index_policy(index, p, why);
+          // A malformed object is left out of the report.
+          for (const auto& n : *namespaces) (void)index_namespace(index, n);
+          for (const auto& p : *policies) (void)index_policy(index, p);
           auto r = build_report(index.entries(), {}, {exempt.begin(), exempt.end()});
           // Pods that are not finished, per namespace: these run (or will run)
           // without the baseline in a failing namespace.
@@ -136,7 +131,7 @@ int run_audit(const std::vector<std::string>& args) {
     return 2;
   }
   if (!report) {
-    std::fprintf(stderr, "netpol-guard audit: %s\n", error.c_str());
+    std::fprintf(stderr, "netpol-guard audit: %s\n", report.error().c_str());
     return 2;
   }
   std::cout << (output == "json" ? render_json(*report) : render_text(*report));

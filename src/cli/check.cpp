@@ -21,12 +21,12 @@ int run_check(const std::vector<std::string>& args) {
   flags.add_bool("check-workloads", &check_workloads,
                  "also report workloads that would be rejected");
   flags.add_bool("help", &help, "show this help");
-  std::vector<std::string> paths;
-  std::string error;
-  if (!flags.parse(args, paths, error)) {
-    std::fprintf(stderr, "netpol-guard check: %s\n", error.c_str());
+  auto parsed = flags.parse(args);
+  if (!parsed) {
+    std::fprintf(stderr, "netpol-guard check: %s\n", parsed.error().c_str());
     return 2;
   }
+  const std::vector<std::string>& paths = *parsed;
   if (help) {
     std::cout << flags.usage() << "\nArguments: PATH... (files or directories of manifests)\n"
               << "Exit codes: 0 compliant, 1 a non-exempt namespace is not, 2 bad input\n";
@@ -40,15 +40,14 @@ int run_check(const std::vector<std::string>& args) {
     std::fprintf(stderr, "netpol-guard check: give at least one PATH (file or directory)\n");
     return 2;
   }
-  manifest_error merr;
-  auto objects = load_manifests(paths, merr);
+  auto objects = load_manifests(paths);
   if (!objects) {
-    std::fprintf(stderr, "netpol-guard check: %s\n", merr.what().c_str());
+    std::fprintf(stderr, "netpol-guard check: %s\n", objects.error().what().c_str());
     return 2;
   }
-  auto index = index_manifests(*objects, merr);
+  auto index = index_manifests(*objects);
   if (!index) {
-    std::fprintf(stderr, "netpol-guard check: %s\n", merr.what().c_str());
+    std::fprintf(stderr, "netpol-guard check: %s\n", index.error().what().c_str());
     return 2;
   }
   auto report = report_manifests(*objects, *index, {exempt.begin(), exempt.end()}, check_workloads);

@@ -80,8 +80,9 @@ void flag_set::add_duration(const std::string& name, std::chrono::milliseconds* 
   flags_[name] = {t, std::move(help), text};
 }
 
-bool flag_set::parse(const std::vector<std::string>& args, std::vector<std::string>& positional,
-                     std::string& error) {
+boost::system::result<std::vector<std::string>, std::string> flag_set::parse(
+    const std::vector<std::string>& args) {
+  std::vector<std::string> positional;
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
     if (a == "--") {
@@ -100,8 +101,7 @@ bool flag_set::parse(const std::vector<std::string>& args, std::vector<std::stri
     }
     auto it = flags_.find(body);
     if (it == flags_.end()) {
-      error = "unknown flag --" + body + " for `netpol-guard " + command_ + "` (see --help)";
-      return false;
+      return "unknown flag --" + body + " for `netpol-guard " + command_ + "` (see --help)";
     }
     flag& f = it->second;
     if (auto* target = std::get_if<bool*>(&f.to)) {
@@ -112,8 +112,7 @@ bool flag_set::parse(const std::vector<std::string>& args, std::vector<std::stri
         else if (*value == "false" || *value == "0")
           v = false;
         else {
-          error = "flag --" + body + " wants true or false, not \"" + *value + "\"";
-          return false;
+          return "flag --" + body + " wants true or false, not \"" + *value + "\"";
         }
       }
       **target = v;
@@ -122,57 +121,54 @@ bool flag_set::parse(const std::vector<std::string>& args, std::vector<std::stri
     }
     if (!value) {
       if (i + 1 >= args.size()) {
-        error = "flag --" + body + " needs a value";
-        return false;
+        return "flag --" + body + " needs a value";
       }
       value = args[++i];
     }
-    if (!assign(body, f, *value, error)) return false;
+    if (auto assigned = assign(body, f, *value); !assigned) return assigned.error();
     set_[body] = true;
   }
-  return true;
+  return positional;
 }
 
-bool flag_set::assign(const std::string& name, flag& f, const std::string& value,
-                      std::string& error) {
+boost::system::result<void, std::string> flag_set::assign(const std::string& name, flag& f,
+                                                          const std::string& value) {
   struct visitor {
+    using outcome = boost::system::result<void, std::string>;
     const std::string& name;
     const std::string& value;
     bool first_use;
-    std::string& error;
-    bool operator()(std::string* t) const {
+    outcome operator()(std::string* t) const {
       *t = value;
-      return true;
+      return {};
     }
-    bool operator()(std::vector<std::string>* list) const {
+    outcome operator()(std::vector<std::string>* list) const {
       // The first use replaces the default; later uses append.
       if (first_use) list->clear();
       for (auto& s : split_list(value)) list->push_back(s);
-      return true;
+      return {};
     }
-    bool operator()(bool*) const { return true; }  // parsed without a value, in parse()
-    bool operator()(std::size_t* t) const {
+    outcome operator()(bool*) const { return {}; }  // parsed without a value, in parse()
+    outcome operator()(std::size_t* t) const {
       char* end = nullptr;
       unsigned long long v = std::strtoull(value.c_str(), &end, 10);
       if (value.empty() || *end != '\0' ||
           value.find_first_not_of("0123456789") != std::string::npos) {
-        error = "flag --" + name + " wants a whole number, not \"" + value + "\"";
-        return false;
+        return "flag --" + name + " wants a whole number, not \"" + value + "\"";
       }
       *t = static_cast<std::size_t>(v);
-      return true;
+      return {};
     }
-    bool operator()(std::chrono::milliseconds* t) const {
+    outcome operator()(std::chrono::milliseconds* t) const {
       auto d = parse_duration(value);
       if (!d) {
-        error = "flag --" + name + " wants a duration like 500ms, 10s or 2m, not \"" + value + "\"";
-        return false;
+        return "flag --" + name + " wants a duration like 500ms, 10s or 2m, not \"" + value + "\"";
       }
       *t = *d;
-      return true;
+      return {};
     }
   };
-  return std::visit(visitor{name, value, !was_set(name), error}, f.to);
+  return std::visit(visitor{name, value, !was_set(name)}, f.to);
 }
 
 std::string flag_set::usage() const {

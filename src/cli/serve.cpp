@@ -54,13 +54,14 @@ net::awaitable<void> reload_policies(offline_state& state, std::chrono::millisec
     timer.expires_after(every);
     auto [ec] = co_await timer.async_wait(net::as_tuple(net::use_awaitable));
     if (ec || srv.stopping()) co_return;
-    manifest_error error;
-    if (state.reload_if_changed(error)) {
+    auto reloaded = state.reload_if_changed();
+    if (reloaded && *reloaded) {
       log::info("reloaded policies",
                 {{"namespaces", std::to_string(state.snapshot()->namespace_count())}});
-    } else if (!error.reason.empty()) {
+    } else if (!reloaded) {
       m.count_error(offline_state_error::policy_reload);
-      log::warn("policy reload failed; keeping the previous state", {{"error", error.what()}});
+      log::warn("policy reload failed; keeping the previous state",
+                {{"error", reloaded.error().what()}});
     }
   }
 }
@@ -127,9 +128,9 @@ int run_serve(const std::vector<std::string>& args) {
   flags.add_string("log-level", &o.log_level, "debug, info, warn or error");
   flags.add_bool("help", &o.help, "show this help");
 
-  std::vector<std::string> positional;
-  std::string error;
-  if (!flags.parse(args, positional, error)) return fail(error);
+  auto parsed = flags.parse(args);
+  if (!parsed) return fail(parsed.error());
+  const std::vector<std::string>& positional = *parsed;
   if (o.help) {
     std::cout << flags.usage();
     return 0;
@@ -169,15 +170,15 @@ int run_serve(const std::vector<std::string>& args) {
   std::string state_kind;
   if (!o.policies.empty()) {
     offline = std::make_unique<offline_state>(o.policies);
-    manifest_error merr;
-    if (!offline->load(merr)) return fail("cannot load --policies: " + merr.what());
+    if (auto loaded = offline->load(); !loaded) {
+      return fail("cannot load --policies: " + loaded.error().what());
+    }
     state = offline.get();
     state_kind = "files";
   } else {
-    std::string cerr;
-    auto cfg = o.kubeconfig.empty() ? kube::in_cluster_config(cerr)
-                                    : kube::load_kubeconfig(o.kubeconfig, cerr);
-    if (!cfg) return fail(cerr);
+    auto cfg =
+        o.kubeconfig.empty() ? kube::in_cluster_config() : kube::load_kubeconfig(o.kubeconfig);
+    if (!cfg) return fail(cfg.error());
     std::shared_ptr<kube::api_client> client;
     try {
       client = std::make_shared<kube::api_client>(*cfg);

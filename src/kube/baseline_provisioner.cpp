@@ -79,8 +79,8 @@ net::awaitable<void> baseline_provisioner::check_existing_template(const std::st
     co_return;
   }
   json doc = json::parse(reply.body, nullptr, false);
-  std::string error;
-  auto p = doc.is_discarded() ? std::nullopt : summarize_policy(doc, error);
+  // An unparseable reply reads as null, which has no name: not a deny-all.
+  auto p = summarize_policy(doc.is_discarded() ? json() : doc);
   if (p && p->coverage.full()) {
     log::info("default-deny-all already exists", {{"namespace", ns}});
     co_return;

@@ -11,6 +11,8 @@
 namespace netpol_guard::kube {
 
 namespace fs = std::filesystem;
+using boost::system::in_place_error;
+using boost::system::in_place_value;
 
 namespace {
 
@@ -50,31 +52,30 @@ YAML::Node named(const YAML::Node& list, const std::string& name, const char* in
   return YAML::Node();
 }
 
-// Reads "<key>-data" (base64) or "<key>" (a file) from a mapping.
-bool data_or_file(const YAML::Node& n, const std::string& key, const std::string& base_dir,
-                  std::string& out, std::string& error) {
+// Reads "<key>-data" (base64) or "<key>" (a file) from a mapping; "" when
+// neither is set. The value and the error are both strings: errors are tagged.
+boost::system::result<std::string, std::string> data_or_file(const YAML::Node& n,
+                                                             const std::string& key,
+                                                             const std::string& base_dir) {
   std::string data = field(n, (key + "-data").c_str());
   if (!data.empty()) {
     auto decoded = base64_decode(data);
-    if (!decoded) {
-      error = key + "-data is not valid base64";
-      return false;
-    }
-    out = *decoded;
-    return true;
+    if (!decoded) return {in_place_error, key + "-data is not valid base64"};
+    return decoded;
   }
   std::string file = field(n, key.c_str());
-  if (file.empty()) return true;
+  if (file.empty()) return {in_place_value};
+  std::string out;
   if (!read_text(resolve(file, base_dir), out)) {
-    error = "cannot read " + key + " " + resolve(file, base_dir);
-    return false;
+    return {in_place_error, "cannot read " + key + " " + resolve(file, base_dir)};
   }
-  return true;
+  return {in_place_value, std::move(out)};
 }
 
 }  // namespace
 
-std::optional<std::string> base64_decode(const std::string& in) {
+boost::system::result<std::string, std::string> base64_decode(const std::string& in) {
+  const std::string invalid = "not valid base64";
   // EVP_DecodeBlock takes whole quanta of the standard alphabet and no inner
   // whitespace: drop line breaks and spaces (PEM-style wrapping), map the
   // URL-safe alphabet onto the standard one, and pad an unpadded tail.
@@ -86,45 +87,43 @@ std::optional<std::string> base64_decode(const std::string& in) {
     if (ch == '=') {
       ++padding;
     } else if (padding > 0) {
-      return std::nullopt;  // data after padding
+      return {in_place_error, invalid};  // data after padding
     }
     text.push_back(ch == '-' ? '+' : ch == '_' ? '/' : ch);
   }
-  if (padding > 2) return std::nullopt;
+  if (padding > 2) return {in_place_error, invalid};
   while (text.size() % 4 != 0) {
     text.push_back('=');
     ++padding;
   }
-  if (padding > 2) return std::nullopt;  // a lone character is no byte
-  if (text.empty()) return std::string();
+  if (padding > 2) return {in_place_error, invalid};  // a lone character is no byte
+  if (text.empty()) return {in_place_value};
   std::string out(text.size() / 4 * 3, '\0');
   int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
                           reinterpret_cast<const unsigned char*>(text.data()),
                           static_cast<int>(text.size()));
-  if (n < 0) return std::nullopt;
+  if (n < 0) return {in_place_error, invalid};
   // EVP_DecodeBlock counts the padding as zero bytes.
   out.resize(static_cast<std::size_t>(n) - padding);
-  return out;
+  return {in_place_value, std::move(out)};
 }
 
-bool parse_server_url(const std::string& url, std::string& host, std::string& port,
-                      std::string& error) {
+boost::system::result<server_address, std::string> parse_server_url(const std::string& url) {
+  std::string host, port;
   const std::string scheme = "https://";
   if (url.rfind(scheme, 0) != 0) {
-    error = "server \"" + url + "\" is not an https:// URL (TLS verification is always on)";
-    return false;
+    return {in_place_error,
+            "server \"" + url + "\" is not an https:// URL (TLS verification is always on)"};
   }
   std::string rest = url.substr(scheme.size());
   rest = rest.substr(0, rest.find('/'));
   if (rest.empty()) {
-    error = "server URL has no host";
-    return false;
+    return {in_place_error, "server URL has no host"};
   }
   if (rest.front() == '[') {
     auto close = rest.find(']');
     if (close == std::string::npos) {
-      error = "server URL has an unterminated IPv6 address";
-      return false;
+      return {in_place_error, "server URL has an unterminated IPv6 address"};
     }
     host = rest.substr(1, close - 1);
     port = close + 1 < rest.size() && rest[close + 1] == ':' ? rest.substr(close + 2) : "443";
@@ -134,102 +133,94 @@ bool parse_server_url(const std::string& url, std::string& host, std::string& po
     port = colon == std::string::npos ? "443" : rest.substr(colon + 1);
   }
   if (host.empty() || port.empty() || port.find_first_not_of("0123456789") != std::string::npos) {
-    error = "server URL \"" + url + "\" has an invalid host or port";
-    return false;
+    return {in_place_error, "server URL \"" + url + "\" has an invalid host or port"};
   }
-  return true;
+  return server_address{std::move(host), std::move(port)};
 }
 
-std::optional<cluster_config> parse_kubeconfig(const std::string& text, const std::string& base_dir,
-                                               std::string& error) {
+boost::system::result<cluster_config, std::string> parse_kubeconfig(const std::string& text,
+                                                                    const std::string& base_dir) {
   YAML::Node root;
   try {
     root = YAML::Load(text);
   } catch (const std::exception& e) {
-    error = std::string("invalid kubeconfig YAML: ") + e.what();
-    return std::nullopt;
+    return {in_place_error, std::string("invalid kubeconfig YAML: ") + e.what()};
   }
   try {
     if (!root.IsMap()) {
-      error = "kubeconfig is not a mapping";
-      return std::nullopt;
+      return {in_place_error, "kubeconfig is not a mapping"};
     }
     std::string context_name = field(root, "current-context");
     if (context_name.empty()) {
-      error = "kubeconfig has no current-context";
-      return std::nullopt;
+      return {in_place_error, "kubeconfig has no current-context"};
     }
     YAML::Node context = named(root["contexts"], context_name, "context");
     if (!context || !context.IsMap()) {
-      error = "kubeconfig has no context \"" + context_name + "\"";
-      return std::nullopt;
+      return {in_place_error, "kubeconfig has no context \"" + context_name + "\""};
     }
     std::string cluster_name = field(context, "cluster");
     std::string user_name = field(context, "user");
     YAML::Node cluster = named(root["clusters"], cluster_name, "cluster");
     if (!cluster || !cluster.IsMap()) {
-      error = "kubeconfig has no cluster \"" + cluster_name + "\"";
-      return std::nullopt;
+      return {in_place_error, "kubeconfig has no cluster \"" + cluster_name + "\""};
     }
     cluster_config c;
     c.server = field(cluster, "server");
-    if (!parse_server_url(c.server, c.host, c.port, error)) return std::nullopt;
+    auto address = parse_server_url(c.server);
+    if (!address) return {in_place_error, address.error()};
+    c.host = std::move(address->host);
+    c.port = std::move(address->port);
     if (field(cluster, "insecure-skip-tls-verify") == "true") {
-      error =
-          "kubeconfig sets insecure-skip-tls-verify; netpol-guard always verifies the apiserver";
-      return std::nullopt;
+      return {
+          in_place_error,
+          "kubeconfig sets insecure-skip-tls-verify; netpol-guard always verifies the apiserver"};
     }
-    if (!data_or_file(cluster, "certificate-authority", base_dir, c.ca_pem, error)) {
-      return std::nullopt;
-    }
+    auto ca = data_or_file(cluster, "certificate-authority", base_dir);
+    if (!ca) return {in_place_error, ca.error()};
+    c.ca_pem = std::move(*ca);
     YAML::Node user = named(root["users"], user_name, "user");
     if (user && user.IsMap()) {
       if (user["exec"] || user["auth-provider"]) {
-        error = "kubeconfig user \"" + user_name +
-                "\" uses exec or auth-provider credentials, which netpol-guard does not run; "
-                "use a client certificate or a token";
-        return std::nullopt;
+        return {in_place_error,
+                "kubeconfig user \"" + user_name +
+                    "\" uses exec or auth-provider credentials, which netpol-guard does not run; "
+                    "use a client certificate or a token"};
       }
-      if (!data_or_file(user, "client-certificate", base_dir, c.client_cert_pem, error) ||
-          !data_or_file(user, "client-key", base_dir, c.client_key_pem, error)) {
-        return std::nullopt;
-      }
+      auto cert = data_or_file(user, "client-certificate", base_dir);
+      if (!cert) return {in_place_error, cert.error()};
+      auto key = data_or_file(user, "client-key", base_dir);
+      if (!key) return {in_place_error, key.error()};
+      c.client_cert_pem = std::move(*cert);
+      c.client_key_pem = std::move(*key);
       c.token = field(user, "token");
       std::string token_file = field(user, "tokenFile");
       if (!token_file.empty()) c.token_file = resolve(token_file, base_dir);
     }
     if (c.client_cert_pem.empty() != c.client_key_pem.empty()) {
-      error =
-          "kubeconfig user has a client certificate without a key, or a key without a certificate";
-      return std::nullopt;
+      return {
+          in_place_error,
+          "kubeconfig user has a client certificate without a key, or a key without a certificate"};
     }
     return c;
   } catch (const std::exception& e) {
-    error = std::string("invalid kubeconfig: ") + e.what();
-    return std::nullopt;
+    return {in_place_error, std::string("invalid kubeconfig: ") + e.what()};
   }
 }
 
-std::optional<cluster_config> load_kubeconfig(const std::string& path, std::string& error) {
+boost::system::result<cluster_config, std::string> load_kubeconfig(const std::string& path) {
   std::string text;
-  if (!read_text(path, text)) {
-    error = "cannot read kubeconfig " + path;
-    return std::nullopt;
-  }
-  auto c = parse_kubeconfig(text, fs::path(path).parent_path().string(), error);
-  if (c)
-    c->source = "kubeconfig " + path;
-  else
-    error = path + ": " + error;
+  if (!read_text(path, text)) return {in_place_error, "cannot read kubeconfig " + path};
+  auto c = parse_kubeconfig(text, fs::path(path).parent_path().string());
+  if (!c) return {in_place_error, path + ": " + c.error()};
+  c->source = "kubeconfig " + path;
   return c;
 }
 
-std::optional<cluster_config> in_cluster_config(std::string& error, const std::string& sa_dir) {
+boost::system::result<cluster_config, std::string> in_cluster_config(const std::string& sa_dir) {
   const char* host = std::getenv("KUBERNETES_SERVICE_HOST");
   const char* port = std::getenv("KUBERNETES_SERVICE_PORT");
   if (!host || !*host || !port || !*port) {
-    error = "not in a cluster: KUBERNETES_SERVICE_HOST/PORT are not set";
-    return std::nullopt;
+    return {in_place_error, "not in a cluster: KUBERNETES_SERVICE_HOST/PORT are not set"};
   }
   cluster_config c;
   c.host = host;
@@ -238,14 +229,12 @@ std::optional<cluster_config> in_cluster_config(std::string& error, const std::s
   c.server = std::string("https://") +
              (c.host.find(':') != std::string::npos ? "[" + c.host + "]" : c.host) + ":" + c.port;
   if (!read_text(sa_dir + "/ca.crt", c.ca_pem)) {
-    error = "cannot read " + sa_dir + "/ca.crt";
-    return std::nullopt;
+    return {in_place_error, "cannot read " + sa_dir + "/ca.crt"};
   }
   c.token_file = sa_dir + "/token";
   std::string probe;
   if (!read_text(c.token_file, probe)) {
-    error = "cannot read " + c.token_file;
-    return std::nullopt;
+    return {in_place_error, "cannot read " + c.token_file};
   }
   c.source = "in-cluster";
   return c;

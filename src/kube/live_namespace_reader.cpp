@@ -18,8 +18,7 @@ std::optional<namespace_entry> entry_from_policy_list(const std::string& body) {
   auto items = doc.find("items");
   if (items != doc.end() && items->is_array()) {
     for (const auto& item : *items) {
-      std::string error;
-      auto p = summarize_policy(item, error);
+      auto p = summarize_policy(item);
       if (!p) continue;
       index.upsert_policy(p->namespace_name, p->name, p->coverage, p->created);
     }
@@ -44,12 +43,11 @@ net::awaitable<std::optional<namespace_entry>> live_namespace_reader::read(
   auto ns_reply = co_await api_.request(http::verb::get, namespace_path(ns), {}, timeout);
   if (ns_reply.status == 200) {
     json doc = json::parse(ns_reply.body, nullptr, false);
-    std::string name, error;
-    bool terminating = false;
-    if (!doc.is_discarded() && doc.is_object() &&
-        summarize_namespace(doc, name, terminating, error)) {
-      entry->known_namespace = true;
-      entry->terminating = terminating;
+    if (!doc.is_discarded() && doc.is_object()) {
+      if (auto summary = summarize_namespace(doc)) {
+        entry->known_namespace = true;
+        entry->terminating = summary->terminating;
+      }
     }
   }
   co_return entry;

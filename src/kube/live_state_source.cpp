@@ -40,11 +40,10 @@ class live_state_source::policy_sink final : public reflector_sink {
   explicit policy_sink(live_state_source& s) : s_(s) {}
   void replace_begin() override { staging_.clear(); }
   void replace_add(const json& object) override {
-    std::string error;
-    if (auto p = summarize_policy(object, error)) {
+    if (auto p = summarize_policy(object)) {
       staging_.push_back({p->namespace_name, p->name, p->coverage, p->created});
     } else {
-      log::warn("skipping malformed NetworkPolicy", {{"error", error}});
+      log::warn("skipping malformed NetworkPolicy", {{"error", p.error()}});
     }
   }
   void replace_end() override {
@@ -56,8 +55,7 @@ class live_state_source::policy_sink final : public reflector_sink {
     staging_ = {};
   }
   void apply(const std::string& type, const json& object) override {
-    std::string error;
-    auto p = summarize_policy(object, error);
+    auto p = summarize_policy(object);
     if (!p) return;
     std::lock_guard lock(s_.mutex_);
     if (type == "DELETED") {
@@ -83,10 +81,9 @@ class live_state_source::namespace_sink final : public reflector_sink {
   explicit namespace_sink(live_state_source& s) : s_(s) {}
   void replace_begin() override { staging_.clear(); }
   void replace_add(const json& object) override {
-    std::string name, error;
-    bool terminating = false;
-    if (!summarize_namespace(object, name, terminating, error)) return;
-    staging_.push_back({name, terminating});
+    auto n = summarize_namespace(object);
+    if (!n) return;
+    staging_.push_back({n->name, n->terminating});
   }
   void replace_end() override {
     std::unordered_set<std::string> previous;
@@ -109,9 +106,9 @@ class live_state_source::namespace_sink final : public reflector_sink {
     staging_ = {};
   }
   void apply(const std::string& type, const json& object) override {
-    std::string name, error;
-    bool terminating = false;
-    if (!summarize_namespace(object, name, terminating, error)) return;
+    auto summary = summarize_namespace(object);
+    if (!summary) return;
+    const auto& [name, terminating] = *summary;
     {
       std::lock_guard lock(s_.mutex_);
       if (type == "DELETED")

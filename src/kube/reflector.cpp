@@ -217,7 +217,7 @@ net::awaitable<reflector::watch_end> reflector::watch_once(std::string& resource
       connected = true;
       mark_current();
     }
-    bool ok = parser.feed(bytes, [&](watch_event&& e) -> bool {
+    auto fed = parser.feed(bytes, [&](watch_event&& e) -> bool {
       saw_events = true;
       if (e.type == "ERROR") {
         long code = status_code(e.object);
@@ -231,9 +231,9 @@ net::awaitable<reflector::watch_end> reflector::watch_once(std::string& resource
       return true;
     });
     sink_.batch_end();
-    if (!ok) {
+    if (!fed) {
       end = watch_end::failed;
-      error = parser.error();
+      error = fed.error();
       return false;
     }
     return end == watch_end::normal && !stopped_;

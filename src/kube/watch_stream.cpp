@@ -25,7 +25,13 @@ bool watch_stream_parser::emit(const std::function<bool(watch_event&&)>& on_even
   return on_event(watch_event{type->get<std::string>(), std::move(*object)});
 }
 
-bool watch_stream_parser::feed(std::string_view bytes,
+boost::system::result<void, std::string> watch_stream_parser::feed(
+    std::string_view bytes, const std::function<bool(watch_event&&)>& on_event) {
+  if (scan(bytes, on_event)) return {};
+  return error_;
+}
+
+bool watch_stream_parser::scan(std::string_view bytes,
                                const std::function<bool(watch_event&&)>& on_event) {
   if (!error_.empty()) return false;
   std::size_t start = 0;

@@ -65,8 +65,9 @@ std::string trim(std::string_view s) {
 // line must be blank or a comment, anything else ("--- {a: 1}", "----") is
 // refused. "..." is not a separator: the YAML parser sees it and reads the
 // first document of the chunk only.
-bool split_yaml(std::string_view text, std::size_t first_line, std::vector<yaml_chunk>& out,
-                std::size_t& error_line, std::string& error) {
+boost::system::result<std::vector<yaml_chunk>, manifest_error> split_yaml(
+    std::string_view text, std::size_t first_line, const std::string& source) {
+  std::vector<yaml_chunk> out;
   out.push_back({"", first_line});
   std::size_t pos = 0;
   std::size_t line_no = first_line;
@@ -77,15 +78,12 @@ bool split_yaml(std::string_view text, std::size_t first_line, std::vector<yaml_
     if (line.substr(0, 3) == "---") {
       std::string rest = trim(line.substr(3));
       if (!rest.empty() && rest[0] != '#') {
-        error_line = line_no;
-        error = "invalid YAML document separator: " + rest;
-        return false;
+        return manifest_error{source, "invalid YAML document separator: " + rest, line_no};
       }
       out.push_back({"", line_no + 1});
       if (out.size() > max_yaml_documents) {
-        error_line = line_no;
-        error = "more than " + std::to_string(max_yaml_documents) + " YAML documents";
-        return false;
+        return manifest_error{
+            source, "more than " + std::to_string(max_yaml_documents) + " YAML documents", line_no};
       }
     } else {
       out.back().text.append(line);
@@ -93,7 +91,7 @@ bool split_yaml(std::string_view text, std::size_t first_line, std::vector<yaml_
     pos = eol == std::string_view::npos ? text.size() : eol + 1;
     ++line_no;
   }
-  return true;
+  return out;
 }
 
 // True when a document has only comments, blank lines, "..." or a null literal
@@ -120,19 +118,20 @@ struct json_too_deep {};
 
 // Parses one JSON value; nlohmann keeps the last of repeated keys, as Go's
 // encoding/json does.
-bool parse_json_value(std::string_view text, json& out, std::string& error) {
+// json is constructible from a string, so the result is built tagged.
+boost::system::result<json, std::string> parse_json_value(std::string_view text) {
+  using boost::system::in_place_error;
   try {
-    out = json::parse(text.begin(), text.end(), [](int depth, json::parse_event_t, json&) {
-      if (static_cast<std::size_t>(depth) > max_yaml_depth) throw json_too_deep{};
-      return true;
-    });
-    return true;
+    return {boost::system::in_place_value,
+            json::parse(text.begin(), text.end(), [](int depth, json::parse_event_t, json&) {
+              if (static_cast<std::size_t>(depth) > max_yaml_depth) throw json_too_deep{};
+              return true;
+            })};
   } catch (const json_too_deep&) {
-    error = "nested deeper than " + std::to_string(max_yaml_depth) + " levels";
+    return {in_place_error, "nested deeper than " + std::to_string(max_yaml_depth) + " levels"};
   } catch (const json::exception& e) {
-    error = std::string("invalid JSON: ") + e.what();
+    return {in_place_error, std::string("invalid JSON: ") + e.what()};
   }
-  return false;
 }
 
 // End of the JSON object starting at `begin` ('{'): one past its closing brace,
@@ -180,28 +179,25 @@ bool is_manifest_file(const fs::path& p) {
   return ext == ".yaml" || ext == ".yml" || ext == ".json";
 }
 
-bool fail_at(manifest_error& error, const std::string& where, std::size_t line,
-             std::string reason) {
-  error = {where, std::move(reason), line, ""};
-  return false;
-}
-
-bool add_object(json obj, const YAML::Node* node, const std::string& source, std::size_t line,
-                std::vector<manifest_object>& out, manifest_error& error, int depth = 0) {
-  if (obj.is_null()) return true;  // empty document
+// Appends `obj` (the items of a List) to `out`.
+boost::system::result<void, manifest_error> add_object(json obj, const YAML::Node* node,
+                                                       const std::string& source, std::size_t line,
+                                                       std::vector<manifest_object>& out,
+                                                       int depth = 0) {
+  if (obj.is_null()) return {};  // empty document
   if (!obj.is_object()) {
-    return fail_at(error, source, line, "document is not a Kubernetes object (expected a mapping)");
+    return manifest_error{source, "document is not a Kubernetes object (expected a mapping)", line};
   }
   auto kind = obj.find("kind");
   if (kind == obj.end() || !kind->is_string() || kind->get_ref<const std::string&>().empty()) {
-    return fail_at(error, source, line, "object has no \"kind\"");
+    return manifest_error{source, "object has no \"kind\"", line};
   }
   if (kind->get_ref<const std::string&>() == "List" ||
       (kind->get_ref<const std::string&>().ends_with("List") && obj.contains("items"))) {
     auto items = obj.find("items");
-    if (items == obj.end() || items->is_null()) return true;
-    if (!items->is_array()) return fail_at(error, source, line, "List.items is not an array");
-    if (depth > 4) return fail_at(error, source, line, "List nested too deeply");
+    if (items == obj.end() || items->is_null()) return {};
+    if (!items->is_array()) return manifest_error{source, "List.items is not an array", line};
+    if (depth > 4) return manifest_error{source, "List nested too deeply", line};
     const YAML::Node* item_nodes = nullptr;
     YAML::Node found;
     if (node && node->IsMap()) {
@@ -216,20 +212,21 @@ bool add_object(json obj, const YAML::Node* node, const std::string& source, std
         item_line = line + static_cast<std::size_t>(std::max(0, item.Mark().line)) -
                     static_cast<std::size_t>(std::max(0, node->Mark().line));
       }
-      if (!add_object(std::move((*items)[i]), item_nodes ? &item : nullptr, source, item_line, out,
-                      error, depth + 1)) {
-        return false;
-      }
+      auto added = add_object(std::move((*items)[i]), item_nodes ? &item : nullptr, source,
+                              item_line, out, depth + 1);
+      if (!added) return added;
     }
-    return true;
+    return {};
   }
   out.push_back({source, std::move(obj), line});
-  return true;
+  return {};
 }
 
-bool parse_yaml_chunks(const std::vector<yaml_chunk>& chunks, const std::string& source,
-                       std::size_t first_number, std::vector<manifest_object>& out,
-                       manifest_error& error) {
+// Appends the objects of every chunk to `out`.
+boost::system::result<void, manifest_error> parse_yaml_chunks(const std::vector<yaml_chunk>& chunks,
+                                                              const std::string& source,
+                                                              std::size_t first_number,
+                                                              std::vector<manifest_object>& out) {
   yaml_converter conv;
   std::size_t number = first_number;
   const bool numbered = chunks.size() > 1 || first_number > 0;
@@ -241,28 +238,27 @@ bool parse_yaml_chunks(const std::vector<yaml_chunk>& chunks, const std::string&
     if (i > 0 || !blank) ++number;
     if (blank) continue;
     std::string where = numbered ? source + "#" + std::to_string(number) : source;
-    json obj;
     YAML::Node doc;
     try {
       doc = YAML::Load(chunk.text);
     } catch (const YAML::Exception& e) {
-      return fail_at(error, where,
-                     chunk.first_line + static_cast<std::size_t>(std::max(0, e.mark.line)),
-                     "invalid YAML/JSON: " + e.msg);
+      return manifest_error{where, "invalid YAML/JSON: " + e.msg,
+                            chunk.first_line + static_cast<std::size_t>(std::max(0, e.mark.line))};
     } catch (const std::exception& e) {
-      return fail_at(error, where, chunk.first_line, std::string("cannot parse: ") + e.what());
+      return manifest_error{where, std::string("cannot parse: ") + e.what(), chunk.first_line};
     }
     if (doc.IsNull()) {
-      return fail_at(error, where, chunk.first_line,
-                     "invalid YAML/JSON: no document could be read");
+      return manifest_error{where, "invalid YAML/JSON: no document could be read",
+                            chunk.first_line};
     }
-    if (!conv.convert_document(doc, obj)) {
-      return fail_at(error, where, chunk.first_line + conv.error().line, conv.error().reason);
+    auto obj = conv.convert_document(doc);
+    if (!obj) {
+      return manifest_error{where, obj.error().reason, chunk.first_line + obj.error().line};
     }
     std::size_t line = chunk.first_line + static_cast<std::size_t>(std::max(0, doc.Mark().line));
-    if (!add_object(std::move(obj), &doc, where, line, out, error)) return false;
+    if (auto added = add_object(std::move(*obj), &doc, where, line, out); !added) return added;
   }
-  return true;
+  return {};
 }
 
 }  // namespace
@@ -275,9 +271,8 @@ std::string manifest_error::what() const {
   return out + reason;
 }
 
-std::optional<std::vector<manifest_object>> parse_manifests(std::string_view text,
-                                                            const std::string& source,
-                                                            manifest_error& error) {
+boost::system::result<std::vector<manifest_object>, manifest_error> parse_manifests(
+    std::string_view text, const std::string& source) {
   std::vector<manifest_object> out;
   // kubectl reads files through unicode.BOMOverride: a leading UTF-8
   // byte-order mark is dropped before anything else looks at the text.
@@ -293,23 +288,24 @@ std::optional<std::vector<manifest_object>> parse_manifests(std::string_view tex
   if (pos < text.size() && text[pos] == '{') {
     while (pos < text.size()) {
       if (json_count >= max_yaml_documents) {
-        fail_at(error, source, lines.line_of(pos),
-                "more than " + std::to_string(max_yaml_documents) + " JSON objects");
-        return std::nullopt;
+        return manifest_error{source,
+                              "more than " + std::to_string(max_yaml_documents) + " JSON objects",
+                              lines.line_of(pos)};
       }
       std::size_t end = text[pos] == '{' ? json_object_end(text, pos) : std::string_view::npos;
-      json obj;
-      std::string why;
-      bool ok =
-          end != std::string_view::npos && parse_json_value(text.substr(pos, end - pos), obj, why);
-      if (!ok) {
+      // No object end found reads as an error without a reason.
+      boost::system::result<json, std::string> parsed{boost::system::in_place_error};
+      if (end != std::string_view::npos) parsed = parse_json_value(text.substr(pos, end - pos));
+      if (!parsed) {
+        std::string why = parsed.error();
         if (json_count > 1 || why.starts_with("nested")) {
           if (why.empty()) why = "invalid JSON: an object was expected";
-          fail_at(error, source + "#" + std::to_string(json_count + 1), lines.line_of(pos), why);
-          return std::nullopt;
+          return manifest_error{source + "#" + std::to_string(json_count + 1), why,
+                                lines.line_of(pos)};
         }
         break;  // the rest is YAML
       }
+      json obj = std::move(*parsed);
       ++json_count;
       integral_floats(obj);
       std::size_t line = lines.line_of(pos);
@@ -320,7 +316,9 @@ std::optional<std::vector<manifest_object>> parse_manifests(std::string_view tex
       bool more = pos < text.size();
       std::string where =
           (json_count > 1 || more) ? source + "#" + std::to_string(json_count) : source;
-      if (!add_object(std::move(obj), nullptr, where, line, out, error)) return std::nullopt;
+      if (auto added = add_object(std::move(obj), nullptr, where, line, out); !added) {
+        return added.error();
+      }
     }
     if (pos >= text.size()) return out;
     // Go's decoder leaves the rest from the end of the last object, minus the
@@ -330,27 +328,23 @@ std::optional<std::vector<manifest_object>> parse_manifests(std::string_view tex
     if (p < text.size() && text[p] == '\n') ++p;
     yaml_from = p;
   }
-  std::vector<yaml_chunk> chunks;
-  std::size_t bad_line = 0;
-  std::string why;
   const std::size_t first_line = lines.line_of(yaml_from);
-  if (!split_yaml(text.substr(yaml_from), first_line, chunks, bad_line, why)) {
-    fail_at(error, source, bad_line, why);
-    return std::nullopt;
+  auto chunks = split_yaml(text.substr(yaml_from), first_line, source);
+  if (!chunks) return chunks.error();
+  if (auto parsed = parse_yaml_chunks(*chunks, source, json_count, out); !parsed) {
+    return parsed.error();
   }
-  if (!parse_yaml_chunks(chunks, source, json_count, out, error)) return std::nullopt;
   return out;
 }
 
-std::optional<std::vector<manifest_object>> load_manifests(const std::vector<std::string>& paths,
-                                                           manifest_error& error) {
+boost::system::result<std::vector<manifest_object>, manifest_error> load_manifests(
+    const std::vector<std::string>& paths) {
   std::vector<fs::path> files;
   for (const auto& p : paths) {
     std::error_code ec;
     auto status = fs::status(p, ec);
     if (ec || !fs::exists(status)) {
-      error = {p, "no such file or directory"};
-      return std::nullopt;
+      return manifest_error{p, "no such file or directory"};
     }
     if (fs::is_directory(status)) {
       std::vector<fs::path> found;
@@ -359,8 +353,7 @@ std::optional<std::vector<manifest_object>> load_manifests(const std::vector<std
         if (it->is_regular_file() && is_manifest_file(it->path())) found.push_back(it->path());
       }
       if (ec) {
-        error = {p, "cannot read directory: " + ec.message()};
-        return std::nullopt;
+        return manifest_error{p, "cannot read directory: " + ec.message()};
       }
       std::sort(found.begin(), found.end());
       files.insert(files.end(), found.begin(), found.end());
@@ -372,43 +365,39 @@ std::optional<std::vector<manifest_object>> load_manifests(const std::vector<std
   for (const auto& f : files) {
     std::ifstream in(f, std::ios::binary);
     if (!in) {
-      error = {f.string(), std::string("cannot open: ") + std::strerror(errno)};
-      return std::nullopt;
+      return manifest_error{f.string(), std::string("cannot open: ") + std::strerror(errno)};
     }
     std::error_code ec;
     auto size = fs::file_size(f, ec);
     if (!ec && size > max_manifest_bytes) {
-      error = {f.string(), "file larger than " + std::to_string(max_manifest_bytes) + " bytes"};
-      return std::nullopt;
+      return manifest_error{f.string(),
+                            "file larger than " + std::to_string(max_manifest_bytes) + " bytes"};
     }
     std::ostringstream text;
     text << in.rdbuf();
-    auto objs = parse_manifests(text.str(), f.string(), error);
-    if (!objs) return std::nullopt;
+    auto objs = parse_manifests(text.str(), f.string());
+    if (!objs) return objs.error();
     std::move(objs->begin(), objs->end(), std::back_inserter(out));
   }
   return out;
 }
 
-std::optional<namespace_index> index_manifests(const std::vector<manifest_object>& objects,
-                                               manifest_error& error) {
+boost::system::result<namespace_index, manifest_error> index_manifests(
+    const std::vector<manifest_object>& objects) {
   namespace_index index;
   for (const auto& m : objects) {
-    if (auto invalid = validate_manifest_object(m.object)) {
-      error = {m.source, *invalid, m.line, describe_object(m.object)};
-      return std::nullopt;
+    if (auto valid = validate_manifest_object(m.object); !valid) {
+      return manifest_error{m.source, valid.error(), m.line, describe_object(m.object)};
     }
     const auto& kind = m.object["kind"].get_ref<const std::string&>();
-    std::string why;
-    bool ok = true;
+    boost::system::result<void, std::string> indexed;
     if (kind == "NetworkPolicy") {
-      ok = index_policy(index, m.object, why);
+      indexed = index_policy(index, m.object);
     } else if (kind == "Namespace") {
-      ok = index_namespace(index, m.object, why);
+      indexed = index_namespace(index, m.object);
     }
-    if (!ok) {
-      error = {m.source, why, m.line, describe_object(m.object)};
-      return std::nullopt;
+    if (!indexed) {
+      return manifest_error{m.source, indexed.error(), m.line, describe_object(m.object)};
     }
   }
   return index;

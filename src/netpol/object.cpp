@@ -5,6 +5,7 @@
 namespace netpol_guard {
 
 using json = nlohmann::json;
+using boost::system::in_place_error;
 
 std::string object_namespace(const json& o) {
   auto md = o.find("metadata");
@@ -28,18 +29,13 @@ std::string object_name(const json& o) {
   return "";
 }
 
-std::optional<policy_summary> summarize_policy(const json& policy, std::string& error) {
+boost::system::result<policy_summary, std::string> summarize_policy(const json& policy) {
   std::string name = object_name(policy);
-  if (name.empty()) {
-    error = "NetworkPolicy has no metadata.name";
-    return std::nullopt;
-  }
+  // policy_summary is constructible from a string, so errors are tagged.
+  if (name.empty()) return {in_place_error, "NetworkPolicy has no metadata.name"};
   auto spec = policy.find("spec");
-  auto facts = facts_from_spec(spec == policy.end() ? json() : *spec, error);
-  if (!facts) {
-    error = "NetworkPolicy \"" + name + "\": spec." + error;
-    return std::nullopt;
-  }
+  auto facts = facts_from_spec(spec == policy.end() ? json() : *spec);
+  if (!facts) return {in_place_error, "NetworkPolicy \"" + name + "\": spec." + facts.error()};
   policy_summary summary{object_namespace(policy), std::move(name), coverage_of(*facts), {}, false};
   if (auto md = policy.find("metadata"); md != policy.end() && md->is_object()) {
     if (auto c = md->find("creationTimestamp"); c != md->end() && c->is_string()) {
@@ -53,42 +49,37 @@ std::optional<policy_summary> summarize_policy(const json& policy, std::string& 
   return summary;
 }
 
-bool summarize_namespace(const json& ns, std::string& name, bool& terminating, std::string& error) {
-  name.clear();
-  terminating = false;
+boost::system::result<namespace_summary, std::string> summarize_namespace(const json& ns) {
+  namespace_summary out;
   auto md = ns.find("metadata");
   if (md != ns.end() && md->is_object()) {
     auto n = md->find("name");
-    if (n != md->end() && n->is_string()) name = n->get<std::string>();
+    if (n != md->end() && n->is_string()) out.name = n->get<std::string>();
     auto d = md->find("deletionTimestamp");
-    terminating = d != md->end() && d->is_string() && !d->get_ref<const std::string&>().empty();
+    out.terminating = d != md->end() && d->is_string() && !d->get_ref<const std::string&>().empty();
   }
-  if (name.empty()) {
-    error = "Namespace has no metadata.name";
-    return false;
-  }
+  if (out.name.empty()) return {in_place_error, "Namespace has no metadata.name"};
   auto status = ns.find("status");
   if (status != ns.end() && status->is_object()) {
     auto phase = status->find("phase");
-    terminating = terminating || (phase != status->end() && phase->is_string() &&
-                                  phase->get_ref<const std::string&>() == "Terminating");
+    out.terminating = out.terminating || (phase != status->end() && phase->is_string() &&
+                                          phase->get_ref<const std::string&>() == "Terminating");
   }
-  return true;
+  return out;
 }
 
-bool index_policy(namespace_index& index, const json& policy, std::string& error) {
-  auto p = summarize_policy(policy, error);
-  if (!p) return false;
+boost::system::result<void, std::string> index_policy(namespace_index& index, const json& policy) {
+  auto p = summarize_policy(policy);
+  if (!p) return p.error();
   index.upsert_policy(p->namespace_name, p->name, p->coverage, p->created);
-  return true;
+  return {};
 }
 
-bool index_namespace(namespace_index& index, const json& ns, std::string& error) {
-  std::string name;
-  bool terminating = false;
-  if (!summarize_namespace(ns, name, terminating, error)) return false;
-  index.upsert_namespace(name, terminating);
-  return true;
+boost::system::result<void, std::string> index_namespace(namespace_index& index, const json& ns) {
+  auto n = summarize_namespace(ns);
+  if (!n) return n.error();
+  index.upsert_namespace(n->name, n->terminating);
+  return {};
 }
 
 }  // namespace netpol_guard

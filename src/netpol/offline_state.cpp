@@ -36,12 +36,19 @@ std::string offline_state::fingerprint() const {
   return out;
 }
 
-bool offline_state::load(manifest_error& error) {
+boost::system::result<void, manifest_error> offline_state::load() {
   std::lock_guard lock(reload_mutex_);
   std::string fp = fingerprint();
-  auto objects = load_manifests(paths_, error);
+  auto objects = load_manifests(paths_);
   std::optional<namespace_index> index;
-  if (objects) index = index_manifests(*objects, error);
+  manifest_error error;
+  if (!objects) {
+    error = objects.error();
+  } else if (auto built = index_manifests(*objects)) {
+    index = std::move(*built);
+  } else {
+    error = built.error();
+  }
   if (!index) {
     // Remember the broken files so that the reload loop reports them once,
     // not on every tick; the last good snapshot stays published.
@@ -51,7 +58,7 @@ bool offline_state::load(manifest_error& error) {
     }
     std::lock_guard error_lock(error_mutex_);
     last_error_ = error.what();
-    return false;
+    return error;
   }
   cell_.publish(index->freeze("files"));
   fingerprint_ = std::move(fp);
@@ -60,20 +67,22 @@ bool offline_state::load(manifest_error& error) {
     std::lock_guard error_lock(error_mutex_);
     last_error_.clear();
   }
-  objects.reset();
+  objects = {};
   index.reset();
   // Parsing the manifests needs far more memory than the index keeps: give the
   // parser's peak back to the system.
   malloc_trim(0);
-  return true;
+  return {};
 }
 
-bool offline_state::reload_if_changed(manifest_error& error) {
+boost::system::result<bool, manifest_error> offline_state::reload_if_changed() {
   {
     std::lock_guard lock(reload_mutex_);
     if (fingerprint() == fingerprint_) return false;
   }
-  return load(error);
+  auto loaded = load();
+  if (!loaded) return loaded.error();
+  return true;
 }
 
 std::string offline_state::last_error() const {

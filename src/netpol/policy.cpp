@@ -21,24 +21,21 @@ deny_all_coverage coverage_of(const policy_spec_facts& f) {
   return c;
 }
 
-std::optional<bool> selector_selects_all(const nlohmann::json& selector, std::string& error) {
+boost::system::result<bool, std::string> selector_selects_all(const nlohmann::json& selector) {
   if (selector.is_null()) return true;
   if (!selector.is_object()) {
-    error = "podSelector: expected an object";
-    return std::nullopt;
+    return std::string("podSelector: expected an object");
   }
   bool all = true;
   if (auto it = selector.find("matchLabels"); it != selector.end() && !it->is_null()) {
     if (!it->is_object()) {
-      error = "podSelector.matchLabels: expected an object";
-      return std::nullopt;
+      return std::string("podSelector.matchLabels: expected an object");
     }
     all = all && it->empty();
   }
   if (auto it = selector.find("matchExpressions"); it != selector.end() && !it->is_null()) {
     if (!it->is_array()) {
-      error = "podSelector.matchExpressions: expected an array";
-      return std::nullopt;
+      return std::string("podSelector.matchExpressions: expected an array");
     }
     all = all && it->empty();
   }
@@ -47,40 +44,36 @@ std::optional<bool> selector_selects_all(const nlohmann::json& selector, std::st
 
 namespace {
 
-std::optional<rule_list> read_rule_list(const nlohmann::json& spec, const char* key,
-                                        std::string& error) {
+boost::system::result<rule_list, std::string> read_rule_list(const nlohmann::json& spec,
+                                                             const char* key) {
   auto it = spec.find(key);
   if (it == spec.end() || it->is_null()) return rule_list::absent;
   if (!it->is_array()) {
-    error = std::string(key) + ": expected an array";
-    return std::nullopt;
+    return std::string(key) + ": expected an array";
   }
   return it->empty() ? rule_list::empty : rule_list::non_empty;
 }
 
 }  // namespace
 
-std::optional<policy_spec_facts> facts_from_spec(const nlohmann::json& spec, std::string& error) {
+boost::system::result<policy_spec_facts, std::string> facts_from_spec(const nlohmann::json& spec) {
   policy_spec_facts f;
   if (spec.is_null()) return f;
   if (!spec.is_object()) {
-    error = "spec: expected an object";
-    return std::nullopt;
+    return std::string("spec: expected an object");
   }
   if (auto it = spec.find("podSelector"); it != spec.end()) {
-    auto all = selector_selects_all(*it, error);
-    if (!all) return std::nullopt;
+    auto all = selector_selects_all(*it);
+    if (!all) return all.error();
     f.selects_all_pods = *all;
   }
   if (auto it = spec.find("policyTypes"); it != spec.end() && !it->is_null()) {
     if (!it->is_array()) {
-      error = "policyTypes: expected an array";
-      return std::nullopt;
+      return std::string("policyTypes: expected an array");
     }
     for (const auto& t : *it) {
       if (!t.is_string()) {
-        error = "policyTypes: expected strings";
-        return std::nullopt;
+        return std::string("policyTypes: expected strings");
       }
       const auto& s = t.get_ref<const std::string&>();
       f.lists_ingress_type = f.lists_ingress_type || s == "Ingress";
@@ -88,10 +81,10 @@ std::optional<policy_spec_facts> facts_from_spec(const nlohmann::json& spec, std
     }
     f.has_policy_types = !it->empty();
   }
-  auto ingress = read_rule_list(spec, "ingress", error);
-  if (!ingress) return std::nullopt;
-  auto egress = read_rule_list(spec, "egress", error);
-  if (!egress) return std::nullopt;
+  auto ingress = read_rule_list(spec, "ingress");
+  if (!ingress) return ingress.error();
+  auto egress = read_rule_list(spec, "egress");
+  if (!egress) return egress.error();
   f.ingress = *ingress;
   f.egress = *egress;
   return f;

@@ -39,7 +39,8 @@ struct cidr {
 
 // netutils.ParseCIDRSloppy followed by the strict checks (no leading zeros,
 // no IPv4-mapped IPv6, no bits beyond the prefix length).
-std::optional<std::string> parse_cidr(const std::string& s, cidr& out) {
+boost::system::result<cidr, std::string> parse_cidr(const std::string& s) {
+  cidr out;
   const std::string bad = "must be a valid CIDR value, (e.g. 10.9.8.0/24 or 2001:db8::/64)";
   auto slash = s.find('/');
   if (slash == std::string::npos || slash + 1 >= s.size()) return bad;
@@ -71,7 +72,7 @@ std::optional<std::string> parse_cidr(const std::string& s, cidr& out) {
     if (out.addr[static_cast<std::size_t>(b)] & ~mask)
       return std::string("must not have bits set beyond the prefix length");
   }
-  return std::nullopt;
+  return out;
 }
 
 bool cidr_contains(const cidr& net, const cidr& inner) {
@@ -92,16 +93,16 @@ void check_ip_block(checker& c, const json& b, const std::string& path) {
   }
   std::string value = str(field(b, "cidr"));
   if (value.empty()) return c.fail(path + ".cidr", "Required value");
-  cidr net;
-  if (auto why = parse_cidr(value, net)) return c.invalid(path + ".cidr", value, *why);
+  auto net = parse_cidr(value);
+  if (!net) return c.invalid(path + ".cidr", value, net.error());
   const json& except = field(b, "except");
   if (!except.is_array()) return;
   for (std::size_t i = 0; i < except.size(); ++i) {
     std::string p = index_path(path + ".except", i);
     std::string e = str(except[i]);
-    cidr inner;
-    if (auto why = parse_cidr(e, inner)) return c.invalid(p, e, *why);
-    if (!cidr_contains(net, inner) || net.bits >= inner.bits) {
+    auto inner = parse_cidr(e);
+    if (!inner) return c.invalid(p, e, inner.error());
+    if (!cidr_contains(*net, *inner) || net->bits >= inner->bits) {
       return c.invalid(p, e, "must be a strict subset of `cidr`");
     }
   }
@@ -267,7 +268,7 @@ constexpr std::array<served_kind, 33> served_kinds{{
     {"CustomResourceDefinition", {"apiextensions.k8s.io/v1", ""}, false},
 }};
 
-std::optional<std::string> validate_other(const json& o) {
+boost::system::result<void, std::string> validate_other(const json& o) {
   checker c;
   const std::string kind = str(field(o, "kind"));
   const json& v = field(o, "apiVersion");
@@ -316,7 +317,7 @@ std::optional<std::string> validate_other(const json& o) {
 
 }  // namespace
 
-std::optional<std::string> validate_network_policy(const json& p) {
+boost::system::result<void, std::string> validate_network_policy(const json& p) {
   checker c;
   if (!c.known_fields(p, "", {"apiVersion", "kind", "metadata", "spec"})) return c.result();
   if (!check_type_meta(c, p, "networking.k8s.io/v1")) return c.result();
@@ -354,7 +355,7 @@ std::optional<std::string> validate_network_policy(const json& p) {
   return c.result();
 }
 
-std::optional<std::string> validate_namespace(const json& ns) {
+boost::system::result<void, std::string> validate_namespace(const json& ns) {
   checker c;
   if (!c.known_fields(ns, "", {"apiVersion", "kind", "metadata", "spec", "status"}))
     return c.result();
@@ -381,7 +382,7 @@ std::optional<std::string> validate_namespace(const json& ns) {
   return c.result();
 }
 
-std::optional<std::string> validate_manifest_object(const json& object) {
+boost::system::result<void, std::string> validate_manifest_object(const json& object) {
   const std::string kind = str(field(object, "kind"));
   if (kind == "NetworkPolicy") return validate_network_policy(object);
   if (kind == "Namespace") return validate_namespace(object);

@@ -132,23 +132,24 @@ yaml_kind resolve_plain(const std::string& s, json& out) {
 
 // A float as encoding/json writes it: integral values below 1e21 come out
 // without a decimal point, so Go reads them back as integers.
-bool float_to_json(double d, json& out, std::string& error) {
+// json is constructible from a string, so results holding one are built tagged.
+using json_result = boost::system::result<json, std::string>;
+using boost::system::in_place_error;
+using boost::system::in_place_value;
+
+json_result float_to_json(double d) {
   if (std::isnan(d) || std::isinf(d)) {
-    error = "json: unsupported value: " + std::string(std::isnan(d) ? "NaN" : "+Inf");
-    return false;
+    return {in_place_error,
+            "json: unsupported value: " + std::string(std::isnan(d) ? "NaN" : "+Inf")};
   }
-  if (std::floor(d) == d && std::fabs(d) < 1e21) {
-    if (std::fabs(d) < 9.2e18)
-      out = static_cast<std::int64_t>(d);
-    else
-      out = d;
-  } else {
-    out = d;
+  if (std::floor(d) == d && std::fabs(d) < 1e21 && std::fabs(d) < 9.2e18) {
+    return {in_place_value, static_cast<std::int64_t>(d)};
   }
-  return true;
+  return {in_place_value, d};
 }
 
-bool scalar_to_json(const YAML::Node& n, json& out, std::string& error) {
+json_result scalar_to_json(const YAML::Node& n) {
+  json out;
   const std::string& s = n.Scalar();
   const std::string& tag = n.Tag();
   yaml_kind k;
@@ -157,8 +158,7 @@ bool scalar_to_json(const YAML::Node& n, json& out, std::string& error) {
   } else if (tag == "!" || tag == tag_prefix + "str" || tag == tag_prefix + "binary" ||
              tag.rfind(tag_prefix, 0) != 0) {
     // Quoted, !!str, or a tag go-yaml does not resolve: the text as a string.
-    out = s;
-    return true;
+    return {in_place_value, s};
   } else {
     std::string want = tag.substr(tag_prefix.size());
     k = resolve_plain(s, out);
@@ -166,23 +166,23 @@ bool scalar_to_json(const YAML::Node& n, json& out, std::string& error) {
               (want == "float" && (k == yaml_kind::floating || k == yaml_kind::integer)) ||
               (want == "bool" && k == yaml_kind::boolean) ||
               (want == "null" && k == yaml_kind::null_) || want == "timestamp";
-    if (!ok) {
-      error = "cannot decode `" + s + "` as a !!" + want;
-      return false;
-    }
+    if (!ok) return {in_place_error, "cannot decode `" + s + "` as a !!" + want};
   }
-  if (k == yaml_kind::floating) return float_to_json(out.get<double>(), out, error);
-  return true;
+  if (k == yaml_kind::floating) return float_to_json(out.get<double>());
+  return {in_place_value, std::move(out)};
 }
 
 // A mapping key as sigs.k8s.io/yaml turns it into a JSON key.
-bool key_to_string(const YAML::Node& k, std::string& key, std::string& error) {
+// The key and the error are both strings, so the result is built tagged.
+boost::system::result<std::string, std::string> key_to_string(const YAML::Node& k) {
   if (!k.IsScalar()) {
-    error = k.IsNull() ? "unsupported map key of type: <nil>" : "invalid map key: not a scalar";
-    return false;
+    return {in_place_error,
+            k.IsNull() ? "unsupported map key of type: <nil>" : "invalid map key: not a scalar"};
   }
-  json v;
-  if (!scalar_to_json(k, v, error)) return false;
+  auto scalar = scalar_to_json(k);
+  if (!scalar) return {in_place_error, scalar.error()};
+  const json& v = *scalar;
+  std::string key;
   if (v.is_string()) {
     key = v.get<std::string>();
   } else if (v.is_boolean()) {
@@ -194,10 +194,9 @@ bool key_to_string(const YAML::Node& k, std::string& key, std::string& error) {
     auto r = std::to_chars(buf, buf + sizeof buf, static_cast<float>(v.get<double>()));
     key.assign(buf, r.ptr);
   } else {
-    error = "unsupported map key of type: <nil>";
-    return false;
+    return {in_place_error, "unsupported map key of type: <nil>"};
   }
-  return true;
+  return {in_place_value, std::move(key)};
 }
 
 bool is_merge_key(const YAML::Node& k) {
@@ -221,11 +220,15 @@ bool excessive_aliasing(std::size_t decoded, std::size_t from_aliases) {
 
 }  // namespace
 
-bool yaml_converter::convert_document(const YAML::Node& doc, json& out) {
+boost::system::result<json, conversion_error> yaml_converter::convert_document(
+    const YAML::Node& doc) {
   // kubectl decodes each document on its own; positions restart with each.
   seen_.clear();
   decoded_ = from_aliases_ = alias_depth_ = 0;
-  return convert(doc, out, 0);
+  json out;
+  // json converts implicitly to most types, so both sides are tagged.
+  if (!convert(doc, out, 0)) return {boost::system::in_place_error, error_};
+  return {boost::system::in_place_value, std::move(out)};
 }
 
 // Counts one decoded_ node (keys included, as go-yaml does); false once the
@@ -247,13 +250,13 @@ bool yaml_converter::map_into(const YAML::Node& n, json& out, std::size_t depth)
       if (!merge(kv.second, out, depth)) return false;
       continue;
     }
-    std::string key, why;
     if (!count(false)) return fail(kv.first, "document contains excessive aliasing");
-    if (!key_to_string(kv.first, key, why)) return fail(kv.first, why);
+    auto key = key_to_string(kv.first);
+    if (!key) return fail(kv.first, key.error());
     json v;
     if (!convert(kv.second, v, depth + 1)) return false;
     // go-yaml v2 without strict mode: a repeated key replaces the earlier one.
-    out[key] = std::move(v);
+    out[*key] = std::move(v);
   }
   return true;
 }
@@ -310,8 +313,9 @@ bool yaml_converter::convert_node(const YAML::Node& n, json& out, std::size_t de
       out = nullptr;
       return true;
     case YAML::NodeType::Scalar: {
-      std::string why;
-      if (!scalar_to_json(n, out, why)) return fail(n, why);
+      auto scalar = scalar_to_json(n);
+      if (!scalar) return fail(n, scalar.error());
+      out = std::move(*scalar);
       return true;
     }
     case YAML::NodeType::Sequence:

@@ -8,11 +8,10 @@ namespace netpol_guard {
 namespace net = boost::asio;
 using tcp = net::ip::tcp;
 
-bool parse_listen_address(const std::string& text, tcp::endpoint& out, std::string& error) {
+boost::system::result<tcp::endpoint, std::string> parse_listen_address(const std::string& text) {
   auto colon = text.rfind(':');
   if (colon == std::string::npos) {
-    error = "listen address \"" + text + "\" has no port (want host:port)";
-    return false;
+    return "listen address \"" + text + "\" has no port (want host:port)";
   }
   std::string host = text.substr(0, colon);
   std::string port = text.substr(colon + 1);
@@ -23,23 +22,20 @@ bool parse_listen_address(const std::string& text, tcp::endpoint& out, std::stri
   char* end = nullptr;
   long p = std::strtol(port.c_str(), &end, 10);
   if (port.empty() || *end != '\0' || p < 0 || p > 65535) {
-    error = "listen address \"" + text + "\" has an invalid port";
-    return false;
+    return "listen address \"" + text + "\" has an invalid port";
   }
   boost::system::error_code ec;
   auto addr = net::ip::make_address(host == "localhost" ? "127.0.0.1" : host, ec);
   if (ec) {
-    error = "listen address \"" + text + "\": invalid IP address";
-    return false;
+    return "listen address \"" + text + "\": invalid IP address";
   }
-  out = tcp::endpoint(addr, static_cast<unsigned short>(p));
-  return true;
+  return tcp::endpoint(addr, static_cast<unsigned short>(p));
 }
 
 void listen_on(tcp::acceptor& a, const std::string& address, const char* flag) {
-  tcp::endpoint ep;
-  std::string error;
-  if (!parse_listen_address(address, ep, error)) throw std::runtime_error(flag + (": " + error));
+  auto parsed = parse_listen_address(address);
+  if (!parsed) throw std::runtime_error(flag + (": " + parsed.error()));
+  const tcp::endpoint ep = *parsed;
   boost::system::error_code ec;
   a.open(ep.protocol(), ec);
   if (!ec) a.set_option(net::socket_base::reuse_address(true), ec);

@@ -48,15 +48,15 @@ struct server::impl {
       reload_timer.expires_after(config.tls_reload_interval);
       auto [ec] = co_await reload_timer.async_wait(use_tuple);
       if (ec || stopping) co_return;
-      std::string error;
-      if (credentials.reload_if_changed(error)) {
+      auto reloaded = credentials.reload_if_changed();
+      if (reloaded && *reloaded) {
         m.tls.count_cert_reload(true);
         log::info("reloaded serving certificate", {{"cert", config.tls_cert_file}});
-      } else if (!error.empty()) {
+      } else if (!reloaded) {
         m.tls.count_cert_reload(false);
         m.tls.count_error(tls_error::cert_reload);
         log::warn("serving certificate reload failed; keeping the previous one",
-                  {{"error", error}});
+                  {{"error", reloaded.error()}});
       }
     }
   }
@@ -69,8 +69,7 @@ server::server(net::io_context& ioc, server_config config, webhook& hook,
 server::~server() = default;
 
 void server::start() {
-  std::string error;
-  if (!impl_->credentials.load(error)) throw std::runtime_error(error);
+  if (auto loaded = impl_->credentials.load(); !loaded) throw std::runtime_error(loaded.error());
   impl_->admission.listen();
   impl_->health.listen();
   impl_->admission.start();

@@ -23,16 +23,38 @@ constexpr const char* tls12_ciphers =
     "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
     "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305";
 
-bool read_file(const std::string& path, std::string& out, std::string& error) {
+using boost::system::in_place_error;
+
+// The certificate, key and client CA as read together: a rotation is judged on all three.
+struct credential_files {
+  std::string cert, key, ca;
+  std::string contents() const { return cert + '\0' + key + '\0' + ca; }
+};
+
+// The value and the error are both strings, so the error is tagged.
+boost::system::result<std::string, std::string> read_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    error = "cannot read " + path;
-    return false;
-  }
+  if (!in) return {in_place_error, "cannot read " + path};
   std::ostringstream s;
   s << in.rdbuf();
-  out = s.str();
-  return true;
+  return {boost::system::in_place_value, s.str()};
+}
+
+// An empty `ca_file` is not read. credential_files is constructible from a
+// string, so errors are tagged.
+boost::system::result<credential_files, std::string> read_credential_files(
+    const std::string& cert_file, const std::string& key_file, const std::string& ca_file) {
+  auto cert = read_file(cert_file);
+  if (!cert) return {in_place_error, cert.error()};
+  auto key = read_file(key_file);
+  if (!key) return {in_place_error, key.error()};
+  credential_files out{std::move(*cert), std::move(*key), {}};
+  if (!ca_file.empty()) {
+    auto ca = read_file(ca_file);
+    if (!ca) return {in_place_error, ca.error()};
+    out.ca = std::move(*ca);
+  }
+  return out;
 }
 
 std::string openssl_error() {
@@ -79,10 +101,8 @@ double leaf_not_after(const std::string& cert_pem) {
 
 }  // namespace
 
-std::shared_ptr<ssl::context> make_server_tls_context(const std::string& cert_pem,
-                                                      const std::string& key_pem,
-                                                      const std::string& client_ca_file,
-                                                      std::string& error) {
+boost::system::result<std::shared_ptr<ssl::context>, std::string> make_server_tls_context(
+    const std::string& cert_pem, const std::string& key_pem, const std::string& client_ca_file) {
   auto ctx = std::make_shared<ssl::context>(ssl::context::tls_server);
   boost::system::error_code ec;
   ctx->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
@@ -93,30 +113,25 @@ std::shared_ptr<ssl::context> make_server_tls_context(const std::string& cert_pe
   SSL_CTX_set_min_proto_version(native, TLS1_2_VERSION);
   SSL_CTX_set_options(native, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
   if (SSL_CTX_set_cipher_list(native, tls12_ciphers) != 1) {
-    error = "cannot set TLS ciphers: " + openssl_error();
-    return nullptr;
+    return "cannot set TLS ciphers: " + openssl_error();
   }
   SSL_CTX_set_alpn_select_cb(native, select_alpn, nullptr);
   ctx->use_certificate_chain(boost::asio::buffer(cert_pem), ec);
   if (ec) {
-    error = "invalid TLS certificate: " + ec.message();
-    return nullptr;
+    return "invalid TLS certificate: " + ec.message();
   }
   ctx->use_private_key(boost::asio::buffer(key_pem), ssl::context::pem, ec);
   if (ec) {
-    error = "invalid TLS private key: " + ec.message();
-    return nullptr;
+    return "invalid TLS private key: " + ec.message();
   }
   if (SSL_CTX_check_private_key(native) != 1) {
-    error = "TLS private key does not match the certificate";
     ERR_clear_error();
-    return nullptr;
+    return std::string("TLS private key does not match the certificate");
   }
   if (!client_ca_file.empty()) {
     ctx->load_verify_file(client_ca_file, ec);
     if (ec) {
-      error = "cannot load --client-ca-file " + client_ca_file + ": " + ec.message();
-      return nullptr;
+      return "cannot load --client-ca-file " + client_ca_file + ": " + ec.message();
     }
     ctx->set_verify_mode(ssl::verify_peer | ssl::verify_fail_if_no_peer_cert);
   }
@@ -128,36 +143,34 @@ tls_credentials::tls_credentials(std::string cert_file, std::string key_file,
     : cert_file_(std::move(cert_file)),
       key_file_(std::move(key_file)),
       client_ca_file_(std::move(client_ca_file)),
-      metrics_(m) {}
+      stats_(m) {}
 
-bool tls_credentials::load(std::string& error) {
-  std::string cert, key, ca;
-  if (!read_file(cert_file_, cert, error) || !read_file(key_file_, key, error)) return false;
-  if (!client_ca_file_.empty() && !read_file(client_ca_file_, ca, error)) return false;
-  std::string contents = cert + '\0' + key + '\0' + ca;
-  auto ctx = make_server_tls_context(cert, key, client_ca_file_, error);
+boost::system::result<void, std::string> tls_credentials::load() {
+  auto files = read_credential_files(cert_file_, key_file_, client_ca_file_);
+  if (!files) return files.error();
+  std::string contents = files->contents();
+  auto ctx = make_server_tls_context(files->cert, files->key, client_ca_file_);
   if (!ctx) {
     last_failed_contents_ = contents;
-    return false;
+    return ctx.error();
   }
-  current_.store(std::move(ctx), std::memory_order_release);
-  if (metrics_ != nullptr) metrics_->set_certificate_expiry(leaf_not_after(cert));
+  current_.store(std::move(*ctx), std::memory_order_release);
+  if (stats_ != nullptr) stats_->set_certificate_expiry(leaf_not_after(files->cert));
   last_contents_ = std::move(contents);
   last_failed_contents_.clear();
-  return true;
+  return {};
 }
 
-bool tls_credentials::reload_if_changed(std::string& error) {
-  std::string cert, key, ca;
-  if (!read_file(cert_file_, cert, error) || !read_file(key_file_, key, error)) return false;
-  if (!client_ca_file_.empty() && !read_file(client_ca_file_, ca, error)) return false;
-  std::string contents = cert + '\0' + key + '\0' + ca;
+boost::system::result<bool, std::string> tls_credentials::reload_if_changed() {
+  auto files = read_credential_files(cert_file_, key_file_, client_ca_file_);
+  if (!files) return files.error();
+  std::string contents = files->contents();
   if (contents == last_contents_) return false;
-  if (contents == last_failed_contents_) {
-    error.clear();  // already reported; wait for the files to change again
-    return false;
-  }
-  return load(error);
+  // Already reported; wait for the files to change again.
+  if (contents == last_failed_contents_) return false;
+  auto loaded = load();
+  if (!loaded) return loaded.error();
+  return true;
 }
 
 }  // namespace netpol_guard

@@ -40,7 +40,8 @@ bool is_json_echoing(const std::string& text, const std::string& uid) {
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view body(reinterpret_cast<const char*>(data), size);
   auto decoded = decode_admission_review(body);
-  if (auto* request = std::get_if<admission_request>(&decoded)) {
+  if (decoded) {
+    const admission_request* request = &*decoded;
     decision_config config;
     config.audit_only = (size % 2) == 1;
     auto decision = decide(*request, state(), config);
@@ -57,7 +58,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     echo.audit_annotations = {{"netpol-guard.k8s-security-pro.io/subject", request->resource}};
     if (!is_json_echoing(encode_admission_review(*request, echo), request->uid)) std::abort();
   } else {
-    const auto& error = std::get<codec_error>(decoded);
+    const auto& error = decoded.error();
     if (answer_failure(error.reason, error.message).status != 400 || error.reason.empty())
       std::abort();
     auto doc = nlohmann::json::parse(encode_error(error.reason, error.message), nullptr,

@@ -10,15 +10,14 @@ using namespace netpol_guard::kube;
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string text(reinterpret_cast<const char*>(data), size);
-  std::string error;
-  auto config = parse_kubeconfig(text, "/nonexistent/netpol-guard-fuzz", error);
+  auto config = parse_kubeconfig(text, "/nonexistent/netpol-guard-fuzz");
   if (config) {
     // A config that parses names an https server with a numeric port.
     if (config->host.empty() || config->port.empty() ||
         config->port.find_first_not_of("0123456789") != std::string::npos) {
       std::abort();
     }
-  } else if (error.empty()) {
+  } else if (config.error().empty()) {
     std::abort();
   }
   (void)base64_decode(text);

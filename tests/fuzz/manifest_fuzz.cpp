@@ -12,10 +12,9 @@ using namespace netpol_guard;
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view text(reinterpret_cast<const char*>(data), size);
-  manifest_error error;
-  auto objects = parse_manifests(text, "fuzz.yaml", error);
+  auto objects = parse_manifests(text, "fuzz.yaml");
   if (!objects) {
-    (void)error.what();
+    (void)objects.error().what();
     return 0;
   }
   for (const auto& o : *objects) {
@@ -24,6 +23,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     (void)describe_object(o.object);
     (void)validate_manifest_object(o.object);
   }
-  if (!index_manifests(*objects, error)) (void)error.what();
+  if (auto index = index_manifests(*objects); !index) (void)index.error().what();
   return 0;
 }

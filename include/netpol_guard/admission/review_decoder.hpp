@@ -3,10 +3,10 @@
 // AdmissionReview -> admission_request. The body is streamed (SAX) and only the
 // fields the decision reads are kept; no DOM of the Pod is built.
 
+#include <boost/system/result.hpp>
 #include <cstddef>
 #include <string>
 #include <string_view>
-#include <variant>
 
 #include "netpol_guard/admission/decision.hpp"
 
@@ -21,6 +21,8 @@ struct codec_error {
 // Deepest nesting accepted in a request body; Kubernetes objects are shallow.
 inline constexpr std::size_t max_json_depth = 512;
 
-std::variant<admission_request, codec_error> decode_admission_review(std::string_view body);
+// The request, or why the body is not a usable AdmissionReview.
+boost::system::result<admission_request, codec_error> decode_admission_review(
+    std::string_view body);
 
 }  // namespace netpol_guard

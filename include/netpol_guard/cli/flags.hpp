@@ -2,6 +2,7 @@
 
 // Kube-style command-line flags for the subcommands.
 
+#include <boost/system/result.hpp>
 #include <chrono>
 #include <map>
 #include <optional>
@@ -22,10 +23,9 @@ class flag_set {
   void add_size(const std::string& name, std::size_t* target, std::string help);
   void add_duration(const std::string& name, std::chrono::milliseconds* target, std::string help);
 
-  // Parses args; positional arguments are returned in `positional`.
-  // On error returns false with `error` set (one line).
-  bool parse(const std::vector<std::string>& args, std::vector<std::string>& positional,
-             std::string& error);
+  // Parses args; returns the positional arguments, or the error (one line).
+  boost::system::result<std::vector<std::string>, std::string> parse(
+      const std::vector<std::string>& args);
   bool was_set(const std::string& name) const { return set_.count(name) > 0; }
   std::string usage() const;
 
@@ -38,8 +38,9 @@ class flag_set {
     std::string help;
     std::string default_text;
   };
-  // Parses `value` into f's target; false with `error` set.
-  bool assign(const std::string& name, flag& f, const std::string& value, std::string& error);
+  // Parses `value` into f's target, or says why it cannot.
+  boost::system::result<void, std::string> assign(const std::string& name, flag& f,
+                                                  const std::string& value);
   std::string command_;
   std::map<std::string, flag> flags_;
   std::map<std::string, bool> set_;

@@ -3,6 +3,7 @@
 // How to reach the kube-apiserver: from a kubeconfig's current context, or from
 // the in-cluster service account. TLS verification is always on.
 
+#include <boost/system/result.hpp>
 #include <chrono>
 #include <functional>
 #include <mutex>
@@ -24,21 +25,27 @@ struct cluster_config {
 };
 
 // Reads the current context of a kubeconfig. Relative file paths are taken from
-// `base_dir`. Returns nullopt with one clear line in `error`.
-std::optional<cluster_config> parse_kubeconfig(const std::string& text, const std::string& base_dir,
-                                               std::string& error);
-std::optional<cluster_config> load_kubeconfig(const std::string& path, std::string& error);
+// `base_dir`. The error is one clear line. cluster_config is constructible from
+// a string, so errors are built tagged (boost::system::in_place_error).
+boost::system::result<cluster_config, std::string> parse_kubeconfig(const std::string& text,
+                                                                    const std::string& base_dir);
+boost::system::result<cluster_config, std::string> load_kubeconfig(const std::string& path);
 
 // KUBERNETES_SERVICE_HOST/PORT, the service account token and CA.
 inline constexpr const char* service_account_dir = "/var/run/secrets/kubernetes.io/serviceaccount";
-std::optional<cluster_config> in_cluster_config(std::string& error,
-                                                const std::string& sa_dir = service_account_dir);
+boost::system::result<cluster_config, std::string> in_cluster_config(
+    const std::string& sa_dir = service_account_dir);
 
+struct server_address {
+  std::string host;  // IPv6 without brackets
+  std::string port;
+};
 // Splits "https://host:port/..." into host and port (default 443).
-bool parse_server_url(const std::string& url, std::string& host, std::string& port,
-                      std::string& error);
+boost::system::result<server_address, std::string> parse_server_url(const std::string& url);
 
-std::optional<std::string> base64_decode(const std::string& in);
+// Standard or URL-safe alphabet, padded or not, line breaks ignored. The value
+// and the error are both strings: build and read them tagged.
+boost::system::result<std::string, std::string> base64_decode(const std::string& in);
 
 // The bearer token to send. A token file is re-read at most every `refresh`
 // and at once after invalidate() (a 401): kubelet rotates projected tokens.

@@ -4,6 +4,7 @@
 // {"type": ..., "object": ...}. One chunk may hold several events and one event
 // may span chunks, so bytes are split on complete top-level objects, not lines.
 
+#include <boost/system/result.hpp>
 #include <cstddef>
 #include <functional>
 #include <nlohmann/json.hpp>
@@ -24,14 +25,16 @@ class watch_stream_parser {
       : max_event_bytes_(max_event_bytes) {}
 
   // Calls `on_event` for each complete event; stops early when it returns false.
-  // Returns false on malformed input or an oversize event (see error()).
-  bool feed(std::string_view bytes, const std::function<bool(watch_event&&)>& on_event);
+  // An error on malformed input or an oversize event; it sticks (error()) until reset().
+  boost::system::result<void, std::string> feed(std::string_view bytes,
+                                                const std::function<bool(watch_event&&)>& on_event);
   // Bytes of an unfinished event are buffered (a disconnect now loses them).
   bool mid_event() const { return depth_ > 0 || !pending_.empty(); }
   const std::string& error() const { return error_; }
   void reset();
 
  private:
+  bool scan(std::string_view bytes, const std::function<bool(watch_event&&)>& on_event);
   bool emit(const std::function<bool(watch_event&&)>& on_event);
 
   std::size_t max_event_bytes_;

@@ -5,8 +5,8 @@
 // directories (recursively, *.yaml, *.yml, *.json). README "How manifests are
 // read" lists every surface form.
 
+#include <boost/system/result.hpp>
 #include <nlohmann/json.hpp>
-#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -43,20 +43,19 @@ struct manifest_error {
 inline constexpr std::size_t max_manifest_bytes = 64 * 1024 * 1024;
 
 // Parses one YAML or JSON text (JSON is YAML) into objects; `kind: List` is
-// flattened. Throws nothing: errors come back in `error`.
-std::optional<std::vector<manifest_object>> parse_manifests(std::string_view text,
-                                                            const std::string& source,
-                                                            manifest_error& error);
+// flattened. Throws nothing: the first error is returned.
+boost::system::result<std::vector<manifest_object>, manifest_error> parse_manifests(
+    std::string_view text, const std::string& source);
 
 // Reads every file under `paths` (files or directories).
-std::optional<std::vector<manifest_object>> load_manifests(const std::vector<std::string>& paths,
-                                                           manifest_error& error);
+boost::system::result<std::vector<manifest_object>, manifest_error> load_manifests(
+    const std::vector<std::string>& paths);
 
 // Builds an index from manifest objects: NetworkPolicies and Namespaces; other
 // kinds only make their namespace known. Every object is validated first
 // (validate_manifest_object): an object kubectl or the apiserver would refuse
 // is an error, never counted.
-std::optional<namespace_index> index_manifests(const std::vector<manifest_object>& objects,
-                                               manifest_error& error);
+boost::system::result<namespace_index, manifest_error> index_manifests(
+    const std::vector<manifest_object>& objects);
 
 }  // namespace netpol_guard

@@ -4,8 +4,8 @@
 // the live path alike: names, namespaces, creation and deletion timestamps, and
 // the facts a NetworkPolicy gives the index, and adding objects to the index.
 
+#include <boost/system/result.hpp>
 #include <nlohmann/json_fwd.hpp>
-#include <optional>
 #include <string>
 
 #include "netpol_guard/netpol/namespace_snapshot.hpp"
@@ -28,15 +28,21 @@ struct policy_summary {
 // Reads a NetworkPolicy object (stored or from a manifest: defaulting applied).
 // A policy being deleted (deletionTimestamp set; finalizers only delay it)
 // provides no coverage.
-std::optional<policy_summary> summarize_policy(const nlohmann::json& policy, std::string& error);
-// Whether a Namespace object is terminating; its name in `name`.
-bool summarize_namespace(const nlohmann::json& ns, std::string& name, bool& terminating,
-                         std::string& error);
+boost::system::result<policy_summary, std::string> summarize_policy(const nlohmann::json& policy);
+
+// What the index keeps of one Namespace object.
+struct namespace_summary {
+  std::string name;
+  bool terminating = false;  // deletionTimestamp set or phase Terminating
+};
+boost::system::result<namespace_summary, std::string> summarize_namespace(const nlohmann::json& ns);
 
 // Adds a NetworkPolicy object (as stored, or as in a manifest: defaulting is
-// applied) to the index. `error` says what is wrong with a malformed policy.
-bool index_policy(namespace_index& index, const nlohmann::json& policy, std::string& error);
+// applied) to the index; the error says what is wrong with a malformed policy.
+boost::system::result<void, std::string> index_policy(namespace_index& index,
+                                                      const nlohmann::json& policy);
 // Adds a Namespace object; terminating when deletionTimestamp or phase Terminating.
-bool index_namespace(namespace_index& index, const nlohmann::json& ns, std::string& error);
+boost::system::result<void, std::string> index_namespace(namespace_index& index,
+                                                         const nlohmann::json& ns);
 
 }  // namespace netpol_guard

@@ -4,6 +4,7 @@
 // change; a failed reload keeps the last good state and says why.
 
 #include <atomic>
+#include <boost/system/result.hpp>
 #include <cstdint>
 #include <filesystem>
 #include <mutex>
@@ -19,16 +20,16 @@ class offline_state final : public namespace_state {
  public:
   explicit offline_state(std::vector<std::string> paths);
 
-  // Loads the files. Returns false with `error` set when they cannot be read
-  // or hold an object kubectl or the apiserver would refuse; the state then
-  // stays as it was (empty before the first success).
-  bool load(manifest_error& error);
+  // Loads the files. An error when they cannot be read or hold an object
+  // kubectl or the apiserver would refuse; the state then stays as it was
+  // (empty before the first success).
+  boost::system::result<void, manifest_error> load();
   // Reloads when any file's size or modification time changed (or files were
-  // added or removed). Returns true when a new snapshot was published. A failed
-  // reload keeps the last good state, is counted, and stays in readiness()'s
-  // reason until a reload succeeds; the same broken files are not re-read
-  // until they change again.
-  bool reload_if_changed(manifest_error& error);
+  // added or removed). True when a new snapshot was published, false when
+  // nothing changed. A failed reload keeps the last good state, is counted, and
+  // stays in readiness()'s reason until a reload succeeds; the same broken
+  // files are not re-read until they change again.
+  boost::system::result<bool, manifest_error> reload_if_changed();
 
   // Reloads that failed since start.
   std::uint64_t reload_failures() const { return reload_failures_.load(); }

@@ -4,8 +4,8 @@
 // with no allowed traffic ("deny-all") for ingress and/or egress.
 // networking.k8s.io/v1; see README "What counts as a default deny".
 
+#include <boost/system/result.hpp>
 #include <nlohmann/json_fwd.hpp>
-#include <optional>
 #include <string>
 
 namespace netpol_guard {
@@ -45,12 +45,12 @@ deny_all_coverage coverage_of(const policy_spec_facts& facts);
 
 // True when a label selector (metav1.LabelSelector, may be null) selects every pod:
 // no matchLabels entries and no matchExpressions entries.
-// Returns nullopt (with `error` set) when the selector has the wrong shape.
-std::optional<bool> selector_selects_all(const nlohmann::json& selector, std::string& error);
+// An error when the selector has the wrong shape.
+boost::system::result<bool, std::string> selector_selects_all(const nlohmann::json& selector);
 
 // Reads the facts from a NetworkPolicy's `spec` (may be null or missing fields).
-// Returns nullopt (with `error` naming the field) on a wrongly typed field.
-std::optional<policy_spec_facts> facts_from_spec(const nlohmann::json& spec, std::string& error);
+// An error naming the field on a wrongly typed field.
+boost::system::result<policy_spec_facts, std::string> facts_from_spec(const nlohmann::json& spec);
 
 // Which direction(s) a coverage lacks, as used in messages: "ingress", "egress",
 // "ingress and egress", or "" when none.

@@ -9,19 +9,19 @@
 // and namespace name). The live path does not call this: the apiserver has
 // validated what it serves.
 
+#include <boost/system/result.hpp>
 #include <nlohmann/json_fwd.hpp>
-#include <optional>
 #include <string>
 
 namespace netpol_guard {
 
-// Why kubectl or the apiserver would refuse `object`, as "field.path: reason";
-// nullopt when it would store it.
-std::optional<std::string> validate_manifest_object(const nlohmann::json& object);
+// Success when kubectl and the apiserver would store `object`; else why they
+// would refuse it, as "field.path: reason".
+boost::system::result<void, std::string> validate_manifest_object(const nlohmann::json& object);
 
 // The same for one NetworkPolicy and one Namespace object.
-std::optional<std::string> validate_network_policy(const nlohmann::json& policy);
-std::optional<std::string> validate_namespace(const nlohmann::json& ns);
+boost::system::result<void, std::string> validate_network_policy(const nlohmann::json& policy);
+boost::system::result<void, std::string> validate_namespace(const nlohmann::json& ns);
 
 // "NetworkPolicy team-a/deny-all", "Namespace team-a", "Deployment web" for messages.
 std::string describe_object(const nlohmann::json& object);

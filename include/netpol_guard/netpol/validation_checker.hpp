@@ -5,6 +5,7 @@
 // (JSON types, unknown fields under --validate=strict) that come before
 // validation proper. Internal to src/netpol/*_validation.cpp.
 
+#include <boost/system/result.hpp>
 #include <initializer_list>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -25,7 +26,11 @@ inline std::string quote(const std::string& s) { return shown(json(s)); }
 class checker {
  public:
   bool failed() const { return error_.has_value(); }
-  std::optional<std::string> result() const { return error_; }
+  // Success, or the first error.
+  boost::system::result<void, std::string> result() const {
+    if (error_) return *error_;
+    return {};
+  }
 
   void fail(const std::string& path, const std::string& message) {
     if (!error_) error_ = path + ": " + message;

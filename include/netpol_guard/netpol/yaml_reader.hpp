@@ -5,6 +5,7 @@
 // duplicate keys, and go-yaml's alias-ratio rule against "billion laughs".
 // README "How manifests are read" lists every form.
 
+#include <boost/system/result.hpp>
 #include <cstddef>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -30,9 +31,8 @@ struct conversion_error {
 // One converter reads the documents of one stream in turn.
 class yaml_converter {
  public:
-  // Converts one document; false with error() set when kubectl would refuse it.
-  bool convert_document(const YAML::Node& doc, nlohmann::json& out);
-  const conversion_error& error() const { return error_; }
+  // Converts one document, or says why kubectl would refuse it.
+  boost::system::result<nlohmann::json, conversion_error> convert_document(const YAML::Node& doc);
 
  private:
   bool fail(const YAML::Node& n, std::string why);

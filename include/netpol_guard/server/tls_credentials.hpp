@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <boost/asio/ssl/context.hpp>
+#include <boost/system/result.hpp>
 #include <memory>
 #include <string>
 
@@ -19,24 +20,25 @@ class tls_credentials {
   // `m`, when given, gets the serving certificate's notAfter on every load.
   tls_credentials(std::string cert_file, std::string key_file, std::string client_ca_file,
                   tls_stats* m = nullptr);
-  bool load(std::string& error);
-  // Returns true when new credentials were published.
-  bool reload_if_changed(std::string& error);
+  boost::system::result<void, std::string> load();
+  // True when new credentials were published; false when the files did not
+  // change, or are the ones that already failed (reported once).
+  boost::system::result<bool, std::string> reload_if_changed();
   std::shared_ptr<boost::asio::ssl::context> current() const {
     return current_.load(std::memory_order_acquire);
   }
 
  private:
   std::string cert_file_, key_file_, client_ca_file_;
-  tls_stats* metrics_;
+  tls_stats* stats_;
   std::string last_contents_;
   std::string last_failed_contents_;
   std::atomic<std::shared_ptr<boost::asio::ssl::context>> current_;
 };
 
 // Builds a server TLS context: TLS 1.2+ with AEAD suites only, ALPN http/1.1.
-std::shared_ptr<boost::asio::ssl::context> make_server_tls_context(
-    const std::string& cert_pem, const std::string& key_pem, const std::string& client_ca_file,
-    std::string& error);
+boost::system::result<std::shared_ptr<boost::asio::ssl::context>, std::string>
+make_server_tls_context(const std::string& cert_pem, const std::string& key_pem,
+                        const std::string& client_ca_file);
 
 }  // namespace netpol_guard

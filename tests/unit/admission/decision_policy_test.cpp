@@ -376,9 +376,8 @@ TEST_CASE("a policy being deleted provides no coverage: the finalizer route", "[
     return p;
   };
   namespace_index index;
-  std::string error;
-  REQUIRE(index_policy(index, policy("default-deny-all", t_old, true), error));
-  REQUIRE(index_policy(index, policy("backup", t_new, false), error));
+  REQUIRE(index_policy(index, policy("default-deny-all", t_old, true)));
+  REQUIRE(index_policy(index, policy("backup", t_new, false)));
   auto state = index.freeze("test");
   CHECK(state->coverage("team-a") == both);
   REQUIRE(state->find("team-a")->baselines.size() == 1);
@@ -394,7 +393,7 @@ TEST_CASE("a policy being deleted provides no coverage: the finalizer route", "[
   }
   SECTION("without backup a Pod is denied") {
     namespace_index only_terminating;
-    REQUIRE(index_policy(only_terminating, policy("default-deny-all", t_old, true), error));
+    REQUIRE(index_policy(only_terminating, policy("default-deny-all", t_old, true)));
     auto r = request_of(pod_in("team-a"));
     check_pod_creator_denied(decide(r, *only_terminating.freeze("t"), enforce()), "team-a", "both");
   }

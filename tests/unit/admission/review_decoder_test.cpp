@@ -97,9 +97,9 @@ TEST_CASE("decoded details: dryRun, generateName, subResource, deletionTimestamp
   SECTION("object null on CREATE is a 400") {
     review["request"]["object"] = nullptr;
     auto decoded = decode_admission_review(review.dump());
-    REQUIRE(std::holds_alternative<codec_error>(decoded));
-    CHECK(std::get<codec_error>(decoded).reason == "missing_object");
-    const auto& err = std::get<codec_error>(decoded);
+    REQUIRE(decoded.has_error());
+    CHECK(decoded.error().reason == "missing_object");
+    const auto& err = decoded.error();
     CHECK(answer_failure(err.reason, err.message).status == 400);
   }
   SECTION("unknown fields anywhere are ignored") {

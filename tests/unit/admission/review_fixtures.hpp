@@ -8,7 +8,6 @@
 #include <sstream>
 #include <string>
 #include <string_view>
-#include <variant>
 
 #include "netpol_guard/admission/failure_answer.hpp"
 #include "netpol_guard/admission/review_decoder.hpp"
@@ -30,10 +29,10 @@ inline json fixture(const std::string& name) {
 // Requests come from the decoder, as the webhook's do.
 inline admission_request decode_body(std::string_view body) {
   auto decoded = decode_admission_review(body);
-  if (auto* err = std::get_if<codec_error>(&decoded)) {
-    FAIL("decode failed: " << err->reason << ": " << err->message);
+  if (!decoded) {
+    FAIL("decode failed: " << decoded.error().reason << ": " << decoded.error().message);
   }
-  return std::get<admission_request>(std::move(decoded));
+  return *std::move(decoded);
 }
 
 inline admission_request decode_ok(const json& review) {
@@ -44,8 +43,8 @@ inline admission_request decode_ok(const json& review) {
 // The decoder refuses `body`, with a reason and a message, answered 400.
 inline codec_error decode_fails(std::string_view body) {
   auto decoded = decode_admission_review(body);
-  REQUIRE(std::holds_alternative<codec_error>(decoded));
-  auto err = std::get<codec_error>(decoded);
+  REQUIRE(decoded.has_error());
+  auto err = decoded.error();
   CHECK(answer_failure(err.reason, err.message).status == 400);
   CHECK_FALSE(err.reason.empty());
   CHECK_FALSE(err.message.empty());

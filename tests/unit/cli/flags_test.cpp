@@ -35,20 +35,16 @@ struct serve_flags {
   }
 
   strings parse_ok(const strings& args) {
-    strings positional;
-    std::string error;
-    INFO("error: " << error);
-    bool ok = set.parse(args, positional, error);
-    INFO("error: " << error);
-    REQUIRE(ok);
-    CHECK(error.empty());
-    return positional;
+    auto parsed = set.parse(args);
+    INFO("error: " << (parsed ? "" : parsed.error()));
+    REQUIRE(parsed.has_value());
+    return *parsed;
   }
 
   std::string parse_fails(const strings& args) {
-    strings positional;
-    std::string error;
-    REQUIRE_FALSE(set.parse(args, positional, error));
+    auto parsed = set.parse(args);
+    REQUIRE_FALSE(parsed.has_value());
+    const std::string error = parsed.error();
     CHECK_FALSE(error.empty());
     CHECK(error.find('\n') == std::string::npos);
     return error;
@@ -257,9 +253,7 @@ struct limit_flags {
     set.add_duration("first-request-timeout", &config.first_request_timeout, "first request");
   }
   std::string parse(const strings& args) {
-    strings positional;
-    std::string error;
-    if (!set.parse(args, positional, error)) return "parse: " + error;
+    if (auto parsed = set.parse(args); !parsed) return "parse: " + parsed.error();
     return netpol_guard::limits_error(config);
   }
 };

@@ -38,13 +38,19 @@ users:
     token: abc
 )";
 
+// The decoded bytes, or nullopt when base64_decode refuses the text.
+std::optional<std::string> decoded(const std::string& text) {
+  auto r = base64_decode(text);
+  if (!r) return std::nullopt;
+  return *r;
+}
+
 }  // namespace
 
 TEST_CASE("kubeconfig: current context, data and files", "[kube][config]") {
   auto key = write_temp("key.pem", "KEY");
-  std::string error;
-  auto c = parse_kubeconfig(kubeconfig, std::filesystem::path(key).parent_path().string(), error);
-  REQUIRE(c);
+  auto c = parse_kubeconfig(kubeconfig, std::filesystem::path(key).parent_path().string());
+  REQUIRE(c.has_value());
   CHECK(c->server == "https://127.0.0.1:6443");
   CHECK(c->host == "127.0.0.1");
   CHECK(c->port == "6443");
@@ -55,46 +61,50 @@ TEST_CASE("kubeconfig: current context, data and files", "[kube][config]") {
 }
 
 TEST_CASE("kubeconfig errors are one clear line", "[kube][config]") {
-  std::string error;
-  CHECK_FALSE(parse_kubeconfig("{", "", error));
-  CHECK(error.find("invalid kubeconfig") != std::string::npos);
-  CHECK_FALSE(parse_kubeconfig("current-context: x\n", "", error));
-  CHECK(error.find("no context \"x\"") != std::string::npos);
+  auto r = parse_kubeconfig("{", "");
+  CHECK_FALSE(r.has_value());
+  CHECK(r.error().find("invalid kubeconfig") != std::string::npos);
+  r = parse_kubeconfig("current-context: x\n", "");
+  CHECK_FALSE(r.has_value());
+  CHECK(r.error().find("no context \"x\"") != std::string::npos);
   std::string insecure = kubeconfig;
   insecure.replace(insecure.find("    certificate-authority-data: aGVsbG8gY2E="),
                    std::string("    certificate-authority-data: aGVsbG8gY2E=").size(),
                    "    insecure-skip-tls-verify: true");
-  CHECK_FALSE(parse_kubeconfig(insecure, "/nonexistent", error));
-  CHECK(error.find("always verifies") != std::string::npos);
+  r = parse_kubeconfig(insecure, "/nonexistent");
+  CHECK_FALSE(r.has_value());
+  CHECK(r.error().find("always verifies") != std::string::npos);
   std::string http = kubeconfig;
   http.replace(http.find("https://"), 8, "http://");
-  CHECK_FALSE(parse_kubeconfig(http, "/nonexistent", error));
-  CHECK(error.find("https://") != std::string::npos);
+  r = parse_kubeconfig(http, "/nonexistent");
+  CHECK_FALSE(r.has_value());
+  CHECK(r.error().find("https://") != std::string::npos);
 }
 
 TEST_CASE("server URLs", "[kube][config]") {
-  std::string host, port, error;
-  REQUIRE(parse_server_url("https://[fd00::1]:6443", host, port, error));
-  CHECK(host == "fd00::1");
-  CHECK(port == "6443");
-  REQUIRE(parse_server_url("https://kubernetes.default.svc", host, port, error));
-  CHECK(port == "443");
-  CHECK_FALSE(parse_server_url("https://h:x", host, port, error));
+  auto v6 = parse_server_url("https://[fd00::1]:6443");
+  REQUIRE(v6.has_value());
+  CHECK(v6->host == "fd00::1");
+  CHECK(v6->port == "6443");
+  auto svc = parse_server_url("https://kubernetes.default.svc");
+  REQUIRE(svc.has_value());
+  CHECK(svc->port == "443");
+  CHECK_FALSE(parse_server_url("https://h:x").has_value());
 }
 
 TEST_CASE("base64", "[kube][config]") {
-  CHECK(base64_decode("aGVsbG8=") == std::optional<std::string>("hello"));
-  CHECK(base64_decode("aGVs\nbG8=") == std::optional<std::string>("hello"));
-  CHECK_FALSE(base64_decode("a*b"));
-  CHECK(base64_decode("") == std::optional<std::string>(""));
-  CHECK(base64_decode("AP8=") == std::optional<std::string>(std::string("\0\xff", 2)));
-  CHECK(base64_decode("aGVsbG8") == std::optional<std::string>("hello"));  // unpadded
-  CHECK(base64_decode("aGk=\r\n") == std::optional<std::string>("hi"));
-  CHECK(base64_decode("-_8=") == base64_decode("+/8="));  // URL-safe alphabet
-  CHECK(base64_decode("+/8=") == std::optional<std::string>("\xfb\xff"));
-  CHECK_FALSE(base64_decode("aGk=aGk="));  // data after padding
-  CHECK_FALSE(base64_decode("aGVsb"));     // a lone character is no byte
-  CHECK_FALSE(base64_decode("aG==="));
+  CHECK(decoded("aGVsbG8=") == std::optional<std::string>("hello"));
+  CHECK(decoded("aGVs\nbG8=") == std::optional<std::string>("hello"));
+  CHECK_FALSE(decoded("a*b"));
+  CHECK(decoded("") == std::optional<std::string>(""));
+  CHECK(decoded("AP8=") == std::optional<std::string>(std::string("\0\xff", 2)));
+  CHECK(decoded("aGVsbG8") == std::optional<std::string>("hello"));  // unpadded
+  CHECK(decoded("aGk=\r\n") == std::optional<std::string>("hi"));
+  CHECK(decoded("-_8=") == decoded("+/8="));  // URL-safe alphabet
+  CHECK(decoded("+/8=") == std::optional<std::string>("\xfb\xff"));
+  CHECK_FALSE(decoded("aGk=aGk="));  // data after padding
+  CHECK_FALSE(decoded("aGVsb"));     // a lone character is no byte
+  CHECK_FALSE(decoded("aG==="));
 }
 
 TEST_CASE("token file: re-read every refresh and after a 401", "[kube][config]") {
@@ -118,13 +128,12 @@ TEST_CASE("in-cluster config", "[kube][config]") {
   std::ofstream(dir / "token") << "tok";
   setenv("KUBERNETES_SERVICE_HOST", "fd00::1", 1);
   setenv("KUBERNETES_SERVICE_PORT", "443", 1);
-  std::string error;
-  auto c = in_cluster_config(error, dir.string());
+  auto c = in_cluster_config(dir.string());
   unsetenv("KUBERNETES_SERVICE_HOST");
   unsetenv("KUBERNETES_SERVICE_PORT");
-  REQUIRE(c);
+  REQUIRE(c.has_value());
   CHECK(c->server == "https://[fd00::1]:443");
   CHECK(c->ca_pem == "CA");
   CHECK(c->token_file == (dir / "token").string());
-  CHECK_FALSE(in_cluster_config(error, dir.string()));
+  CHECK_FALSE(in_cluster_config(dir.string()).has_value());
 }

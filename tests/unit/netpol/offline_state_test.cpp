@@ -53,8 +53,9 @@ TEST_CASE("offline state refuses an invalid object at startup with file, line an
   temp_file f;
   f.write(invalid_policies);
   offline_state state({f.path.string()});
-  manifest_error err;
-  REQUIRE_FALSE(state.load(err));
+  auto loaded = state.load();
+  REQUIRE_FALSE(loaded.has_value());
+  const manifest_error err = loaded.error();
   CHECK(err.line == 1);
   CHECK(err.object == "NetworkPolicy team-new/deny");
   CHECK_THAT(err.what(),
@@ -70,16 +71,15 @@ TEST_CASE("a reload with an invalid object keeps the last good state, counts it 
   temp_file f;
   f.write(good_policies);
   offline_state state({f.path.string()});
-  manifest_error err;
-  REQUIRE(state.load(err));
+  REQUIRE(state.load().has_value());
   REQUIRE(state.readiness().ready);
   CHECK(state.readiness().reason.empty());
   CHECK(state.snapshot()->coverage("team-o").full());
 
   f.write(invalid_policies);
-  manifest_error reload_err;
-  CHECK_FALSE(state.reload_if_changed(reload_err));
-  CHECK_THAT(reload_err.what(), Contains("more than two policyTypes"));
+  auto reload = state.reload_if_changed();
+  REQUIRE_FALSE(reload.has_value());
+  CHECK_THAT(reload.error().what(), Contains("more than two policyTypes"));
   CHECK(state.reload_failures() == 1);
   // The last good snapshot is still served; the invalid policy is not counted.
   CHECK(state.snapshot()->coverage("team-o").full());
@@ -89,15 +89,16 @@ TEST_CASE("a reload with an invalid object keeps the last good state, counts it 
   CHECK_THAT(r.reason, Contains("reload failed") && Contains("team-new/deny"));
 
   // The same broken files are reported once, not on every tick.
-  manifest_error again;
-  CHECK_FALSE(state.reload_if_changed(again));
-  CHECK(again.reason.empty());
+  auto again = state.reload_if_changed();
+  REQUIRE(again.has_value());  // no error reported
+  CHECK_FALSE(*again);
   CHECK(state.reload_failures() == 1);
 
   // Fixed files load, and the failure leaves the readiness detail.
   f.write(good_policies + std::string("# fixed\n"));
-  manifest_error fixed;
-  CHECK(state.reload_if_changed(fixed));
+  auto fixed = state.reload_if_changed();
+  REQUIRE(fixed.has_value());
+  CHECK(*fixed);
   CHECK(state.readiness().reason.empty());
   CHECK(state.last_error().empty());
 }

@@ -17,10 +17,9 @@ constexpr deny_all_coverage egress_only{false, true};
 constexpr deny_all_coverage both{true, true};
 
 deny_all_coverage of(const json& spec) {
-  std::string err;
-  auto facts = facts_from_spec(spec, err);
-  INFO("spec: " << spec.dump() << " error: " << err);
-  REQUIRE(facts);
+  auto facts = facts_from_spec(spec);
+  INFO("spec: " << spec.dump() << " error: " << (facts ? "" : facts.error()));
+  REQUIRE(facts.has_value());
   return coverage_of(*facts);
 }
 
@@ -28,11 +27,10 @@ deny_all_coverage of(const char* spec_json) { return of(json::parse(spec_json));
 
 // The spec's error, or "" when it was accepted.
 std::string error_of(const json& spec) {
-  std::string err;
-  auto facts = facts_from_spec(spec, err);
+  auto facts = facts_from_spec(spec);
   if (facts) return "";
-  CHECK_FALSE(err.empty());
-  return err;
+  CHECK_FALSE(facts.error().empty());
+  return facts.error();
 }
 
 }  // namespace
@@ -59,8 +57,7 @@ TEST_CASE("every empty podSelector form selects all pods", "[netpol]") {
       spec["podSelector"] = json::parse(s);
       CHECK(of(spec) == both);
 
-      std::string err;
-      auto all = selector_selects_all(json::parse(s), err);
+      auto all = selector_selects_all(json::parse(s));
       REQUIRE(all);
       CHECK(*all);
     }
@@ -83,8 +80,7 @@ TEST_CASE("any label or expression narrows the podSelector", "[netpol]") {
       spec["podSelector"] = json::parse(s);
       CHECK(of(spec) == none);
 
-      std::string err;
-      auto all = selector_selects_all(json::parse(s), err);
+      auto all = selector_selects_all(json::parse(s));
       REQUIRE(all);
       CHECK_FALSE(*all);
     }
@@ -169,11 +165,9 @@ TEST_CASE("single-direction policies", "[netpol]") {
 }
 
 TEST_CASE("facts read from a spec", "[netpol]") {
-  std::string err;
   auto f = facts_from_spec(json::parse(R"({"podSelector":{"matchLabels":{"a":"b"}},
-      "policyTypes":["Egress"],"ingress":[],"egress":[{}]})"),
-                           err);
-  REQUIRE(f);
+      "policyTypes":["Egress"],"ingress":[],"egress":[{}]})"));
+  REQUIRE(f.has_value());
   CHECK_FALSE(f->selects_all_pods);
   CHECK(f->has_policy_types);
   CHECK_FALSE(f->lists_ingress_type);
@@ -181,8 +175,8 @@ TEST_CASE("facts read from a spec", "[netpol]") {
   CHECK(f->ingress == rule_list::empty);
   CHECK(f->egress == rule_list::non_empty);
 
-  auto g = facts_from_spec(json::parse(R"({"policyTypes":[]})"), err);
-  REQUIRE(g);
+  auto g = facts_from_spec(json::parse(R"({"policyTypes":[]})"));
+  REQUIRE(g.has_value());
   CHECK(g->selects_all_pods);
   CHECK_FALSE(g->has_policy_types);
   CHECK(g->ingress == rule_list::absent);
@@ -239,9 +233,9 @@ TEST_CASE("wrongly typed spec fields are errors that name the field", "[netpol]"
     }
   }
   SECTION("selector_selects_all rejects a non-object selector") {
-    std::string err;
-    CHECK_FALSE(selector_selects_all(json::array(), err));
-    CHECK_THAT(err, Catch::Matchers::Contains("podSelector"));
+    auto all = selector_selects_all(json::array());
+    CHECK_FALSE(all);
+    CHECK_THAT(all.error(), Catch::Matchers::Contains("podSelector"));
   }
 }
 

@@ -29,24 +29,22 @@ struct loaded {
 };
 
 loaded load(const std::string& rel) {
-  manifest_error err;
-  auto objs = load_manifests({std::string(NETPOL_GUARD_FIXTURES) + "/manifests/" + rel}, err);
-  INFO(err.what());
-  REQUIRE(objs);
-  auto index = index_manifests(*objs, err);
-  INFO(err.what());
-  REQUIRE(index);
+  auto objs = load_manifests({std::string(NETPOL_GUARD_FIXTURES) + "/manifests/" + rel});
+  INFO((objs ? "" : objs.error().what()));
+  REQUIRE(objs.has_value());
+  auto index = index_manifests(*objs);
+  INFO((index ? "" : index.error().what()));
+  REQUIRE(index.has_value());
   return {std::move(*objs), std::move(*index)};
 }
 
 loaded parse(const std::string& text) {
-  manifest_error err;
-  auto objs = parse_manifests(text, "inline.yaml", err);
-  INFO(err.what());
-  REQUIRE(objs);
-  auto index = index_manifests(*objs, err);
-  INFO(err.what());
-  REQUIRE(index);
+  auto objs = parse_manifests(text, "inline.yaml");
+  INFO((objs ? "" : objs.error().what()));
+  REQUIRE(objs.has_value());
+  auto index = index_manifests(*objs);
+  INFO((index ? "" : index.error().what()));
+  REQUIRE(index.has_value());
   return {std::move(*objs), std::move(*index)};
 }
 
