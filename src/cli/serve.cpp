@@ -14,11 +14,11 @@
 #include "netpol_guard/admission/webhook.hpp"
 #include "netpol_guard/cli/commands.hpp"
 #include "netpol_guard/cli/flags.hpp"
+#include "netpol_guard/cli/process_stats.hpp"
 #include "netpol_guard/kube/cluster_state.hpp"
 #include "netpol_guard/kube/config.hpp"
 #include "netpol_guard/netpol/offline_state.hpp"
 #include "netpol_guard/netpol/rules.hpp"
-#include "netpol_guard/server/process_stats.hpp"
 #include "netpol_guard/server/server.hpp"
 #include "netpol_guard/telemetry/log.hpp"
 #include "netpol_guard/version.hpp"
@@ -197,7 +197,8 @@ int run_serve(const std::vector<std::string>& args) {
   std::size_t threads = o.threads ? o.threads : std::max(1u, std::thread::hardware_concurrency());
   net::io_context ioc(static_cast<int>(threads));
   webhook hook(*state, o.hook, m.admission, live.get());
-  server srv(ioc, o.server, hook, *state, m);
+  server srv(ioc, o.server, hook, *state, m.server, m.tls,
+             [&m](const state_gauges& gauges) { return m.render(gauges); });
   try {
     srv.start();
   } catch (const std::exception& e) {

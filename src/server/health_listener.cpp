@@ -32,12 +32,13 @@ struct health_listener::connection {
 };
 
 health_listener::health_listener(net::io_context& ioc, const server_config& config,
-                                 const namespace_state& state, process_stats& m,
-                                 const std::atomic<bool>& stopping)
+                                 const namespace_state& state, server_stats& stats,
+                                 metrics_renderer render_metrics, const std::atomic<bool>& stopping)
     : ioc_(ioc),
       config_(config),
       state_(state),
-      m_(m),
+      stats_(stats),
+      render_metrics_(std::move(render_metrics)),
       stopping_(stopping),
       acceptor_(net::make_strand(ioc)),
       table_(config.health_max_connections, config.health_max_connections_per_source) {}
@@ -95,7 +96,7 @@ http_response health_listener::route(const http::request<http::string_body>& req
     return make_response(200, "ok\n", version, "text/plain");
   }
   if (path == "/metrics") {
-    return make_response(200, m_.render(gauges()), version,
+    return make_response(200, render_metrics_(gauges()), version,
                          "text/plain; version=0.0.4; charset=utf-8");
   }
   return make_response(404, "not found\n", version, "text/plain");
@@ -165,7 +166,7 @@ net::awaitable<void> health_listener::accept_loop() {
     auto source = peer_of(socket);
     if (!source) continue;
     auto conn = std::make_shared<connection>(std::move(socket));
-    if (!admit_connection(table_, listener::health, m_.server, conn, *source)) {
+    if (!admit_connection(table_, listener::health, stats_, conn, *source)) {
       refuse_connection(conn->stream.socket());
       continue;
     }

@@ -26,21 +26,22 @@ constexpr auto use_tuple = net::as_tuple(net::use_awaitable);
 struct server::impl {
   net::io_context& ioc;
   server_config config;
-  process_stats& m;
+  tls_stats& tls;
   tls_credentials credentials;
   webhook_listener admission;
   health_listener health;
   net::steady_timer reload_timer;
 
   impl(net::io_context& io, server_config cfg, webhook& hook, const namespace_state& state,
-       process_stats& mm, const std::atomic<bool>& stopping)
+       server_stats& stats, tls_stats& tls_, metrics_renderer render_metrics,
+       const std::atomic<bool>& stopping)
       : ioc(io),
         config(std::move(cfg)),
-        m(mm),
+        tls(tls_),
         credentials(config.tls_cert_file, config.tls_private_key_file, config.client_ca_file,
-                    &mm.tls),
-        admission(io, config, hook, credentials, mm.server),
-        health(io, config, state, mm, stopping),
+                    &tls_),
+        admission(io, config, hook, credentials, stats),
+        health(io, config, state, stats, std::move(render_metrics), stopping),
         reload_timer(io) {}
 
   net::awaitable<void> reload_loop(const std::atomic<bool>& stopping) {
@@ -50,11 +51,11 @@ struct server::impl {
       if (ec || stopping) co_return;
       auto reloaded = credentials.reload_if_changed();
       if (reloaded && *reloaded) {
-        m.tls.count_cert_reload(true);
+        tls.count_cert_reload(true);
         log::info("reloaded serving certificate", {{"cert", config.tls_cert_file}});
       } else if (!reloaded) {
-        m.tls.count_cert_reload(false);
-        m.tls.count_error(tls_error::cert_reload);
+        tls.count_cert_reload(false);
+        tls.count_error(tls_error::cert_reload);
         log::warn("serving certificate reload failed; keeping the previous one",
                   {{"error", reloaded.error()}});
       }
@@ -63,8 +64,10 @@ struct server::impl {
 };
 
 server::server(net::io_context& ioc, server_config config, webhook& hook,
-               const namespace_state& state, process_stats& m)
-    : impl_(std::make_unique<impl>(ioc, std::move(config), hook, state, m, stopping_)) {}
+               const namespace_state& state, server_stats& stats, tls_stats& tls,
+               metrics_renderer render_metrics)
+    : impl_(std::make_unique<impl>(ioc, std::move(config), hook, state, stats, tls,
+                                   std::move(render_metrics), stopping_)) {}
 
 server::~server() = default;
 

@@ -14,8 +14,9 @@
 #include "netpol_guard/netpol/namespace_state.hpp"
 #include "netpol_guard/server/connection_table.hpp"
 #include "netpol_guard/server/http_response.hpp"
-#include "netpol_guard/server/process_stats.hpp"
 #include "netpol_guard/server/server_config.hpp"
+#include "netpol_guard/server/server_stats.hpp"
+#include "netpol_guard/server/state_gauges.hpp"
 
 namespace netpol_guard {
 
@@ -23,8 +24,8 @@ class health_listener {
  public:
   // `stopping` true makes /readyz fail (the server is shutting down).
   health_listener(boost::asio::io_context& ioc, const server_config& config,
-                  const namespace_state& state, process_stats& m,
-                  const std::atomic<bool>& stopping);
+                  const namespace_state& state, server_stats& stats,
+                  metrics_renderer render_metrics, const std::atomic<bool>& stopping);
 
   // Binds --health-listen; throws std::runtime_error with one clear line on failure.
   void listen();
@@ -43,7 +44,8 @@ class health_listener {
   boost::asio::io_context& ioc_;
   const server_config& config_;
   const namespace_state& state_;
-  process_stats& m_;
+  server_stats& stats_;
+  metrics_renderer render_metrics_;
   const std::atomic<bool>& stopping_;
   boost::asio::ip::tcp::acceptor acceptor_;
   connection_table table_;

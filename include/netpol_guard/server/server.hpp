@@ -11,15 +11,18 @@
 
 #include "netpol_guard/admission/webhook.hpp"
 #include "netpol_guard/netpol/namespace_state.hpp"
-#include "netpol_guard/server/process_stats.hpp"
 #include "netpol_guard/server/server_config.hpp"
+#include "netpol_guard/server/server_stats.hpp"
+#include "netpol_guard/server/state_gauges.hpp"
+#include "netpol_guard/server/tls_stats.hpp"
 
 namespace netpol_guard {
 
 class server {
  public:
   server(boost::asio::io_context& ioc, server_config config, webhook& hook,
-         const namespace_state& state, process_stats& m);
+         const namespace_state& state, server_stats& stats, tls_stats& tls,
+         metrics_renderer render_metrics);
   ~server();
 
   // Binds both listeners; throws std::runtime_error with one clear line on failure.

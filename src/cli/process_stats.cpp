@@ -1,4 +1,4 @@
-#include "netpol_guard/server/process_stats.hpp"
+#include "netpol_guard/cli/process_stats.hpp"
 
 namespace netpol_guard {
 namespace {

@@ -1,4 +1,4 @@
-#include "netpol_guard/server/process_stats.hpp"
+#include "netpol_guard/cli/process_stats.hpp"
 
 #include <catch2/catch.hpp>
 #include <cstdlib>
@@ -45,6 +45,18 @@ double sample(const std::map<std::string, double>& s, const std::string& series)
 
 const std::string requests = "netpol_guard_admission_requests_total";
 const std::string bucket = "netpol_guard_admission_duration_seconds_bucket";
+
+// The state-derived gauges both the sample checks and the golden use.
+state_gauges example_gauges() {
+  state_gauges g;
+  g.namespaces = 7;
+  g.non_compliant = 3;
+  g.missing_ingress = 2;
+  g.missing_egress = 3;
+  g.state_age_seconds = 1.5;
+  g.ready = true;
+  return g;
+}
 
 }  // namespace
 
@@ -175,13 +187,7 @@ TEST_CASE("state gauges and other counters are rendered", "[stats]") {
   m.server.connection_opened();
   m.server.connection_closed();
 
-  state_gauges g;
-  g.namespaces = 7;
-  g.non_compliant = 3;
-  g.missing_ingress = 2;
-  g.missing_egress = 3;
-  g.state_age_seconds = 1.5;
-  g.ready = true;
+  const state_gauges g = example_gauges();
   auto s = samples(m.render(g));
   CHECK(sample(s, "netpol_guard_namespaces") == 7);
   CHECK(sample(s, R"(netpol_guard_noncompliant_namespaces{direction="any"})") == 3);
@@ -343,13 +349,7 @@ TEST_CASE("the exposition is byte for byte the one before the split", "[stats]")
     m.server.count_over_budget(budget_scope::total);
     m.server.add_buffered_bytes(3000);
     m.server.add_buffered_bytes(-1000);
-    state_gauges g;
-    g.namespaces = 7;
-    g.non_compliant = 3;
-    g.missing_ingress = 2;
-    g.missing_egress = 3;
-    g.state_age_seconds = 1.5;
-    g.ready = true;
+    const state_gauges g = example_gauges();
     CHECK(m.render(g) == fixture_text("exposition_counted.txt"));
   }
 }

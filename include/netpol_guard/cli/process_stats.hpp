@@ -11,19 +11,10 @@
 #include "netpol_guard/kube/kube_stats.hpp"
 #include "netpol_guard/netpol/offline_state_stats.hpp"
 #include "netpol_guard/server/server_stats.hpp"
+#include "netpol_guard/server/state_gauges.hpp"
 #include "netpol_guard/server/tls_stats.hpp"
 
 namespace netpol_guard {
-
-// Gauges that are read from the namespace state at scrape time.
-struct state_gauges {
-  std::size_t namespaces = 0;
-  std::size_t non_compliant = 0;
-  std::size_t missing_ingress = 0;
-  std::size_t missing_egress = 0;
-  double state_age_seconds = 0;
-  bool ready = false;
-};
 
 struct process_stats {
   admission_stats admission;
