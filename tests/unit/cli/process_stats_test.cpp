@@ -58,17 +58,22 @@ state_gauges example_gauges() {
   return g;
 }
 
+// Six requests over four decisions, five kinds (one not watched) and four operations.
+void count_example_requests(admission_stats& a) {
+  a.count_request(verdict::denied, "Pod", "CREATE");
+  a.count_request(verdict::denied, "Pod", "CREATE");
+  a.count_request(verdict::allowed, "Deployment", "UPDATE");
+  a.count_request(verdict::audited, "NetworkPolicy", "DELETE");
+  a.count_request(verdict::warned, "Namespace", "CREATE");
+  a.count_request(verdict::allowed, "ConfigMap", "PATCH");
+}
+
 }  // namespace
 
 TEST_CASE("requests are counted by decision, kind and operation", "[stats]") {
   process_stats m;
   CHECK(m.admission.requests_total() == 0);
-  m.admission.count_request(verdict::denied, "Pod", "CREATE");
-  m.admission.count_request(verdict::denied, "Pod", "CREATE");
-  m.admission.count_request(verdict::allowed, "Deployment", "UPDATE");
-  m.admission.count_request(verdict::audited, "NetworkPolicy", "DELETE");
-  m.admission.count_request(verdict::warned, "Namespace", "CREATE");
-  m.admission.count_request(verdict::allowed, "ConfigMap", "PATCH");
+  count_example_requests(m.admission);
   CHECK(m.admission.requests_total() == 6);
 
   const auto text = m.render({});
@@ -313,12 +318,7 @@ TEST_CASE("the exposition is byte for byte the one before the split", "[stats]")
   }
   SECTION("every family counted") {
     process_stats m;
-    m.admission.count_request(verdict::denied, "Pod", "CREATE");
-    m.admission.count_request(verdict::denied, "Pod", "CREATE");
-    m.admission.count_request(verdict::allowed, "Deployment", "UPDATE");
-    m.admission.count_request(verdict::audited, "NetworkPolicy", "DELETE");
-    m.admission.count_request(verdict::warned, "Namespace", "CREATE");
-    m.admission.count_request(verdict::allowed, "ConfigMap", "PATCH");
+    count_example_requests(m.admission);
     m.admission.count_request(verdict::allowed, "CronJob", "CONNECT");
     for (double s : {0.00003, 0.0003, 0.001, 0.3, 5.0}) m.admission.observe_latency(s);
     count_errors(m);
