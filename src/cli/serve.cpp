@@ -140,11 +140,10 @@ int run_serve(const std::vector<std::string>& args) {
   o.hook.decision.exempt_namespaces = {o.exempt.begin(), o.exempt.end()};
   o.server.exempt_namespaces = o.hook.decision.exempt_namespaces;
 
-  log::level lvl;
-  if (!log::parse_level(o.log_level, lvl))
-    return fail("--log-level must be debug, info, warn or error");
-  log::set_level(lvl);
-  if (auto why = limits_error(o.server); !why.empty()) return fail(why);
+  auto lvl = log::parse_level(o.log_level);
+  if (!lvl) return fail("--log-level must be debug, info, warn or error");
+  log::set_level(*lvl);
+  if (auto limits = check_limits(o.server); !limits) return fail(limits.error());
   if (o.server.tls_cert_file.empty() || o.server.tls_private_key_file.empty()) {
     return fail("--tls-cert-file and --tls-private-key-file are required");
   }

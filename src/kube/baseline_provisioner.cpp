@@ -80,7 +80,8 @@ net::awaitable<void> baseline_provisioner::check_existing_template(const std::st
   }
   json doc = json::parse(reply.body, nullptr, false);
   // An unparseable reply reads as null, which has no name: not a deny-all.
-  auto p = summarize_policy(doc.is_discarded() ? json() : doc);
+  static const json no_document;
+  auto p = summarize_policy(doc.is_discarded() ? no_document : doc);
   if (p && p->coverage.full()) {
     log::info("default-deny-all already exists", {{"namespace", ns}});
     co_return;

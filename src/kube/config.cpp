@@ -16,13 +16,13 @@ using boost::system::in_place_value;
 
 namespace {
 
-bool read_text(const std::string& path, std::string& out) {
+// The whole file, or nothing when it cannot be opened (callers name the file).
+std::optional<std::string> read_text(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) return false;
+  if (!in) return std::nullopt;
   std::ostringstream s;
   s << in.rdbuf();
-  out = s.str();
-  return true;
+  return std::move(s).str();
 }
 
 std::string trim(std::string s) {
@@ -65,11 +65,9 @@ boost::system::result<std::string, std::string> data_or_file(const YAML::Node& n
   }
   std::string file = field(n, key.c_str());
   if (file.empty()) return {in_place_value};
-  std::string out;
-  if (!read_text(resolve(file, base_dir), out)) {
-    return {in_place_error, "cannot read " + key + " " + resolve(file, base_dir)};
-  }
-  return {in_place_value, std::move(out)};
+  auto out = read_text(resolve(file, base_dir));
+  if (!out) return {in_place_error, "cannot read " + key + " " + resolve(file, base_dir)};
+  return {in_place_value, std::move(*out)};
 }
 
 }  // namespace
@@ -208,9 +206,9 @@ boost::system::result<cluster_config, std::string> parse_kubeconfig(const std::s
 }
 
 boost::system::result<cluster_config, std::string> load_kubeconfig(const std::string& path) {
-  std::string text;
-  if (!read_text(path, text)) return {in_place_error, "cannot read kubeconfig " + path};
-  auto c = parse_kubeconfig(text, fs::path(path).parent_path().string());
+  auto text = read_text(path);
+  if (!text) return {in_place_error, "cannot read kubeconfig " + path};
+  auto c = parse_kubeconfig(*text, fs::path(path).parent_path().string());
   if (!c) return {in_place_error, path + ": " + c.error()};
   c->source = "kubeconfig " + path;
   return c;
@@ -228,14 +226,11 @@ boost::system::result<cluster_config, std::string> in_cluster_config(const std::
   // IPv6 addresses need brackets in a URL.
   c.server = std::string("https://") +
              (c.host.find(':') != std::string::npos ? "[" + c.host + "]" : c.host) + ":" + c.port;
-  if (!read_text(sa_dir + "/ca.crt", c.ca_pem)) {
-    return {in_place_error, "cannot read " + sa_dir + "/ca.crt"};
-  }
+  auto ca = read_text(sa_dir + "/ca.crt");
+  if (!ca) return {in_place_error, "cannot read " + sa_dir + "/ca.crt"};
+  c.ca_pem = std::move(*ca);
   c.token_file = sa_dir + "/token";
-  std::string probe;
-  if (!read_text(c.token_file, probe)) {
-    return {in_place_error, "cannot read " + c.token_file};
-  }
+  if (!read_text(c.token_file)) return {in_place_error, "cannot read " + c.token_file};
   c.source = "in-cluster";
   return c;
 }
@@ -252,8 +247,7 @@ std::string token_source::token() {
   std::lock_guard lock(mutex_);
   auto t = now_();
   if (!read_at_ || t - *read_at_ >= refresh_) {
-    std::string text;
-    if (read_text(file_, text)) cached_ = trim(text);
+    if (auto text = read_text(file_)) cached_ = trim(std::move(*text));
     read_at_ = t;
   }
   return cached_;

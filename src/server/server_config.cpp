@@ -2,7 +2,7 @@
 
 namespace netpol_guard {
 
-std::string limits_error(const server_config& c) {
+boost::system::result<void, std::string> check_limits(const server_config& c) {
   if (c.max_connections == 0) return "--max-connections must be at least 1";
   if (c.max_connections_per_source == 0) return "--max-connections-per-source must be at least 1";
   if (c.max_buffered_request_bytes_per_source < c.max_request_bytes) {

@@ -35,14 +35,11 @@ bool enabled(level l) {
   return static_cast<int>(l) >= current_level.load(std::memory_order_relaxed);
 }
 
-bool parse_level(std::string_view s, level& out) {
+std::optional<level> parse_level(std::string_view s) {
   for (level l : {level::debug, level::info, level::warn, level::error}) {
-    if (s == name(l)) {
-      out = l;
-      return true;
-    }
+    if (s == name(l)) return l;
   }
-  return false;
+  return std::nullopt;
 }
 
 void write(level l, std::string_view msg, std::initializer_list<field> fields) {

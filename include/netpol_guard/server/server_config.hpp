@@ -3,6 +3,7 @@
 // What the admission and health listeners are told: addresses, credentials'
 // files, and every limit and deadline they keep.
 
+#include <boost/system/result.hpp>
 #include <chrono>
 #include <cstddef>
 #include <functional>
@@ -58,8 +59,8 @@ struct server_config {
   std::chrono::milliseconds health_idle_timeout{10'000};
 };
 
-// Why the connection and memory limits of `c` contradict each other (one line
-// naming the flags), or empty.
-std::string limits_error(const server_config& c);
+// Fails with one line naming the flags when the connection and memory limits of
+// `c` contradict each other.
+boost::system::result<void, std::string> check_limits(const server_config& c);
 
 }  // namespace netpol_guard

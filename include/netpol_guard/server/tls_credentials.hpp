@@ -22,7 +22,8 @@ class tls_credentials {
                   tls_stats* m = nullptr);
   boost::system::result<void, std::string> load();
   // True when new credentials were published; false when the files did not
-  // change, or are the ones that already failed (reported once).
+  // change, or are the ones that already failed to load (reported once). Files
+  // that cannot be read are an error on every call.
   boost::system::result<bool, std::string> reload_if_changed();
   std::shared_ptr<boost::asio::ssl::context> current() const {
     return current_.load(std::memory_order_acquire);

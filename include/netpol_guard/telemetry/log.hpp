@@ -3,6 +3,7 @@
 // Structured logs: one JSON object per line on stderr.
 
 #include <initializer_list>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -13,8 +14,8 @@ enum class level : int { debug = 0, info = 1, warn = 2, error = 3 };
 
 void set_level(level l);
 bool enabled(level l);
-// Parses "debug", "info", "warn", "error".
-bool parse_level(std::string_view s, level& out);
+// Parses "debug", "info", "warn", "error"; anything else has no level.
+std::optional<level> parse_level(std::string_view s);
 
 using field = std::pair<std::string_view, std::string_view>;
 

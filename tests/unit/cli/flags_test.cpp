@@ -254,7 +254,8 @@ struct limit_flags {
   }
   std::string parse(const strings& args) {
     if (auto parsed = set.parse(args); !parsed) return "parse: " + parsed.error();
-    return netpol_guard::limits_error(config);
+    auto limits = netpol_guard::check_limits(config);
+    return limits ? std::string{} : limits.error();
   }
 };
 
