@@ -5,11 +5,12 @@
 namespace netpol_guard {
 namespace {
 
-// The kind label: Pod, the rule book's workloads, Namespace, NetworkPolicy, other.
+// The kind label: the rule book's pod creators (Pod, then the workloads), Namespace,
+// NetworkPolicy, other.
 constexpr auto kinds = [] {
   std::array<std::string_view, rules::workload_kinds.size() + 4> k{};
   std::size_t i = 0;
-  k[i++] = "Pod";
+  k[i++] = rules::pod_kind.kind;
   for (const auto& w : rules::workload_kinds) k[i++] = w.kind;
   k[i++] = "Namespace";
   k[i++] = "NetworkPolicy";
