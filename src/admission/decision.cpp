@@ -40,7 +40,8 @@ const char* missing_key(const deny_all_coverage& have) {
 admission_decision decide_pod_creator(admission_decision d, const namespace_snapshot& state,
                                       const decision_config& config) {
   const std::string& ns = d.subject.namespace_name;
-  const namespace_compliance c = evaluate_namespace(ns, state.find(ns), config.exempt_namespaces);
+  const namespace_compliance c = evaluate_namespace(
+      ns, state.find(ns), evaluation_context{config.exempt_namespaces, config.audit_only});
   if (c.exempt) return d;
   d.coverage = c.coverage;
   if (!c.refuses_pods()) return d;
@@ -262,6 +263,12 @@ admission_decision decide(const admission_request& r, const namespace_snapshot& 
     return decide_policy_change(std::move(d), r, state, config);
   }
   return d;
+}
+
+// STEP-0 STUB: issue 13 part B judges with `now` and removes the old form.
+admission_decision decide(const admission_request& r, const namespace_snapshot& state,
+                          const decision_config& config, std::chrono::sys_seconds) {
+  return decide(r, state, config);
 }
 
 }  // namespace netpol_guard

@@ -20,7 +20,8 @@ std::optional<namespace_entry> entry_from_policy_list(const std::string& body) {
     for (const auto& item : *items) {
       auto p = summarize_policy(item);
       if (!p) continue;
-      index.upsert_policy(p->namespace_name, p->name, p->coverage, p->created);
+      index.upsert_policy(
+          policy_record{p->namespace_name, p->name, p->coverage, p->created, p->opens});
     }
   }
   if (index.entries().empty()) return namespace_entry{};

@@ -41,7 +41,7 @@ class live_state_source::policy_sink final : public reflector_sink {
   void replace_begin() override { staging_.clear(); }
   void replace_add(const json& object) override {
     if (auto p = summarize_policy(object)) {
-      staging_.push_back({p->namespace_name, p->name, p->coverage, p->created});
+      staging_.push_back({p->namespace_name, p->name, p->coverage, p->created, p->opens});
     } else {
       log::warn("skipping malformed NetworkPolicy", {{"error", p.error()}});
     }
@@ -61,7 +61,8 @@ class live_state_source::policy_sink final : public reflector_sink {
     if (type == "DELETED") {
       s_.index_.remove_policy(p->namespace_name, p->name);
     } else {
-      s_.index_.upsert_policy(p->namespace_name, p->name, p->coverage, p->created);
+      s_.index_.upsert_policy(
+          policy_record{p->namespace_name, p->name, p->coverage, p->created, p->opens});
     }
     dirty_ = true;
   }
@@ -83,7 +84,7 @@ class live_state_source::namespace_sink final : public reflector_sink {
   void replace_add(const json& object) override {
     auto n = summarize_namespace(object);
     if (!n) return;
-    staging_.push_back({n->name, n->terminating});
+    staging_.push_back({n->name, n->terminating, n->settings});
   }
   void replace_end() override {
     std::unordered_set<std::string> previous;
@@ -108,13 +109,14 @@ class live_state_source::namespace_sink final : public reflector_sink {
   void apply(const std::string& type, const json& object) override {
     auto summary = summarize_namespace(object);
     if (!summary) return;
-    const auto& [name, terminating] = *summary;
+    const std::string& name = summary->name;
+    const bool terminating = summary->terminating;
     {
       std::lock_guard lock(s_.mutex_);
       if (type == "DELETED")
         s_.index_.remove_namespace(name);
       else
-        s_.index_.upsert_namespace(name, terminating);
+        s_.index_.upsert_namespace(namespace_record{name, terminating, summary->settings});
     }
     dirty_ = true;
     if (type == "ADDED") s_.appeared(name, terminating, namespace_appearance::watch_added);

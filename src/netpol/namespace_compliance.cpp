@@ -31,10 +31,12 @@ std::string fix_for(const deny_all_coverage& have, std::string_view ns) {
 
 }  // namespace
 
+// STEP-0: issue 13 part A adds modes, exemptions and negating policies.
 namespace_compliance evaluate_namespace(std::string_view ns, const namespace_entry* entry,
-                                        const std::set<std::string, std::less<>>& exempt) {
+                                        const evaluation_context& ctx) {
   namespace_compliance c;
-  c.exempt = exempt.contains(ns);
+  c.exempt = ctx.exempt_namespaces.contains(ns);
+  c.mode = ctx.audit_only ? namespace_mode::warn : namespace_mode::enforce;
   if (entry != nullptr) {
     c.coverage = entry->coverage();
     c.template_name_taken = entry->template_name_taken;
@@ -63,5 +65,17 @@ std::string violation_message(const namespace_compliance& c, std::string_view ns
   }
   return message;
 }
+
+// STEP-0 STUBS: issue 13 part A implements these.
+exemption_gauges count_exemptions(const namespace_snapshot&, const evaluation_context&) {
+  return {};
+}
+
+std::vector<std::pair<std::string, std::string>> exemption_annotations(
+    const namespace_compliance&) {
+  return {};
+}
+
+std::string allow_all_message(std::string_view, const allow_all&, std::string_view) { return {}; }
 
 }  // namespace netpol_guard

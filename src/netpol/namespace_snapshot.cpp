@@ -97,6 +97,15 @@ void namespace_index::upsert_namespace(const std::string& ns, bool terminating) 
   e.terminating = terminating;
 }
 
+// STEP-0 STUBS: issue 13 part A keeps settings and negating policies.
+void namespace_index::upsert_policy(const policy_record& p) {
+  upsert_policy(p.namespace_name, p.name, p.coverage, p.created);
+}
+
+void namespace_index::upsert_namespace(const namespace_record& n) {
+  upsert_namespace(n.name, n.terminating);
+}
+
 void namespace_index::remove_namespace(const std::string& ns) {
   auto it = entries_.find(ns);
   if (it == entries_.end()) return;

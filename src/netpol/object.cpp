@@ -36,7 +36,8 @@ boost::system::result<policy_summary, std::string> summarize_policy(const json& 
   auto spec = policy.find("spec");
   auto facts = facts_from_spec(spec == policy.end() ? json() : *spec);
   if (!facts) return {in_place_error, "NetworkPolicy \"" + name + "\": spec." + facts.error()};
-  policy_summary summary{object_namespace(policy), std::move(name), coverage_of(*facts), {}, false};
+  policy_summary summary{object_namespace(policy), std::move(name), coverage_of(*facts), {}, false,
+                         opens_all_of(*facts)};
   if (auto md = policy.find("metadata"); md != policy.end() && md->is_object()) {
     if (auto c = md->find("creationTimestamp"); c != md->end() && c->is_string()) {
       summary.created = c->get<std::string>();
@@ -45,6 +46,8 @@ boost::system::result<policy_summary, std::string> summarize_policy(const json& 
     summary.deleting = d != md->end() && !d->is_null() &&
                        !(d->is_string() && d->get_ref<const std::string&>().empty());
   }
+  // A policy being deleted may still be enforced until it is gone: it covers
+  // nothing, but what it re-opens still counts.
   if (summary.deleting) summary.coverage = {};
   return summary;
 }
@@ -57,6 +60,7 @@ boost::system::result<namespace_summary, std::string> summarize_namespace(const 
     if (n != md->end() && n->is_string()) out.name = n->get<std::string>();
     auto d = md->find("deletionTimestamp");
     out.terminating = d != md->end() && d->is_string() && !d->get_ref<const std::string&>().empty();
+    out.settings = settings_from_keys(keys_from_metadata(*md));
   }
   if (out.name.empty()) return {in_place_error, "Namespace has no metadata.name"};
   auto status = ns.find("status");
@@ -71,14 +75,14 @@ boost::system::result<namespace_summary, std::string> summarize_namespace(const 
 boost::system::result<void, std::string> index_policy(namespace_index& index, const json& policy) {
   auto p = summarize_policy(policy);
   if (!p) return p.error();
-  index.upsert_policy(p->namespace_name, p->name, p->coverage, p->created);
+  index.upsert_policy(policy_record{p->namespace_name, p->name, p->coverage, p->created, p->opens});
   return {};
 }
 
 boost::system::result<void, std::string> index_namespace(namespace_index& index, const json& ns) {
   auto n = summarize_namespace(ns);
   if (!n) return n.error();
-  index.upsert_namespace(n->name, n->terminating);
+  index.upsert_namespace(namespace_record{n->name, n->terminating, n->settings});
   return {};
 }
 

@@ -97,4 +97,7 @@ std::string missing_directions(const deny_all_coverage& have) {
   return "";
 }
 
+// STEP-0 STUB: issue 13 part A implements this.
+allow_all opens_all_of(const policy_spec_facts&) { return {}; }
+
 }  // namespace netpol_guard

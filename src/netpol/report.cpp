@@ -69,7 +69,8 @@ bool has_namespace(const nlohmann::json& o) {
 namespace_compliance evaluate(const namespace_map& entries, const std::string& ns,
                               const std::set<std::string, std::less<>>& exempt) {
   auto it = entries.find(ns);
-  return evaluate_namespace(ns, it == entries.end() ? nullptr : &it->second, exempt);
+  return evaluate_namespace(ns, it == entries.end() ? nullptr : &it->second,
+                            evaluation_context{exempt});
 }
 
 std::string join(const std::vector<std::string>& v, std::string_view sep) {
@@ -209,6 +210,19 @@ std::string render_json(const compliance_report& report) {
                     {"compliant", report.passed()},
                     {"control", "CIS 5.3.2"}};
   return doc.dump(2) + "\n";
+}
+
+// STEP-0 STUBS: issue 13 part A implements these.
+compliance_report build_report(const namespace_map& entries,
+                               const std::set<std::string, std::less<>>& extra_namespaces,
+                               const evaluation_context& ctx) {
+  return build_report(entries, extra_namespaces, ctx.exempt_namespaces);
+}
+
+compliance_report report_manifests(const std::vector<manifest_object>& objects,
+                                   const namespace_index& index, const evaluation_context& ctx,
+                                   bool check_workloads) {
+  return report_manifests(objects, index, ctx.exempt_namespaces, check_workloads);
 }
 
 }  // namespace netpol_guard

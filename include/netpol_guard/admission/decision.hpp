@@ -3,6 +3,7 @@
 // Value types of an admission request and response, and the pure decision.
 // The decision does no I/O: the server asks it, with a namespace snapshot.
 
+#include <chrono>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
@@ -10,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "netpol_guard/netpol/namespace_settings.hpp"
 #include "netpol_guard/netpol/namespace_snapshot.hpp"
 #include "netpol_guard/netpol/policy.hpp"
 #include "netpol_guard/netpol/rules.hpp"
@@ -32,6 +34,9 @@ struct object_facts {
   // annotations, ownerReferences) in a canonical form. Equal for two versions
   // of an object that differ only in finalizers and bookkeeping.
   std::string content;
+  // Namespace requests: the netpol-guard.k8s-security-pro.io/ label and
+  // annotations of metadata.
+  namespace_keys keys;
 };
 
 struct admission_request {
@@ -44,6 +49,7 @@ struct admission_request {
   std::string namespace_name;
   std::string operation;
   std::string username;
+  std::vector<std::string> groups;  // userInfo.groups
   bool dry_run = false;
   object_facts object;
   object_facts old_object;
@@ -65,6 +71,15 @@ struct decision_config {
   bool check_workloads = true;
   bool provision_default_deny = false;
   bool protect_baseline = true;
+  // Governance: who may loosen a namespace (exempt it, or move it to warn).
+  // serve builds exemption_groups as rules::default_exemption_groups plus
+  // --exemption-groups.
+  std::set<std::string, std::less<>> exemption_groups{rules::default_exemption_groups.begin(),
+                                                      rules::default_exemption_groups.end()};
+  std::set<std::string, std::less<>> exemption_users;
+  std::chrono::seconds max_exemption_duration = rules::default_max_exemption_duration;
+  // --deny-allow-all: a policy that re-opens a whole direction is refused.
+  bool deny_allow_all = false;
 };
 
 enum class verdict : unsigned char {
@@ -94,7 +109,11 @@ struct admission_decision {
   admission_response response;
 };
 
-// The pure decision. Never throws for any decoded request.
+// The pure decision. Never throws for any decoded request. `now` is the wall
+// clock the request is judged at (exemption expiry, exempt-until's maximum).
+admission_decision decide(const admission_request& request, const namespace_snapshot& state,
+                          const decision_config& config, std::chrono::sys_seconds now);
+// STEP-0: the old form, until issue 13 part B moves every caller to the one above.
 admission_decision decide(const admission_request& request, const namespace_snapshot& state,
                           const decision_config& config);
 

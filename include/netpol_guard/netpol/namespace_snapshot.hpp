@@ -15,6 +15,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "netpol_guard/netpol/namespace_settings.hpp"
 #include "netpol_guard/netpol/policy.hpp"
 
 namespace netpol_guard {
@@ -32,6 +33,14 @@ struct baseline_policy {
 // the same in every replica's view, so every replica picks the same "oldest".
 bool older_than(const baseline_policy& a, const baseline_policy& b);
 
+// A policy that re-opens a direction for every pod of its namespace.
+struct negating_policy {
+  std::string name;
+  deny_all_coverage opens;
+  std::string rule;  // "spec.ingress[0]"
+  friend bool operator==(const negating_policy&, const negating_policy&) = default;
+};
+
 struct namespace_entry {
   std::vector<baseline_policy> baselines;  // sorted by name; only policies with coverage.any()
   std::uint32_t policy_count = 0;          // every NetworkPolicy in the namespace
@@ -40,6 +49,9 @@ struct namespace_entry {
   // A policy named default-deny-all exists but does not deny both directions
   // (a user's policy under the template's name): provisioning cannot fix it.
   bool template_name_taken = false;
+  // The Namespace object's mode label and exemption, parsed when indexed.
+  namespace_settings settings;
+  std::vector<negating_policy> negating;  // sorted by name
 
   deny_all_coverage coverage() const;
   // Names of the policies that provide the coverage, sorted.
@@ -85,10 +97,12 @@ struct policy_record {
   std::string name;
   deny_all_coverage coverage;
   std::string created;
+  allow_all opens;  // what it re-opens for every pod
 };
 struct namespace_record {
   std::string name;
   bool terminating = false;
+  namespace_settings settings;
 };
 
 // Mutable index the state sources update, then freeze into snapshots. Its
@@ -102,7 +116,9 @@ class namespace_index {
   void upsert_policy(const std::string& ns, const std::string& name, deny_all_coverage c,
                      const std::string& created = {});
   void remove_policy(const std::string& ns, const std::string& name);
+  void upsert_policy(const policy_record& policy);
   void upsert_namespace(const std::string& ns, bool terminating);
+  void upsert_namespace(const namespace_record& ns);
   void remove_namespace(const std::string& ns);
   // Every policy becomes `policies`; Namespace objects are kept.
   void replace_policies(const std::vector<policy_record>& policies);

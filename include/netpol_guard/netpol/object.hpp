@@ -24,6 +24,7 @@ struct policy_summary {
   deny_all_coverage coverage;
   std::string created;    // metadata.creationTimestamp ("" in manifests)
   bool deleting = false;  // metadata.deletionTimestamp is set
+  allow_all opens;        // what it re-opens for every pod of its namespace
 };
 // Reads a NetworkPolicy object (stored or from a manifest: defaulting applied).
 // A policy being deleted (deletionTimestamp set; finalizers only delay it)
@@ -33,7 +34,8 @@ boost::system::result<policy_summary, std::string> summarize_policy(const nlohma
 // What the index keeps of one Namespace object.
 struct namespace_summary {
   std::string name;
-  bool terminating = false;  // deletionTimestamp set or phase Terminating
+  bool terminating = false;     // deletionTimestamp set or phase Terminating
+  namespace_settings settings;  // its mode label and exemption annotations
 };
 boost::system::result<namespace_summary, std::string> summarize_namespace(const nlohmann::json& ns);
 

@@ -5,7 +5,9 @@
 // networking.k8s.io/v1; see README "What counts as a default deny".
 
 #include <boost/system/result.hpp>
+#include <cstddef>
 #include <nlohmann/json_fwd.hpp>
+#include <optional>
 #include <string>
 
 namespace netpol_guard {
@@ -26,6 +28,11 @@ struct policy_spec_facts {
   bool lists_egress_type = false;   // "Egress" in policyTypes
   rule_list ingress = rule_list::absent;
   rule_list egress = rule_list::absent;
+  // The index of the first rule that allows all traffic of its direction: no
+  // ports, and no peers or a peer that matches everything (see opens_all_of).
+  // A rule of an unexpected shape is never allow-all; policy_validation refuses it.
+  std::optional<std::size_t> ingress_allow_all;
+  std::optional<std::size_t> egress_allow_all;
 };
 
 // Which directions one policy denies for every pod of its namespace.
@@ -42,6 +49,16 @@ struct deny_all_coverage {
 // ["Ingress"], plus "Egress" only when egress has at least one rule), then the
 // deny-all test for each direction.
 deny_all_coverage coverage_of(const policy_spec_facts& facts);
+
+// Which directions a policy re-opens for every pod of its namespace: it selects
+// every pod, the direction is in its effective policyTypes, and one of its rules
+// allows all traffic. `rule` names the first such rule, "spec.ingress[0]".
+struct allow_all {
+  deny_all_coverage opens;
+  std::string rule;
+  friend bool operator==(const allow_all&, const allow_all&) = default;
+};
+allow_all opens_all_of(const policy_spec_facts& facts);
 
 // True when a label selector (metav1.LabelSelector, may be null) selects every pod:
 // no matchLabels entries and no matchExpressions entries.

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "netpol_guard/netpol/manifest_loader.hpp"
+#include "netpol_guard/netpol/namespace_compliance.hpp"
 #include "netpol_guard/netpol/namespace_snapshot.hpp"
 
 namespace netpol_guard {
@@ -32,6 +33,8 @@ struct namespace_report {
 
 struct compliance_report {
   std::vector<namespace_report> namespaces;  // sorted by name
+  // Set from --deny-allow-all: a negated namespace fails instead of warning.
+  bool deny_allow_all = false;
   // True when every non-exempt namespace is compliant.
   bool passed() const;
 };
@@ -47,6 +50,15 @@ compliance_report build_report(const namespace_map& entries,
 compliance_report report_manifests(const std::vector<manifest_object>& objects,
                                    const namespace_index& index,
                                    const std::set<std::string, std::less<>>& exempt,
+                                   bool check_workloads);
+
+// STEP-0: the forms the rollout needs (mode, exemptions, allow-all, `now`);
+// issue 13 part A implements them and removes the two above.
+compliance_report build_report(const namespace_map& entries,
+                               const std::set<std::string, std::less<>>& extra_namespaces,
+                               const evaluation_context& ctx);
+compliance_report report_manifests(const std::vector<manifest_object>& objects,
+                                   const namespace_index& index, const evaluation_context& ctx,
                                    bool check_workloads);
 
 std::string render_text(const compliance_report& report);

@@ -5,6 +5,8 @@
 // metrics, provisioning and the flags' defaults all read them from here.
 
 #include <array>
+#include <chrono>
+#include <cstddef>
 #include <nlohmann/json_fwd.hpp>
 #include <string>
 #include <string_view>
@@ -51,5 +53,20 @@ std::vector<std::string> default_exempt_list();
 // name, and the object provisioning creates in a namespace.
 inline constexpr std::string_view template_policy_name = "default-deny-all";
 nlohmann::json default_deny_all_policy(const std::string& namespace_name);
+
+// Per-namespace rollout: the label that sets a namespace's mode, and the
+// annotations of an expiring exemption. Read by the decision, check, audit and
+// the shipped ValidatingWebhookConfiguration's matchCondition (which names them
+// verbatim; tests/manifests/check_rendered.py ties the two).
+inline constexpr std::string_view mode_label = "netpol-guard.k8s-security-pro.io/mode";
+inline constexpr std::string_view exempt_annotation = "netpol-guard.k8s-security-pro.io/exempt";
+inline constexpr std::string_view exempt_reason_annotation =
+    "netpol-guard.k8s-security-pro.io/exempt-reason";
+inline constexpr std::string_view exempt_until_annotation =
+    "netpol-guard.k8s-security-pro.io/exempt-until";
+inline constexpr std::size_t max_exempt_reason_chars = 256;
+inline constexpr std::chrono::hours default_max_exemption_duration{2160};  // 90 days
+// Who may loosen a namespace whatever --exemption-groups adds.
+inline constexpr std::array<std::string_view, 1> default_exemption_groups{"system:masters"};
 
 }  // namespace netpol_guard::rules

@@ -22,7 +22,7 @@ namespace_entry entry_with(deny_all_coverage c, bool template_name_taken = false
 TEST_CASE("a namespace is evaluated from its deny-all coverage and the exemptions",
           "[namespace_compliance]") {
   SECTION("unknown namespace: nothing covered, pods refused") {
-    auto c = evaluate_namespace("team-a", nullptr, exempt);
+    auto c = evaluate_namespace("team-a", nullptr, evaluation_context{exempt});
     CHECK_FALSE(c.exempt);
     CHECK(c.coverage == deny_all_coverage{false, false});
     CHECK_FALSE(c.compliant());
@@ -30,19 +30,19 @@ TEST_CASE("a namespace is evaluated from its deny-all coverage and the exemption
   }
   SECTION("both directions covered: compliant") {
     auto e = entry_with({true, true});
-    auto c = evaluate_namespace("team-a", &e, exempt);
+    auto c = evaluate_namespace("team-a", &e, evaluation_context{exempt});
     CHECK(c.compliant());
     CHECK_FALSE(c.refuses_pods());
   }
   SECTION("one direction: refused, and the coverage says which") {
     auto e = entry_with({false, true}, /*template_name_taken=*/true);
-    auto c = evaluate_namespace("team-a", &e, exempt);
+    auto c = evaluate_namespace("team-a", &e, evaluation_context{exempt});
     CHECK(c.coverage == deny_all_coverage{false, true});
     CHECK(c.template_name_taken);
     CHECK(c.refuses_pods());
   }
   SECTION("exempt: never refused, though not compliant") {
-    auto c = evaluate_namespace("kube-system", nullptr, exempt);
+    auto c = evaluate_namespace("kube-system", nullptr, evaluation_context{exempt});
     CHECK(c.exempt);
     CHECK_FALSE(c.compliant());
     CHECK_FALSE(c.refuses_pods());
@@ -61,7 +61,9 @@ TEST_CASE("the finding's words", "[namespace_compliance]") {
         "default-deny-all (podSelector {}, policyTypes [Ingress, Egress]) to namespace "
         "\"team-a\".");
 
-  namespace_compliance egress_missing{false, {true, false}, /*template_name_taken=*/true};
+  namespace_compliance egress_missing;
+  egress_missing.coverage = {true, false};
+  egress_missing.template_name_taken = true;
   CHECK(violation_message(egress_missing, "team-b", "Deployment") ==
         "CIS 5.3.2: namespace \"team-b\" has no default-deny egress NetworkPolicy, which "
         "Deployment requires (MITRE ATT&CK T1046). Fix: apply default-deny-all, or a policy "

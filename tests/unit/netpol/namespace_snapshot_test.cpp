@@ -157,9 +157,9 @@ TEST_CASE("replace_policies replaces every policy and keeps Namespace objects", 
   index.upsert_policy("gone", "default-deny-all", both);  // no Namespace object
   REQUIRE(index.entries().at("team-a").template_name_taken);
 
-  index.replace_policies({{"team-a", "deny-ingress", ingress_only, "2024-01-02T00:00:00Z"},
-                          {"team-a", "old-ingress", ingress_only, "2024-01-01T00:00:00Z"},
-                          {"team-b", "default-deny-all", both, ""}});
+  index.replace_policies({{"team-a", "deny-ingress", ingress_only, "2024-01-02T00:00:00Z", {}},
+                          {"team-a", "old-ingress", ingress_only, "2024-01-01T00:00:00Z", {}},
+                          {"team-b", "default-deny-all", both, "", {}}});
   CHECK(index.entries().count("gone") == 0);
   const auto& a = index.entries().at("team-a");
   CHECK(a.known_namespace);
@@ -186,7 +186,7 @@ TEST_CASE("replace_namespaces replaces every Namespace object and keeps policies
   index.upsert_policy("team-a", "default-deny-all", both);
   index.upsert_policy("policy-only", "allow-web", none);
 
-  index.replace_namespaces({{"policy-only", true}, {"new", false}});
+  index.replace_namespaces({{"policy-only", true, {}}, {"new", false, {}}});
   CHECK(index.entries().count("empty") == 0);
   const auto& a = index.entries().at("team-a");
   CHECK_FALSE(a.known_namespace);
