@@ -79,4 +79,11 @@ void admission_stats::write_confirmations(stats::exposition& out) const {
   confirmations_.write(out, name);
 }
 
+void admission_stats::write_admitted_by_exemption(stats::exposition& out) const {
+  constexpr std::string_view name = "netpol_guard_admitted_by_exemption_total";
+  out.header(name, "counter",
+             "Pods and workloads admitted only because of their namespace's active exemption.");
+  out.sample(name, "", static_cast<double>(admitted_by_exemption_.value()));
+}
+
 }  // namespace netpol_guard

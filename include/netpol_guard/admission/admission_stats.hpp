@@ -53,6 +53,9 @@ class admission_stats {
   void observe_latency(double seconds) { latency_.observe(seconds); }
   void count_confirmation(confirmation c) { confirmations_.inc(static_cast<std::size_t>(c)); }
   void count_error(admission_error e) { errors_.inc(static_cast<std::size_t>(e)); }
+  // A pod creator admitted only because of its namespace's active exemption.
+  void count_admitted_by_exemption() { admitted_by_exemption_.inc(); }
+  std::uint64_t admitted_by_exemption() const { return admitted_by_exemption_.value(); }
   // Maps a codec_error.reason to its error; unknown names map to `internal`.
   static admission_error error_from(std::string_view codec_reason);
 
@@ -65,6 +68,8 @@ class admission_stats {
   // the label set is large) and netpol_guard_admission_duration_seconds.
   void write_requests(stats::exposition& out) const;
   void write_confirmations(stats::exposition& out) const;
+  // netpol_guard_admitted_by_exemption_total.
+  void write_admitted_by_exemption(stats::exposition& out) const;
   // This component's samples of netpol_guard_errors_total, [first, last).
   void write_errors(stats::exposition& out, admission_error first, admission_error last) const {
     errors_.write(out, stats::errors_metric, static_cast<std::size_t>(first),
@@ -81,6 +86,7 @@ class admission_stats {
   stats::histogram<latency_buckets.size()> latency_{latency_buckets};
   stats::labelled_counter<3> confirmations_{"result", {"overturned", "confirmed", "unavailable"}};
   stats::labelled_counter<n_errors> errors_{"reason", error_names};
+  stats::counter admitted_by_exemption_;
 };
 
 }  // namespace netpol_guard

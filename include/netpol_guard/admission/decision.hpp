@@ -106,6 +106,8 @@ struct admission_decision {
   // True when the rejection rests on namespace state that a live read could
   // overturn (the server confirms before denying).
   bool depends_on_state = false;
+  // Allowed only because an active exemption covers a missing direction.
+  bool by_exemption = false;
   admission_response response;
 };
 
