@@ -1,6 +1,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_future.hpp>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
@@ -59,12 +60,19 @@ int run_audit(const std::vector<std::string>& args) {
   std::string output = "text";
   std::string kubeconfig;
   std::vector<std::string> exempt = rules::default_exempt_list();
+  bool audit_only = false;
+  bool deny_allow_all = false;
   bool help = false;
   flag_set flags("audit");
   flags.add_string("kubeconfig", &kubeconfig,
                    "kubeconfig to use (default: in-cluster, then $KUBECONFIG)");
   flags.add_string("output", &output, "text or json");
   flags.add_list("exempt-namespaces", &exempt, "namespaces reported as exempt");
+  flags.add_bool("audit-only", &audit_only,
+                 "report each namespace's mode as `serve --audit-only` applies it");
+  flags.add_bool("deny-allow-all", &deny_allow_all,
+                 "report a namespace whose default deny a policy re-opens as FAIL, not WARN, as "
+                 "`serve --deny-allow-all` refuses that policy");
   flags.add_bool("help", &help, "show this help");
   auto parsed = flags.parse(args);
   if (!parsed) {
@@ -106,7 +114,12 @@ int run_audit(const std::vector<std::string>& args) {
           // A malformed object is left out of the report.
           for (const auto& n : *namespaces) (void)index_namespace(index, n);
           for (const auto& p : *policies) (void)index_policy(index, p);
-          auto r = build_report(index.entries(), {}, {exempt.begin(), exempt.end()});
+          // Exemptions are judged at the wall clock, in whole seconds as exempt-until is.
+          const std::set<std::string, std::less<>> exempt_set{exempt.begin(), exempt.end()};
+          const evaluation_context ctx{exempt_set, audit_only, deny_allow_all,
+                                       std::chrono::floor<std::chrono::seconds>(
+                                           std::chrono::system_clock::now())};
+          auto r = build_report(index.entries(), {}, ctx);
           // Pods that are not finished, per namespace: these run (or will run)
           // without the baseline in a failing namespace.
           std::map<std::string, std::size_t> live_pods;

@@ -1,3 +1,4 @@
+#include <chrono>
 #include <cstdio>
 #include <iostream>
 
@@ -14,12 +15,19 @@ int run_check(const std::vector<std::string>& args) {
   std::string output = "text";
   std::vector<std::string> exempt = rules::default_exempt_list();
   bool check_workloads = true;
+  bool audit_only = false;
+  bool deny_allow_all = false;
   bool help = false;
   flag_set flags("check");
   flags.add_string("output", &output, "text or json");
   flags.add_list("exempt-namespaces", &exempt, "namespaces that are always allowed");
   flags.add_bool("check-workloads", &check_workloads,
                  "also report workloads that would be rejected");
+  flags.add_bool("audit-only", &audit_only,
+                 "report each namespace's mode as `serve --audit-only` would apply it");
+  flags.add_bool("deny-allow-all", &deny_allow_all,
+                 "report a namespace whose default deny a policy re-opens as FAIL, not WARN, as "
+                 "`serve --deny-allow-all` would refuse that policy");
   flags.add_bool("help", &help, "show this help");
   auto parsed = flags.parse(args);
   if (!parsed) {
@@ -50,7 +58,12 @@ int run_check(const std::vector<std::string>& args) {
     std::fprintf(stderr, "netpol-guard check: %s\n", index.error().what().c_str());
     return 2;
   }
-  auto report = report_manifests(*objects, *index, {exempt.begin(), exempt.end()}, check_workloads);
+  // Exemptions are judged at the wall clock, in whole seconds as exempt-until is.
+  const std::set<std::string, std::less<>> exempt_set{exempt.begin(), exempt.end()};
+  const evaluation_context ctx{exempt_set, audit_only, deny_allow_all,
+                               std::chrono::floor<std::chrono::seconds>(
+                                   std::chrono::system_clock::now())};
+  auto report = report_manifests(*objects, *index, ctx, check_workloads);
   std::cout << (output == "json" ? render_json(report) : render_text(report));
   return report.passed() ? 0 : 1;
 }

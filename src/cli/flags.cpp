@@ -73,10 +73,12 @@ void flag_set::add_size(const std::string& name, std::size_t* t, std::string hel
 }
 void flag_set::add_duration(const std::string& name, std::chrono::milliseconds* t,
                             std::string help) {
+  // The largest whole unit, as the flag reads it back: 2160h, not 129600m.
   const auto ms = t->count();
-  std::string text = ms % 60'000 == 0 && ms > 0 ? std::to_string(ms / 60'000) + "m"
-                     : ms % 1000 == 0           ? std::to_string(ms / 1000) + "s"
-                                                : std::to_string(ms) + "ms";
+  std::string text = ms % 3'600'000 == 0 && ms > 0 ? std::to_string(ms / 3'600'000) + "h"
+                     : ms % 60'000 == 0 && ms > 0  ? std::to_string(ms / 60'000) + "m"
+                     : ms % 1000 == 0              ? std::to_string(ms / 1000) + "s"
+                                                   : std::to_string(ms) + "ms";
   flags_[name] = {t, std::move(help), text};
 }
 

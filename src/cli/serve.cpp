@@ -15,6 +15,7 @@
 #include "netpol_guard/cli/commands.hpp"
 #include "netpol_guard/cli/flags.hpp"
 #include "netpol_guard/cli/process_stats.hpp"
+#include "netpol_guard/cli/rollout_flags.hpp"
 #include "netpol_guard/kube/cluster_state.hpp"
 #include "netpol_guard/kube/config.hpp"
 #include "netpol_guard/netpol/offline_state.hpp"
@@ -39,6 +40,7 @@ struct serve_options {
   std::chrono::milliseconds max_state_age{std::chrono::minutes(2)};
   std::chrono::milliseconds policy_reload_interval{2000};
   std::size_t threads = 0;
+  governance_flags governance;
   bool help = false;
 };
 
@@ -87,7 +89,13 @@ int run_serve(const std::vector<std::string>& args) {
   flags.add_string("kubeconfig", &o.kubeconfig,
                    "live state: watch the cluster of this kubeconfig's current context");
   flags.add_list("exempt-namespaces", &o.exempt, "namespaces that are always allowed");
-  flags.add_bool("audit-only", &audit_only, "never deny: warn and add an audit annotation instead");
+  flags.add_bool("audit-only", &audit_only,
+                 "never deny: warn and add an audit annotation instead (a namespace labelled " +
+                     std::string(rules::mode_label) + "=enforce is still enforced)");
+  add_governance_flags(flags, o.governance);
+  flags.add_bool("deny-allow-all", &o.hook.decision.deny_allow_all,
+                 "deny, not only warn, a NetworkPolicy that allows all ingress or egress to every "
+                 "pod of its namespace");
   flags.add_bool("check-workloads", &o.hook.decision.check_workloads,
                  "also check Deployments, ReplicaSets, StatefulSets, DaemonSets, Jobs, CronJobs");
   flags.add_bool("provision-default-deny", &o.hook.decision.provision_default_deny,
@@ -137,6 +145,7 @@ int run_serve(const std::vector<std::string>& args) {
   }
   if (!positional.empty()) return fail("unexpected argument \"" + positional[0] + "\"");
   o.hook.decision.audit_only = audit_only;
+  if (auto g = apply_governance(o.governance, o.hook.decision); !g) return fail(g.error());
   o.hook.decision.exempt_namespaces = {o.exempt.begin(), o.exempt.end()};
   o.server.exempt_namespaces = o.hook.decision.exempt_namespaces;
 

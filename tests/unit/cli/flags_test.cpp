@@ -312,3 +312,22 @@ TEST_CASE("resource limit flags parse and contradictions are refused with the fl
                Contains("parse: ") && Contains("--max-buffered-request-bytes"));
   }
 }
+
+TEST_CASE("a duration's default is printed in its largest whole unit", "[cli]") {
+  struct printed {
+    milliseconds value;
+    std::string shown;
+  };
+  for (const auto& [value, shown] : {printed{std::chrono::hours(2160), "2160h"},
+                                     printed{std::chrono::minutes(90), "90m"},
+                                     printed{milliseconds(120'000), "2m"},
+                                     printed{milliseconds(90'000), "90s"},
+                                     printed{milliseconds(1'500), "1500ms"}}) {
+    milliseconds target = value;
+    flag_set set{"serve"};
+    set.add_duration("d", &target, "a duration");
+    INFO(shown);
+    CHECK_THAT(set.usage(), Contains("a duration (default " + shown + ")"));
+    CHECK(parse_duration(shown) == value);
+  }
+}
