@@ -38,9 +38,12 @@ net::awaitable<std::optional<namespace_entry>> live_namespace_reader::read(
   if (const auto* cached = cache_.snapshot()->find(ns)) {
     entry->known_namespace = cached->known_namespace;
     entry->terminating = cached->terminating;
+    entry->settings = cached->settings;
   }
   // Whether the namespace is terminating decides policy deletes (the namespace
-  // controller's among them): read that live too rather than trust the cache.
+  // controller's among them), and its mode label and exemption decide pods: read
+  // them live too rather than trust the cache. Without the settings, a confirm
+  // would re-decide by the global mode and overturn an enforce-label denial.
   auto ns_reply = co_await api_.request(http::verb::get, namespace_path(ns), {}, timeout);
   if (ns_reply.status == 200) {
     json doc = json::parse(ns_reply.body, nullptr, false);
@@ -48,6 +51,7 @@ net::awaitable<std::optional<namespace_entry>> live_namespace_reader::read(
       if (auto summary = summarize_namespace(doc)) {
         entry->known_namespace = true;
         entry->terminating = summary->terminating;
+        entry->settings = summary->settings;
       }
     }
   }

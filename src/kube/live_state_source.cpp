@@ -35,6 +35,37 @@ std::vector<baseline_drift> drift_between(const namespace_snapshot& before,
   return out;
 }
 
+namespace {
+
+// A new exemption may have been set while the webhook was down, or before it
+// was installed, without the --max-exemption-duration check: say so once, when
+// the watch first sees it. Invalid keys are ignored; say that too.
+void log_new_settings(const std::string& ns, const namespace_settings* before,
+                      const namespace_settings& after) {
+  const namespace_settings none;
+  const namespace_settings& was = before != nullptr ? *before : none;
+  if (after.exempt && after.exempt != was.exempt) {
+    const auto& d = after.exempt->directions;
+    const std::string directions = d.full() ? "ingress,egress" : d.ingress ? "ingress" : "egress";
+    log::info("namespace exemption seen", {{"namespace", ns},
+                                           {"directions", directions},
+                                           {"reason", after.exempt->reason},
+                                           {"until", after.exempt->until_text}});
+  }
+  if (!after.invalid.empty() && after.invalid != was.invalid) {
+    log::warn("ignoring the namespace's invalid netpol-guard keys",
+              {{"namespace", ns}, {"error", after.invalid}});
+  }
+}
+
+const namespace_settings* settings_in(const namespace_index& index, const std::string& ns) {
+  auto it = index.entries().find(ns);
+  return it == index.entries().end() || !it->second.known_namespace ? nullptr
+                                                                    : &it->second.settings;
+}
+
+}  // namespace
+
 class live_state_source::policy_sink final : public reflector_sink {
  public:
   explicit policy_sink(live_state_source& s) : s_(s) {}
@@ -93,6 +124,9 @@ class live_state_source::namespace_sink final : public reflector_sink {
       for (const auto& [ns, e] : s_.index_.entries()) {
         if (e.known_namespace) previous.insert(ns);
       }
+      for (const auto& n : staging_) {
+        log_new_settings(n.name, settings_in(s_.index_, n.name), n.settings);
+      }
       s_.index_.replace_namespaces(staging_);
       s_.publish_locked();
     }
@@ -113,10 +147,12 @@ class live_state_source::namespace_sink final : public reflector_sink {
     const bool terminating = summary->terminating;
     {
       std::lock_guard lock(s_.mutex_);
-      if (type == "DELETED")
+      if (type == "DELETED") {
         s_.index_.remove_namespace(name);
-      else
+      } else {
+        log_new_settings(name, settings_in(s_.index_, name), summary->settings);
         s_.index_.upsert_namespace(namespace_record{name, terminating, summary->settings});
+      }
     }
     dirty_ = true;
     if (type == "ADDED") s_.appeared(name, terminating, namespace_appearance::watch_added);

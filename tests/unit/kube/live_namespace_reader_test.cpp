@@ -114,3 +114,87 @@ TEST_CASE("confirm read: no answer when the policies cannot be read", "[kube][re
     CHECK(api.calls.empty());
   }
 }
+
+namespace {
+
+json labelled_namespace(const std::string& name, const std::string& mode) {
+  return json{{"apiVersion", "v1"},
+              {"kind", "Namespace"},
+              {"metadata", {{"name", name}, {"labels", {{std::string(rules::mode_label), mode}}}}}};
+}
+
+json exempted_namespace(const std::string& name, const std::string& until) {
+  return json{{"apiVersion", "v1"},
+              {"kind", "Namespace"},
+              {"metadata",
+               {{"name", name},
+                {"annotations",
+                 {{std::string(rules::exempt_annotation), "egress"},
+                  {std::string(rules::exempt_reason_annotation), "migrating the ingress gateway"},
+                  {std::string(rules::exempt_until_annotation), until}}}}}};
+}
+
+}  // namespace
+
+// The webhook confirms a denial with this read and decides again from it: the
+// mode label and the exemption must be those of the live object, or a denial
+// that rests on mode=enforce under --audit-only would be overturned.
+TEST_CASE("confirm read: the namespace's mode label and exemption, as they are now",
+          "[kube][reader]") {
+  fake_api api;
+  namespace_index cached_index;
+  cached_index.upsert_namespace(namespace_record{"team-a", false, {}});
+  cached_state cache(std::move(cached_index));
+  live_namespace_reader reader(api, cache);
+  SECTION("the live Namespace's label") {
+    api.replies.push_back({200, policy_list({}), ""});
+    api.replies.push_back({200, labelled_namespace("team-a", "enforce").dump(), ""});
+    auto e = read(reader, "team-a");
+    REQUIRE(e);
+    CHECK(e->settings.mode == namespace_mode::enforce);
+    CHECK_FALSE(e->settings.exempt);
+  }
+  SECTION("the live Namespace's exemption") {
+    api.replies.push_back({200, policy_list({}), ""});
+    api.replies.push_back({200, exempted_namespace("team-a", "2030-01-02T03:04:05Z").dump(), ""});
+    auto e = read(reader, "team-a");
+    REQUIRE(e);
+    CHECK(e->settings.mode == namespace_mode::unset);
+    REQUIRE(e->settings.exempt);
+    CHECK(e->settings.exempt->directions == deny_all_coverage{false, true});
+    CHECK(e->settings.exempt->reason == "migrating the ingress gateway");
+    CHECK(e->settings.exempt->until_text == "2030-01-02T03:04:05Z");
+  }
+}
+
+TEST_CASE("confirm read: the cache's settings when the Namespace cannot be read",
+          "[kube][reader]") {
+  fake_api api;
+  namespace_index cached_index;
+  namespace_settings enforce;
+  enforce.mode = namespace_mode::enforce;
+  cached_index.upsert_namespace(namespace_record{"team-a", false, enforce});
+  cached_state cache(std::move(cached_index));
+  live_namespace_reader reader(api, cache);
+  api.replies.push_back({200, policy_list({}), ""});
+  api.replies.push_back({503, "unavailable", ""});
+  auto e = read(reader, "team-a");
+  REQUIRE(e);
+  CHECK(e->known_namespace);
+  CHECK(e->settings.mode == namespace_mode::enforce);
+}
+
+TEST_CASE("confirm read: a policy that re-opens the namespace is kept", "[kube][reader]") {
+  fake_api api;
+  auto cache = known("team-a", false);
+  live_namespace_reader reader(api, cache);
+  api.replies.push_back(
+      {200, policy_list({rules::default_deny_all_policy("team-a"), allow_web("team-a")}), ""});
+  api.replies.push_back({200, json{{"metadata", {{"name", "team-a"}}}}.dump(), ""});
+  auto e = read(reader, "team-a");
+  REQUIRE(e);
+  REQUIRE(e->negating.size() == 1);
+  CHECK(e->negating[0].name == "allow-web");
+  CHECK(e->negating[0].opens == deny_all_coverage{true, false});
+  CHECK(e->negating[0].rule == "spec.ingress[0]");
+}

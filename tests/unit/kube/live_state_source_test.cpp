@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "netpol_guard/netpol/rules.hpp"
 #include "scripted_source.hpp"
 
 using namespace netpol_guard;
@@ -279,4 +280,76 @@ TEST_CASE("drift: baselines lost between two snapshots", "[kube][live]") {
         std::vector<baseline_drift>{{"team-a", egress_only}, {"team-b", ingress_only}});
   // The first list is not drift.
   CHECK(drift_between(namespace_snapshot{}, *after, exempt).empty());
+}
+
+namespace {
+
+json with_mode(json ns, const std::string& mode) {
+  ns["metadata"]["labels"][std::string(rules::mode_label)] = mode;
+  return ns;
+}
+
+json with_exemption(json ns, const std::string& directions, const std::string& until) {
+  auto& a = ns["metadata"]["annotations"];
+  a[std::string(rules::exempt_annotation)] = directions;
+  a[std::string(rules::exempt_reason_annotation)] = "vendor chart opens its own ports";
+  a[std::string(rules::exempt_until_annotation)] = until;
+  return ns;
+}
+
+}  // namespace
+
+TEST_CASE("live source: a Namespace's mode label and exemption follow its events",
+          "[kube][live]") {
+  scripted_source policies, namespaces;
+  kube_stats m;
+  live_state_source live(policies, namespaces, fast(), m);
+  policies.lists.push_back(
+      {200,
+       list_of({policy("team-a", "default-deny-all", {"Ingress", "Egress"}),
+                policy("team-a", "allow-all-in", {"Ingress"}, "2024-01-01T00:00:00Z", true)},
+               "1"),
+       ""});
+  namespaces.lists.push_back(
+      {200,
+       list_of({namespace_object("team-a"),
+                with_exemption(namespace_object("team-b"), "all", "2030-01-01T00:00:00Z")},
+               "1"),
+       ""});
+  namespaces.watches.push_back(
+      {200,
+       {event("MODIFIED", with_mode(namespace_object("team-a"), "warn")),
+        event("MODIFIED", namespace_object("team-b"))},  // the exemption removed
+       ""});
+  namespaces.before_watch[0] = [&] {
+    auto s = live.snapshot();
+    REQUIRE(s->find("team-a") != nullptr);
+    CHECK(s->find("team-a")->settings.mode == namespace_mode::unset);
+    REQUIRE(s->find("team-b") != nullptr);
+    REQUIRE(s->find("team-b")->settings.exempt);
+    CHECK(s->find("team-b")->settings.exempt->directions == both);
+    CHECK(s->find("team-b")->settings.exempt->until_text == "2030-01-01T00:00:00Z");
+  };
+  namespaces.watches.push_back({200, {expired()}, ""});
+  namespaces.before_watch[1] = [&] {
+    auto s = live.snapshot();
+    CHECK(s->find("team-a")->settings.mode == namespace_mode::warn);
+    CHECK_FALSE(s->find("team-b")->settings.exempt);
+  };
+  namespaces.lists.push_back(
+      {200,
+       list_of({with_mode(namespace_object("team-a"), "enforce"), namespace_object("team-b")},
+               "2"),
+       ""});
+  run(live, policies, namespaces);
+
+  auto s = live.snapshot();
+  const auto* a = s->find("team-a");
+  REQUIRE(a != nullptr);
+  CHECK(a->settings.mode == namespace_mode::enforce);
+  // The relist of Namespaces keeps what the policies re-open.
+  REQUIRE(a->negating.size() == 1);
+  CHECK(a->negating[0].name == "allow-all-in");
+  CHECK(a->negating[0].opens == ingress_only);
+  CHECK(a->coverage() == both);
 }
