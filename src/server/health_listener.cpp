@@ -57,16 +57,10 @@ void health_listener::close() {
 }
 
 state_gauges health_listener::gauges() const {
-  state_gauges g;
-  auto snap = state_.snapshot();
-  g.namespaces = snap->namespace_count();
-  for (const auto& [ns, entry] : snap->entries()) {
-    if (config_.exempt_namespaces.contains(ns)) continue;
-    auto c = entry.coverage();
-    if (!c.full()) ++g.non_compliant;
-    if (!c.ingress) ++g.missing_ingress;
-    if (!c.egress) ++g.missing_egress;
-  }
+  // Exemptions expire with the wall clock, not with a state change: judge them
+  // at the scrape, in whole seconds as exempt-until is written.
+  const auto now = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
+  state_gauges g = namespace_gauges(*state_.snapshot(), config_.exempt_namespaces, now);
   auto r = state_.readiness();
   g.state_age_seconds = r.age_seconds;
   g.ready = r.ready && !stopping_;

@@ -53,6 +53,9 @@ state_gauges example_gauges() {
   g.non_compliant = 3;
   g.missing_ingress = 2;
   g.missing_egress = 3;
+  g.exemptions_active = 2;
+  g.exemptions_expired = 1;
+  g.earliest_exemption_expiry_seconds = 1793836800;
   g.state_age_seconds = 1.5;
   g.ready = true;
   return g;
@@ -208,10 +211,26 @@ TEST_CASE("state gauges and other counters are rendered", "[stats]") {
   CHECK(sample(s, R"(netpol_guard_cert_reloads_total{result="failure"})") == 1);
   CHECK(sample(s, R"(netpol_guard_provisioned_policies_total{result="success"})") == 1);
   CHECK(sample(s, "netpol_guard_open_connections") == 1);
+  CHECK(sample(s, R"(netpol_guard_exemptions{state="active"})") == 2);
+  CHECK(sample(s, R"(netpol_guard_exemptions{state="expired"})") == 1);
+  CHECK(sample(s, "netpol_guard_exemption_earliest_expiry_timestamp_seconds") == 1793836800);
+  CHECK(sample(s, "netpol_guard_admitted_by_exemption_total") == 0);
+  m.admission.count_admitted_by_exemption();
+  m.admission.count_admitted_by_exemption();
+  CHECK(sample(samples(m.render(g)), "netpol_guard_admitted_by_exemption_total") == 2);
 
   auto not_ready = samples(process_stats{}.render(state_gauges{}));
   CHECK(sample(not_ready, "netpol_guard_ready") == 0);
   CHECK(sample(not_ready, "netpol_guard_namespaces") == 0);
+  // No active exemption: the timestamp is 0, which alerts read as "none".
+  CHECK(sample(not_ready, "netpol_guard_exemption_earliest_expiry_timestamp_seconds") == 0);
+}
+
+TEST_CASE("the earliest exemption expiry keeps all ten digits", "[stats]") {
+  state_gauges g;
+  g.earliest_exemption_expiry_seconds = 1893456001;
+  CHECK_THAT(process_stats{}.render(g),
+             Contains("\nnetpol_guard_exemption_earliest_expiry_timestamp_seconds 1893456001\n"));
 }
 
 TEST_CASE("the certificate expiry is the last notAfter set, in whole seconds", "[stats]") {
@@ -311,7 +330,8 @@ void count_errors(process_stats& m) {
 }  // namespace
 
 // The goldens were rendered by the single metrics class before the stats were
-// split by component, with these counts: the exposition must not change.
+// split by component, with these counts: the exposition must not change. The
+// rollout's families (exemptions, admitted by exemption) were appended at the end.
 TEST_CASE("the exposition is byte for byte the one before the split", "[stats]") {
   SECTION("nothing counted") {
     CHECK(process_stats{}.render(state_gauges{}) == fixture_text("exposition_zero.txt"));
@@ -349,6 +369,7 @@ TEST_CASE("the exposition is byte for byte the one before the split", "[stats]")
     m.server.count_over_budget(budget_scope::total);
     m.server.add_buffered_bytes(3000);
     m.server.add_buffered_bytes(-1000);
+    for (int i = 0; i < 4; ++i) m.admission.count_admitted_by_exemption();
     const state_gauges g = example_gauges();
     CHECK(m.render(g) == fixture_text("exposition_counted.txt"));
   }
