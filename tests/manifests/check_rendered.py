@@ -32,11 +32,22 @@ SERVE_FLAGS = {
     "kubeconfig": True, "exempt-namespaces": True, "audit-only": False,
     "check-workloads": "bool", "provision-default-deny": False,
     "protect-baseline": "bool", "max-state-age": True, "log-level": True,
+    "exemption-groups": True, "exemption-users": True, "max-exemption-duration": True,
+    "deny-allow-all": False,
 }
 LOG_LEVELS = {"info", "debug", "warn", "error"}
 WEBHOOK = "netpol-guard.k8s-security-pro.io"
 NS = "netpol-guard"
 ALWAYS_EXEMPT = {"kube-system", "kube-public", "kube-node-lease", NS}
+# Who may always loosen a namespace (rules::default_exemption_groups): a flag
+# that repeats it would suggest the list replaces the default.
+DEFAULT_EXEMPTION_GROUP = "system:masters"
+KEYS_CONDITION = "namespace-update-changes-netpol-guard-keys"
+# The rules.hpp constants the matchCondition must name verbatim: the label, then
+# the annotations.
+RULES_HPP = os.path.join("include", "netpol_guard", "netpol", "rules.hpp")
+LABEL_CONSTANTS = ["mode_label"]
+ANNOTATION_CONSTANTS = ["exempt_annotation", "exempt_reason_annotation", "exempt_until_annotation"]
 PROJECT_LABELS = {"app.kubernetes.io/part-of": "k8s-security-pro",
                   "app.kubernetes.io/managed-by": "k8s-security-pro"}
 MONITORING_NS = {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}}
@@ -51,7 +62,8 @@ WORKLOADS = {("apps", "deployments"), ("apps", "replicasets"), ("apps", "statefu
 # Priority and Fairness objects, default True), priority (default
 # system-cluster-critical), spread, monitor (ServiceMonitor|PodMonitor), rules,
 # dashboard, metrics_ns / metrics_pods (who may scrape), probe_cidrs,
-# node_selector, tolerations.
+# node_selector, tolerations, exemption_groups / exemption_users (the lists the
+# flags carry), max_exemption_duration (default 2160h), deny_allow_all.
 EXPECT = {
     "kustomize-base.yaml": dict(mode="enforce", replicas=3, provisioning=False, netpols=True,
                                 certmanager=False, namespace=True, apf=False),
@@ -77,7 +89,9 @@ EXPECT = {
                               protect_baseline=False, check_workloads=False,
                               secret="my-tls", ca_bundle="Q0EK",
                               exempt=ALWAYS_EXEMPT | {"monitoring"}, priority="", apf=False,
-                              spread=False),
+                              spread=False, exemption_groups=["platform-admins", "sre"],
+                              exemption_users=["system:serviceaccount:argocd:argocd-application-controller"],
+                              max_exemption_duration="720h", deny_allow_all=True),
     "helm-monitoring.yaml": dict(mode="enforce", replicas=3, provisioning=True, netpols=True,
                                  certmanager=False, namespace=False, monitor="ServiceMonitor",
                                  rules=True, dashboard=True),
@@ -235,6 +249,14 @@ def check_deployment(docs, exp, p):
     p.check(("audit-only" in flags) == (exp["mode"] == "audit"), f'--audit-only does not match mode {exp["mode"]}')
     p.check(("provision-default-deny" in flags) == exp["provisioning"], "--provision-default-deny does not match provisioning")
     p.check("kubeconfig" not in flags and "policies" not in flags, "in-cluster Deployment must use live in-cluster state")
+    for flag, key in (("exemption-groups", "exemption_groups"), ("exemption-users", "exemption_users")):
+        listed = [x for x in str(flags.get(flag, "")).split(",") if x]
+        p.check(listed == exp.get(key, []), f"--{flag} is {listed}, expected {exp.get(key, [])}")
+    p.check(DEFAULT_EXEMPTION_GROUP not in str(flags.get("exemption-groups", "")).split(","),
+            f"--exemption-groups repeats {DEFAULT_EXEMPTION_GROUP}, which is always allowed")
+    p.check(flags.get("max-exemption-duration", "2160h") == exp.get("max_exemption_duration", "2160h"),
+            f'--max-exemption-duration is {flags.get("max-exemption-duration")}')
+    p.check(("deny-allow-all" in flags) == exp.get("deny_allow_all", False), "--deny-allow-all does not match denyAllowAll")
     mounts = {m["mountPath"]: m for m in c.get("volumeMounts", [])}
     tls_mount = mounts.get("/etc/netpol-guard/tls")
     if p.check(tls_mount is not None, "no volume mounted at /etc/netpol-guard/tls"):
@@ -303,20 +325,77 @@ def check_webhook(docs, exp, flags, p):
                 ops.setdefault((g, res), set()).update(r["operations"])
                 p.check(r["apiVersions"] == ["v1"], f"rule for {res} is not v1")
     p.check(ops.get(("", "pods")) == {"CREATE"}, "no CREATE pods rule")
-    p.check(ops.get(("", "namespaces")) == {"CREATE"}, "no CREATE namespaces rule")
+    # UPDATE for governance of the mode label and exemption annotations; never
+    # DELETE, so deleting a namespace never depends on netpol-guard.
+    p.check(ops.get(("", "namespaces")) == {"CREATE", "UPDATE"},
+            f'namespaces rule is {sorted(ops.get(("", "namespaces"), []))}, expected CREATE, UPDATE')
+    for r in w["rules"]:
+        p.check(not any(res.startswith("namespaces/") for res in r["resources"]),
+                "a namespaces subresource is matched (the namespace controller's finalize would need the webhook)")
     check_workloads = exp.get("check_workloads", True)
     p.check(flags.get("check-workloads", "true") == ("true" if check_workloads else "false"), "--check-workloads")
     for key in WORKLOADS:
         p.check((ops.get(key) == {"CREATE"}) == check_workloads, f"CREATE {key[1]} rule does not match checkWorkloads={check_workloads}")
     protect = exp.get("protect_baseline", True)
     p.check(flags.get("protect-baseline", "true") == ("true" if protect else "false"), "--protect-baseline")
-    p.check((ops.get(("networking.k8s.io", "networkpolicies")) == {"UPDATE", "DELETE"}) == protect,
-            f"UPDATE/DELETE networkpolicies rule does not match protectBaseline={protect}")
+    # CREATE and UPDATE always (allow-all detection); DELETE only to protect the baseline.
+    want_np = {"CREATE", "UPDATE"} | ({"DELETE"} if protect else set())
+    got_np = ops.get(("networking.k8s.io", "networkpolicies"), set())
+    p.check(got_np == want_np,
+            f"networkpolicies rule is {sorted(got_np)}, expected {sorted(want_np)} for protectBaseline={protect}")
     known = {("", "pods"), ("", "namespaces"), ("networking.k8s.io", "networkpolicies")} | WORKLOADS
     p.check(set(ops) <= known, f"unexpected rules: {sorted(set(ops) - known)}")
-    if protect:
-        names = [mc["name"] for mc in w.get("matchConditions", [])]
-        p.check(names == ["not-namespace-cleanup"], f"matchConditions {names}")
+    names = [mc["name"] for mc in w.get("matchConditions", [])]
+    want_names = (["not-namespace-cleanup"] if protect else []) + [KEYS_CONDITION]
+    p.check(names == want_names, f"matchConditions {names}, expected {want_names}")
+    keys = next((mc["expression"] for mc in w.get("matchConditions", []) if mc["name"] == KEYS_CONDITION), "")
+    check_keys_condition(keys, p)
+
+
+def rules_constants():
+    """The string constants of rules.hpp: name -> value."""
+    text = open(os.path.join(SOURCE_DIR, RULES_HPP)).read()
+    return dict(re.findall(r'std::string_view\s+(\w+)\s*=\s*"([^"]*)"', text))
+
+
+def check_keys_condition(expr, p):
+    """The Namespace UPDATE condition: only namespaces UPDATEs are filtered, it
+    names exactly the rules.hpp keys (the label among labels, the annotations
+    among annotations), and every map access is guarded."""
+    if not p.check(expr, f"no matchCondition {KEYS_CONDITION}"):
+        return
+    p.check(expr.startswith("request.resource.resource != 'namespaces' || request.operation != 'UPDATE' ||"),
+            f"{KEYS_CONDITION} must pass everything but a namespaces UPDATE first")
+    # [keys].exists(k, body) groups: the body names one map, labels or annotations.
+    groups = re.split(r"\[((?:'[^']*',?\s*)+)\]\.exists\(k,", expr)
+    found = {"labels": [], "annotations": []}
+    for keys, body in zip(groups[1::2], groups[2::2]):
+        maps = {m for m in ("labels", "annotations") if f"metadata.{m}" in body}
+        if p.check(len(maps) == 1, f"{KEYS_CONDITION}: a key group reads {sorted(maps)}"):
+            found[maps.pop()] += re.findall(r"'([^']*)'", keys)
+    if SOURCE_DIR:
+        consts = rules_constants()
+        want_labels = [consts.get(c) for c in LABEL_CONSTANTS]
+        want_annotations = [consts.get(c) for c in ANNOTATION_CONSTANTS]
+        p.check(found["labels"] == want_labels, f"{KEYS_CONDITION} labels {found['labels']} != rules.hpp {want_labels}")
+        p.check(found["annotations"] == want_annotations,
+                f"{KEYS_CONDITION} annotations {found['annotations']} != rules.hpp {want_annotations}")
+        # The whole expression, so no map is read before has() and `in` say the
+        # key is there (tests/e2e/run-rollout.sh runs it on a real apiserver).
+        p.check(" ".join(expr.split()) == keys_condition(want_labels, want_annotations),
+                f"{KEYS_CONDITION} is not the guarded form:\n    {expr}")
+
+
+def keys_condition(labels, annotations):
+    """The matchCondition for these keys: true unless a namespaces UPDATE leaves
+    them all as they were."""
+    def group(keys, m):
+        new, old = f"object.metadata.{m}", f"oldObject.metadata.{m}"
+        return ("[" + ", ".join(f"'{k}'" for k in keys) + "].exists(k, "
+                f"(has({new}) && k in {new}) ? ((has({old}) && k in {old}) ? {new}[k] != {old}[k] : true) : "
+                f"(has({old}) && k in {old}))")
+    return ("request.resource.resource != 'namespaces' || request.operation != 'UPDATE' || "
+            + group(labels, "labels") + " || " + group(annotations, "annotations"))
 
 
 def check_service_pdb(docs, dep, exp, p):

@@ -3,7 +3,8 @@
 # values-prod.yaml, the cert-manager option and the monitoring kit; and what
 # the chart must refuse, each with a clear message: values that break
 # values.schema.json, a mode other than enforce/audit, a timeout out of 1..30,
-# both monitors at once, and the "default" namespace (helm template without
+# both monitors at once, system:masters in exemptionGroups (always allowed),
+# and the "default" namespace (helm template without
 # -n), whose exemption would exempt "default" itself.
 #
 #   tests/manifests/helm-lint.sh HELM SOURCE_DIR
@@ -65,6 +66,16 @@ refused "schema: no metrics namespace is refused" \
   "$helm" template netpol-guard "$chart" --namespace netpol-guard --set networkPolicies.metrics.namespace=
 refused "schema: logLevel=verbose is refused" "at '/logLevel': value must be one of 'debug', 'info', 'warn', 'error'" \
   "$helm" template netpol-guard "$chart" --namespace netpol-guard --set logLevel=verbose
+# system:masters may always loosen a namespace; listing it would suggest the
+# list replaces the default.
+refused "schema: exemptionGroups listing system:masters is refused" "at '/exemptionGroups/0': 'not' failed" \
+  "$helm" template netpol-guard "$chart" --namespace netpol-guard --set-json 'exemptionGroups=["system:masters"]'
+refused "exemptionGroups listing system:masters is refused without the schema" \
+  "exemptionGroups must not list system:masters: it is always allowed" \
+  "$helm" template netpol-guard "$chart" --namespace netpol-guard --skip-schema-validation \
+  --set-json 'exemptionGroups=["ops","system:masters"]'
+refused "schema: maxExemptionDuration=90d is refused" "at '/maxExemptionDuration': '90d' does not match pattern" \
+  "$helm" template netpol-guard "$chart" --namespace netpol-guard --set maxExemptionDuration=90d
 refused "helm lint --strict: replicas=two fails" "at '/replicas': got string, want integer" \
   "$helm" lint --strict "$chart" --namespace netpol-guard --set replicas=two
 

@@ -28,13 +28,17 @@ if [[ -n $helm ]]; then
   ht helm-default.yaml
   ht helm-prod.yaml -f "$chart/values-prod.yaml"
   ht helm-cert-manager.yaml -f "$chart/values-prod.yaml" --set certificates.certManager.enabled=true
-  # Everything optional switched off, a caBundle brought in.
+  # Everything optional switched off, a caBundle brought in, the rollout's
+  # governance and allow-all values set.
   ht helm-minimal.yaml --set mode=enforce --set replicas=2 --set protectBaseline=false \
     --set checkWorkloads=false --set networkPolicies.enabled=false --set podDisruptionBudget.enabled=false \
     --set certificates.existingSecret=my-tls --set certificates.caBundle=Q0EK \
     --set 'exemptNamespaces={kube-system,kube-public,kube-node-lease,monitoring}' \
     --set priorityClassName= --set apiPriorityAndFairness.enabled=false \
-    --set affinity=null --set topologySpreadConstraints=null
+    --set affinity=null --set topologySpreadConstraints=null \
+    --set-json 'exemptionGroups=["platform-admins","sre"]' \
+    --set-json 'exemptionUsers=["system:serviceaccount:argocd:argocd-application-controller"]' \
+    --set maxExemptionDuration=720h --set denyAllowAll=true
   # The monitoring kit: ServiceMonitor, alerts, dashboard.
   ht helm-monitoring.yaml -f "$chart/values-prod.yaml" --set serviceMonitor.enabled=true \
     --set prometheusRule.enabled=true --set grafanaDashboard.enabled=true \
