@@ -308,3 +308,17 @@ wait_webhook_active() { # DRY-RUN-MANIFEST
   done
   setup_fail "the apiserver never called the webhook (last: rc=$rc $err)"
 }
+
+# The shipped ValidatingWebhookConfiguration (manifests/base/webhook.yaml: its
+# rules, matchConditions, namespaceSelector and failurePolicy Fail), pointed at
+# this netpol-guard: a test of the shipped manifest, not of a copy.
+shipped_webhook_yaml() { # PORT CA_FILE
+  python3 - "$src/manifests/base/webhook.yaml" "$1" "$(base64 -w0 <"$2")" <<'PY'
+import json, sys, yaml
+doc = next(d for d in yaml.safe_load_all(open(sys.argv[1])) if d and d.get("kind") == "ValidatingWebhookConfiguration")
+for w in doc["webhooks"]:
+    w["clientConfig"] = {"url": f"https://127.0.0.1:{sys.argv[2]}/validate", "caBundle": sys.argv[3]}
+    w["timeoutSeconds"] = 5
+print(json.dumps(doc))
+PY
+}
