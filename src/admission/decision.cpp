@@ -38,10 +38,11 @@ const char* missing_key(const deny_all_coverage& have) {
 // A Pod or a workload CREATE: the namespace is evaluated as `check` and `audit`
 // evaluate it, and the finding worded as they word it.
 admission_decision decide_pod_creator(admission_decision d, const namespace_snapshot& state,
-                                      const decision_config& config) {
+                                      const decision_config& config, std::chrono::sys_seconds now) {
   const std::string& ns = d.subject.namespace_name;
   const namespace_compliance c = evaluate_namespace(
-      ns, state.find(ns), evaluation_context{config.exempt_namespaces, config.audit_only});
+      ns, state.find(ns),
+      evaluation_context{config.exempt_namespaces, config.audit_only, config.deny_allow_all, now});
   if (c.exempt) return d;
   d.coverage = c.coverage;
   if (!c.refuses_pods()) return d;
@@ -230,7 +231,7 @@ bool valid_audit_annotation_key(std::string_view key) {
 }
 
 admission_decision decide(const admission_request& r, const namespace_snapshot& state,
-                          const decision_config& config) {
+                          const decision_config& config, std::chrono::sys_seconds now) {
   admission_decision d;
   d.subject.kind = "other";
   if (!r.sub_resource.empty()) return d;
@@ -244,7 +245,7 @@ admission_decision decide(const admission_request& r, const namespace_snapshot& 
                  r.object.name.empty() ? r.name : r.object.name};
     if (!create) return d;
     if (creator != &rules::pod_kind && !config.check_workloads) return d;
-    return decide_pod_creator(std::move(d), state, config);
+    return decide_pod_creator(std::move(d), state, config, now);
   }
   if (r.resource_group.empty() && r.resource == "namespaces") {
     // generateName namespaces arrive with empty request.name/namespace; the
@@ -263,12 +264,6 @@ admission_decision decide(const admission_request& r, const namespace_snapshot& 
     return decide_policy_change(std::move(d), r, state, config);
   }
   return d;
-}
-
-// STEP-0 STUB: issue 13 part B judges with `now` and removes the old form.
-admission_decision decide(const admission_request& r, const namespace_snapshot& state,
-                          const decision_config& config, std::chrono::sys_seconds) {
-  return decide(r, state, config);
 }
 
 }  // namespace netpol_guard
