@@ -431,3 +431,134 @@ TEST_CASE("baseline protection: exempt, switched off, audit-only", "[decision]")
     CHECK_FALSE(out.at("response").contains("status"));
   }
 }
+
+// ---------------------------------------------------------------------------
+// Allow-all: a policy that re-opens a whole direction for every pod (issue 13)
+// ---------------------------------------------------------------------------
+
+namespace {
+
+// An UPDATE of policy "open-ingress" (not a baseline) in team-a to `spec`.
+json open_update(const char* spec) {
+  auto review = update_with_spec(spec);
+  auto& r = review["request"];
+  r["name"] = "open-ingress";
+  r["object"]["metadata"]["name"] = "open-ingress";
+  r["oldObject"]["metadata"]["name"] = "open-ingress";
+  r["oldObject"]["spec"] = json::parse(R"({"podSelector":{"matchLabels":{"app":"web"}}})");
+  return review;
+}
+
+json create_with_spec(const char* spec) {
+  auto review = open_update(spec);
+  review["request"]["operation"] = "CREATE";
+  review["request"]["oldObject"] = nullptr;
+  return review;
+}
+
+constexpr const char* allow_all_ingress = R"({"podSelector":{},"ingress":[{}]})";
+
+namespace_snapshot team_a_in(namespace_mode m) {
+  namespace_index index;
+  namespace_settings s;
+  s.mode = m;
+  index.upsert_namespace(namespace_record{"team-a", false, s});
+  index.upsert_policy("team-a", "default-deny-all", both);
+  return *index.freeze("test");
+}
+
+}  // namespace
+
+TEST_CASE("an allow-all NetworkPolicy is warned, naming the rule", "[decision][allow-all]") {
+  for (const auto& review : {create_with_spec(allow_all_ingress), open_update(allow_all_ingress)}) {
+    INFO(review["request"]["operation"]);
+    const auto r = request_of(review);
+    const auto name = r.object.name;
+    auto d = decide(r, only_baseline, enforce(), fixture_now);
+    CHECK(d.outcome == verdict::warned);
+    CHECK(d.response.allowed);
+    REQUIRE(d.response.warnings.size() == 1);
+    const auto& w = d.response.warnings[0];
+    CHECK_THAT(w, StartsWith("CIS 5.3.2: NetworkPolicy \"" + name + "\" spec.ingress[0]"));
+    CHECK_THAT(w, Contains("allows all ingress") && Contains("\"team-a\""));
+    CHECK(d.response.audit_annotations.empty());
+    CHECK(d.subject.kind == "NetworkPolicy");
+  }
+  SECTION("egress to 0.0.0.0/0, without ports") {
+    auto d = decide(request_of(create_with_spec(
+                        R"({"podSelector":{},"policyTypes":["Egress"],
+                            "egress":[{"to":[{"ipBlock":{"cidr":"0.0.0.0/0"}}]}]})")),
+                    only_baseline, enforce(), fixture_now);
+    CHECK(d.outcome == verdict::warned);
+    REQUIRE(d.response.warnings.size() == 1);
+    CHECK_THAT(d.response.warnings[0], Contains("spec.egress[0]") && Contains("all egress"));
+  }
+  SECTION("protect_baseline=false still warns") {
+    auto c = enforce();
+    c.protect_baseline = false;
+    auto d = decide(request_of(open_update(allow_all_ingress)), only_baseline, c, fixture_now);
+    CHECK(d.outcome == verdict::warned);
+  }
+  SECTION("a rule with ports, or a narrowed selector, is not allow-all") {
+    check_allowed(decide(
+        request_of(create_with_spec(R"({"podSelector":{},"ingress":[{"ports":[{"port":80}]}]})")),
+        only_baseline, enforce(), fixture_now));
+    check_allowed(decide(request_of(create_with_spec(
+                             R"({"podSelector":{"matchLabels":{"app":"web"}},"ingress":[{}]})")),
+                         only_baseline, enforce(), fixture_now));
+  }
+  SECTION("an exempt namespace is not judged") {
+    auto review = create_with_spec(allow_all_ingress);
+    review["request"]["namespace"] = "kube-system";
+    review["request"]["object"]["metadata"]["namespace"] = "kube-system";
+    check_allowed(decide(request_of(review), only_baseline, enforce(), fixture_now));
+  }
+}
+
+TEST_CASE("--deny-allow-all refuses it, as the namespace's mode says", "[decision][allow-all]") {
+  auto c = enforce();
+  c.deny_allow_all = true;
+  SECTION("enforcing: 403 with the same text") {
+    for (const auto& review :
+         {create_with_spec(allow_all_ingress), open_update(allow_all_ingress)}) {
+      auto d = decide(request_of(review), only_baseline, c, fixture_now);
+      check_denied(d);
+      CHECK_THAT(d.response.message, Contains("spec.ingress[0] allows all ingress"));
+      CHECK_FALSE(d.depends_on_state);
+    }
+  }
+  SECTION("independent of protect_baseline") {
+    c.protect_baseline = false;
+    check_denied(
+        decide(request_of(create_with_spec(allow_all_ingress)), only_baseline, c, fixture_now));
+  }
+  SECTION("a warn namespace: audited") {
+    auto d = decide(request_of(create_with_spec(allow_all_ingress)),
+                    team_a_in(namespace_mode::warn), c, fixture_now);
+    check_audited(d);
+    CHECK_THAT(d.response.warnings[0], Contains("spec.ingress[0]"));
+  }
+  SECTION("--audit-only: audited, unless the namespace says enforce") {
+    c.audit_only = true;
+    check_audited(
+        decide(request_of(create_with_spec(allow_all_ingress)), only_baseline, c, fixture_now));
+    check_denied(decide(request_of(create_with_spec(allow_all_ingress)),
+                        team_a_in(namespace_mode::enforce), c, fixture_now));
+  }
+  SECTION("a policy being deleted may still lose its finalizers") {
+    auto review = open_update(allow_all_ingress);
+    review["request"]["oldObject"]["metadata"]["deletionTimestamp"] = "2026-06-01T00:00:00Z";
+    review["request"]["object"]["metadata"]["deletionTimestamp"] = "2026-06-01T00:00:00Z";
+    review["request"]["oldObject"]["spec"] = json::parse(allow_all_ingress);
+    review["request"]["oldObject"]["metadata"] = review["request"]["object"]["metadata"];
+    review["request"]["object"]["metadata"].erase("finalizers");
+    check_allowed(decide(request_of(review), only_baseline, c, fixture_now));
+  }
+}
+
+TEST_CASE("losing the pinned baseline outranks the allow-all warning", "[decision][allow-all]") {
+  // default-deny-all turned into an allow-all: the baseline's loss is the answer.
+  const auto spec = R"({"podSelector":{},"policyTypes":["Ingress","Egress"],"ingress":[{}]})";
+  auto lost = decide(request_of(update_with_spec(spec)), only_baseline, enforce(), fixture_now);
+  check_policy_change_denied(lost, "ingress");
+}

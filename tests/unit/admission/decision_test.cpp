@@ -278,7 +278,8 @@ TEST_CASE("Namespace CREATE in audit-only is audited", "[decision]") {
   CHECK_THAT(d.response.warnings[0], Contains("team-new"));
 }
 
-TEST_CASE("Namespace UPDATE and DELETE are allowed", "[decision]") {
+TEST_CASE("Namespace UPDATE and DELETE are allowed when no netpol-guard key changes",
+          "[decision]") {
   for (const char* op : {"UPDATE", "DELETE"}) {
     SECTION(op) {
       auto review = fixture("namespace-create.json");

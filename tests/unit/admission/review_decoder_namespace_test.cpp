@@ -57,10 +57,9 @@ TEST_CASE("userInfo.groups are read in order", "[decoder][groups]") {
 }
 
 TEST_CASE("userInfo.groups of the wrong type is wrong_type", "[decoder][groups]") {
-  for (const char* groups :
-       {R"("system:masters")", "42", "true", R"({"a":"system:masters"})",
-        R"(["system:masters", 1])", R"(["system:masters", null])", R"([["system:masters"]])",
-        R"([{"name":"system:masters"}])"}) {
+  for (const char* groups : {R"("system:masters")", "42", "true", R"({"a":"system:masters"})",
+                             R"(["system:masters", 1])", R"(["system:masters", null])",
+                             R"([["system:masters"]])", R"([{"name":"system:masters"}])"}) {
     INFO("groups: " << groups);
     auto review = namespace_update();
     review["request"]["userInfo"]["groups"] = json::parse(groups);
@@ -147,8 +146,10 @@ TEST_CASE("a Namespace's labels or annotations of the wrong type are wrong_type"
     const char* message;
   };
   const std::vector<bad> cases = {
-      {"object", "labels", json::array({"a"}), "request.object.metadata.labels: expected an object"},
-      {"oldObject", "annotations", "x", "request.oldObject.metadata.annotations: expected an object"},
+      {"object", "labels", json::array({"a"}),
+       "request.object.metadata.labels: expected an object"},
+      {"oldObject", "annotations", "x",
+       "request.oldObject.metadata.annotations: expected an object"},
       {"object", "labels", {{mode_key, 1}}, nullptr},
       {"object", "labels", {{mode_key, nullptr}}, nullptr},
       {"object", "annotations", {{exempt_key, {{"all", true}}}}, nullptr},
