@@ -39,7 +39,10 @@ net::awaitable<webhook_answer> webhook::review(std::string_view body) {
         decision.depends_on_state && reader_ != nullptr) {
       decision = co_await confirm(request, std::move(decision), now);
     }
+    // Only a CREATE is admitted because its baseline will be provisioned; an
+    // UPDATE's warning is about its exemption or mode.
     if (decision.outcome == verdict::warned && decision.subject.kind == "Namespace" &&
+        request.operation == "CREATE" && options_.decision.provision_default_deny &&
         reader_ != nullptr && !request.dry_run) {
       reader_->namespace_admitted(decision.subject.name);
     }
@@ -97,6 +100,7 @@ net::awaitable<admission_decision> webhook::confirm(const admission_request& req
 void webhook::record(const admission_request& request, const admission_decision& decision,
                      double seconds) {
   stats_.count_request(decision.outcome, decision.subject.kind, request.operation);
+  if (decision.by_exemption) stats_.count_admitted_by_exemption();
   stats_.observe_latency(seconds);
   if (decision.outcome == verdict::denied || decision.outcome == verdict::audited) {
     const std::string& message = decision.outcome == verdict::denied
