@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 #include <vector>
 
+#include "netpol_guard/admission/review_facts.hpp"
 #include "netpol_guard/admission/review_fields.hpp"
 
 namespace netpol_guard {
@@ -37,6 +38,10 @@ class review_reader final : public nlohmann::json_sax<json> {
     if (capture_depth_ > 0 || is_capture_member(pending_)) {
       return scalar(json(std::move(v)));
     }
+    if (in_groups()) {
+      req.groups.push_back(std::move(v));
+      return true;
+    }
     field f = take_pending();
     if (f == field::none) return true;
     if (!mark_seen(f)) return false;
@@ -53,9 +58,10 @@ class review_reader final : public nlohmann::json_sax<json> {
     if (capture_depth_ > 0) {
       json& parent = *capture_stack_.back();
       if (parent.contains(k)) {
-        // Metadata is kept only to compare two versions of a NetworkPolicy, and
-        // may be a Pod's labels in a body whose resource comes late: the last
-        // value wins there, as in the apiserver's own decoder.
+        // Metadata is kept to compare two versions of a NetworkPolicy and for a
+        // Namespace's settings, and may be a Pod's labels in a body whose
+        // resource comes late: the last value wins there, as in the apiserver's
+        // own decoder.
         if (!capture_strict_) {
           parent.erase(k);
         } else {
@@ -77,7 +83,7 @@ class review_reader final : public nlohmann::json_sax<json> {
       return true;
     }
     if ((parent == node::object_metadata || parent == node::old_object_metadata) &&
-        is_captured_metadata_key(k) && !known_not_policy()) {
+        is_captured_metadata_key(k) && keeps_metadata()) {
       pending_ = parent == node::object_metadata ? field::obj_meta_member : field::old_meta_member;
       capture_key_ = std::move(k);
       return true;
@@ -118,9 +124,16 @@ class review_reader final : public nlohmann::json_sax<json> {
 
   // The apiserver sends request.resource before the objects, so Pods' labels are
   // never kept; a body in another order only costs a little more.
-  bool known_not_policy() const {
-    return seen_.test(static_cast<std::size_t>(field::res_resource)) &&
-           req.resource != "networkpolicies";
+  bool keeps_metadata() const {
+    return !seen_.test(static_cast<std::size_t>(field::res_resource)) ||
+           req.resource == "networkpolicies" || req.resource == "namespaces";
+  }
+
+  // Inside the array request.userInfo.groups, whose items are read as they come.
+  bool in_groups() const { return !stack_.empty() && stack_.back() == node::user_groups; }
+
+  static const char* container_type(field f) {
+    return f == field::c_groups ? "an array of strings" : "an object";
   }
 
   json& member_target(field f) {
@@ -181,6 +194,7 @@ class review_reader final : public nlohmann::json_sax<json> {
 
   bool scalar(json v) {
     if (capture_depth_ > 0) return add_captured(std::move(v));
+    if (in_groups()) return wrong_type(field::c_groups, "an array of strings");
     field f = take_pending();
     if (f == field::none) return true;
     if (!mark_seen(f)) return false;
@@ -199,7 +213,7 @@ class review_reader final : public nlohmann::json_sax<json> {
         f == field::old_created) {
       return wrong_type(f, "a string");
     }
-    if (f >= field::c_request) return wrong_type(f, "an object");
+    if (f >= field::c_request) return wrong_type(f, container_type(f));
     return wrong_type(f, "a string");
   }
 
@@ -283,7 +297,7 @@ class review_reader final : public nlohmann::json_sax<json> {
       case field::dry_run:
         return wrong_type(f, "a boolean");
       default:
-        return wrong_type(f, "an object");
+        return wrong_type(f, container_type(f));
     }
     return true;
   }
@@ -312,6 +326,7 @@ class review_reader final : public nlohmann::json_sax<json> {
       stack_.push_back(node::root);
       return true;
     }
+    if (in_groups()) return wrong_type(field::c_groups, "an array of strings");
     field f = take_pending();
     if (f == field::none) {
       stack_.push_back(node::skip);
@@ -326,7 +341,7 @@ class review_reader final : public nlohmann::json_sax<json> {
       return true;
     }
     if (f < field::c_request) return wrong_type(f, f == field::dry_run ? "a boolean" : "a string");
-    if (!is_object) return wrong_type(f, "an object");
+    if (is_object == (f == field::c_groups)) return wrong_type(f, container_type(f));
     if (f == field::c_request) has_request = true;
     if (f == field::c_object) req.object.present = true;
     if (f == field::c_old_object) req.old_object.present = true;
@@ -408,27 +423,25 @@ boost::system::result<admission_request, codec_error> decode_admission_review(
     return codec_error{"missing_object",
                        "AdmissionReview request for " + reader.req.operation + " has no object"};
   }
-  if (is_network_policy(reader.req)) {
-    std::string err;
-    auto fill = [&](object_facts& o, const json& spec, const json& meta,
-                    const char* where) -> bool {
-      if (!o.present) return true;
-      auto facts = facts_from_spec(spec);
-      if (!facts) {
-        err = std::string(where) + ".spec." + facts.error();
-        return false;
-      }
-      o.policy = *facts;
-      // nlohmann's objects are ordered by key, so equal content dumps equal.
-      o.content = json{{"spec", spec}, {"metadata", meta}}.dump();
-      return true;
-    };
-    if (!fill(reader.req.object, reader.object_spec, reader.object_meta, "request.object") ||
-        !fill(reader.req.old_object, reader.old_spec, reader.old_meta, "request.oldObject")) {
-      return codec_error{"wrong_type", err};
+  auto& req = reader.req;
+  std::string err;
+  if (is_network_policy(req)) {
+    if (req.object.present) {
+      err = review_facts::fill_policy(req.object, reader.object_spec, reader.object_meta,
+                                      "request.object");
+    }
+    if (err.empty() && req.old_object.present) {
+      err = review_facts::fill_policy(req.old_object, reader.old_spec, reader.old_meta,
+                                      "request.oldObject");
+    }
+  } else if (req.resource_group.empty() && req.resource == "namespaces") {
+    err = review_facts::fill_namespace_keys(req.object, reader.object_meta, "request.object");
+    if (err.empty()) {
+      err = review_facts::fill_namespace_keys(req.old_object, reader.old_meta, "request.oldObject");
     }
   }
-  return std::move(reader.req);
+  if (!err.empty()) return codec_error{"wrong_type", err};
+  return std::move(req);
 }
 
 }  // namespace netpol_guard

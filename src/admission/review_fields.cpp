@@ -6,7 +6,7 @@ namespace netpol_guard::review_fields {
 namespace {
 
 // The whole map of what is read. Small enough to scan linearly per key.
-constexpr std::array<key_rule, 35> key_rules{{
+constexpr std::array<key_rule, 36> key_rules{{
     {node::root, "apiVersion", field::api_version, node::skip},
     {node::root, "kind", field::review_kind, node::skip},
     {node::root, "request", field::c_request, node::request},
@@ -28,6 +28,7 @@ constexpr std::array<key_rule, 35> key_rules{{
     {node::resource, "version", field::res_version, node::skip},
     {node::resource, "resource", field::res_resource, node::skip},
     {node::user_info, "username", field::username, node::skip},
+    {node::user_info, "groups", field::c_groups, node::user_groups},
     {node::object, "metadata", field::c_obj_metadata, node::object_metadata},
     {node::object, "spec", field::c_obj_spec, node::object_spec},
     {node::old_object, "metadata", field::c_old_metadata, node::old_object_metadata},
@@ -106,6 +107,8 @@ const char* field_path(field f) {
       return "request.resource";
     case field::c_user_info:
       return "request.userInfo";
+    case field::c_groups:
+      return "request.userInfo.groups";
     case field::c_object:
       return "request.object";
     case field::c_old_object:

@@ -32,12 +32,17 @@ net::awaitable<webhook_answer> webhook::review(std::string_view body) {
   std::optional<webhook_answer> failed;
   try {
     auto snapshot = state_.snapshot();
-    decision = decide(request, *snapshot, options_.decision);
+    // One instant per request: the live re-decision judges at the same moment.
+    const std::chrono::sys_seconds now = options_.wall_clock();
+    decision = decide(request, *snapshot, options_.decision, now);
     if (decision.outcome != verdict::allowed && decision.outcome != verdict::warned &&
         decision.depends_on_state && reader_ != nullptr) {
-      decision = co_await confirm(request, std::move(decision));
+      decision = co_await confirm(request, std::move(decision), now);
     }
+    // Only a CREATE is admitted because its baseline will be provisioned; an
+    // UPDATE's warning is about its exemption or mode.
     if (decision.outcome == verdict::warned && decision.subject.kind == "Namespace" &&
+        request.operation == "CREATE" && options_.decision.provision_default_deny &&
         reader_ != nullptr && !request.dry_run) {
       reader_->namespace_admitted(decision.subject.name);
     }
@@ -57,7 +62,8 @@ net::awaitable<webhook_answer> webhook::review(std::string_view body) {
 }
 
 net::awaitable<admission_decision> webhook::confirm(const admission_request& request,
-                                                    admission_decision decision) {
+                                                    admission_decision decision,
+                                                    std::chrono::sys_seconds now) {
   const std::string ns = decision.subject.namespace_name;
   auto deadline = std::chrono::steady_clock::now() + options_.provision_wait;
   for (int attempt = 0;; ++attempt) {
@@ -72,7 +78,7 @@ net::awaitable<admission_decision> webhook::confirm(const admission_request& req
     namespace_map one;
     one.emplace(ns, std::move(*live));
     namespace_snapshot fresh(std::move(one), "live");
-    auto again = decide(request, fresh, options_.decision);
+    auto again = decide(request, fresh, options_.decision, now);
     if (again.outcome == verdict::allowed || again.outcome == verdict::warned) {
       stats_.count_confirmation(confirmation::overturned);
       log::info("live read overturned a denial from cached state",
@@ -94,6 +100,7 @@ net::awaitable<admission_decision> webhook::confirm(const admission_request& req
 void webhook::record(const admission_request& request, const admission_decision& decision,
                      double seconds) {
   stats_.count_request(decision.outcome, decision.subject.kind, request.operation);
+  if (decision.by_exemption) stats_.count_admitted_by_exemption();
   stats_.observe_latency(seconds);
   if (decision.outcome == verdict::denied || decision.outcome == verdict::audited) {
     const std::string& message = decision.outcome == verdict::denied

@@ -1,6 +1,7 @@
 // AdmissionReview codec and decision: decode arbitrary bytes, decide against a
 // fixed snapshot, encode the answer. The answer must be valid JSON echoing the
 // request's uid; an error must encode to valid JSON too.
+#include <chrono>
 #include <cstdint>
 #include <cstdlib>
 #include <nlohmann/json.hpp>
@@ -30,6 +31,9 @@ const namespace_snapshot& state() {
   return *snapshot;
 }
 
+// A fixed instant (2026-06-01T00:00:00Z), so a case replays the same.
+constexpr std::chrono::sys_seconds fuzz_now{std::chrono::seconds{1780272000}};
+
 bool is_json_echoing(const std::string& text, const std::string& uid) {
   auto doc = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
   return !doc.is_discarded() && doc.contains("response") && doc["response"]["uid"] == uid;
@@ -44,7 +48,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const admission_request* request = &*decoded;
     decision_config config;
     config.audit_only = (size % 2) == 1;
-    auto decision = decide(*request, state(), config);
+    auto decision = decide(*request, state(), config, fuzz_now);
     if (!is_json_echoing(encode_admission_review(*request, decision.response), request->uid)) {
       std::abort();
     }

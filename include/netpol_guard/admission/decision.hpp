@@ -115,9 +115,6 @@ struct admission_decision {
 // clock the request is judged at (exemption expiry, exempt-until's maximum).
 admission_decision decide(const admission_request& request, const namespace_snapshot& state,
                           const decision_config& config, std::chrono::sys_seconds now);
-// STEP-0: the old form, until issue 13 part B moves every caller to the one above.
-admission_decision decide(const admission_request& request, const namespace_snapshot& state,
-                          const decision_config& config);
 
 // The warning text bound by the apiserver's rules: at most 256 bytes, no
 // control characters (kubectl drops such warnings silently).

@@ -16,6 +16,7 @@ enum class node : unsigned char {
   kind,
   resource,
   user_info,
+  user_groups,  // the array request.userInfo.groups
   object,
   old_object,
   object_metadata,
@@ -57,6 +58,7 @@ enum class field : unsigned char {
   c_kind,
   c_resource,
   c_user_info,
+  c_groups,  // an array, not an object
   c_object,
   c_old_object,
   c_obj_metadata,
@@ -86,8 +88,9 @@ const key_rule* find_key_rule(node parent, std::string_view key);
 
 // Members of a NetworkPolicy's spec that decide its coverage.
 bool is_policy_spec_key(std::string_view k);
-// Metadata a user may change on an object; kept (for NetworkPolicies only) so the
-// decision can tell a finalizer-only UPDATE from any other.
+// Metadata a user may change on an object; kept for NetworkPolicies, so the
+// decision can tell a finalizer-only UPDATE from any other, and for Namespaces,
+// whose labels and annotations carry their rollout settings.
 bool is_captured_metadata_key(std::string_view k);
 // Members captured whole as JSON (spec members and user-editable metadata).
 bool is_capture_member(field f);

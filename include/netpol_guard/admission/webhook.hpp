@@ -5,6 +5,7 @@
 
 #include <boost/asio/awaitable.hpp>
 #include <chrono>
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -21,6 +22,11 @@ struct webhook_options {
   std::chrono::milliseconds confirm_timeout{500};
   // How long a pod may wait for a namespace's provisioned policy.
   std::chrono::milliseconds provision_wait{2000};
+  // The wall clock requests are judged at (exemption expiry, exempt-until's
+  // maximum), read once per request. Tests pass a fake one.
+  std::function<std::chrono::sys_seconds()> wall_clock = [] {
+    return std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
+  };
 };
 
 class webhook {
@@ -35,7 +41,8 @@ class webhook {
 
  private:
   boost::asio::awaitable<admission_decision> confirm(const admission_request& request,
-                                                     admission_decision decision);
+                                                     admission_decision decision,
+                                                     std::chrono::sys_seconds now);
   void record(const admission_request& request, const admission_decision& decision, double seconds);
 
   const namespace_state& state_;

@@ -5,6 +5,7 @@
 // server's do.
 
 #include <catch2/catch.hpp>
+#include <chrono>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -30,6 +31,9 @@ constexpr deny_all_coverage egress_only{false, true};
 constexpr deny_all_coverage both{true, true};
 
 using review_fixtures::fixture;
+
+// The fake clock every decision is judged at: 2026-06-01T00:00:00Z.
+inline constexpr std::chrono::sys_seconds fixture_now{std::chrono::seconds{1780272000}};
 
 // Requests go through the decoder, as the server's do.
 inline admission_request request_of(const json& review) {

@@ -9,11 +9,13 @@ TEST_CASE("default exempt namespaces are always allowed", "[decision]") {
   for (const char* ns : {"kube-system", "kube-public", "kube-node-lease"}) {
     SECTION(ns) {
       CHECK(decision_config{}.exempt_namespaces.count(ns) == 1);
-      check_allowed(decide(request_of(pod_in(ns)), namespace_snapshot{}, enforce()));
-      check_allowed(decide(request_of(pod_in(ns)), namespace_snapshot{}, audit_only()));
+      check_allowed(decide(request_of(pod_in(ns)), namespace_snapshot{}, enforce(), fixture_now));
       check_allowed(
-          decide(request_of(workload_review(workloads[5], ns)), namespace_snapshot{}, enforce()));
-      check_allowed(decide(request_of(namespace_review(ns)), namespace_snapshot{}, enforce()));
+          decide(request_of(pod_in(ns)), namespace_snapshot{}, audit_only(), fixture_now));
+      check_allowed(decide(request_of(workload_review(workloads[5], ns)), namespace_snapshot{},
+                           enforce(), fixture_now));
+      check_allowed(
+          decide(request_of(namespace_review(ns)), namespace_snapshot{}, enforce(), fixture_now));
     }
   }
   CHECK(decision_config{}.exempt_namespaces.size() == 3);
@@ -22,9 +24,10 @@ TEST_CASE("default exempt namespaces are always allowed", "[decision]") {
 TEST_CASE("a custom exempt list replaces the default", "[decision]") {
   decision_config c;
   c.exempt_namespaces = {"ops"};
-  check_allowed(decide(request_of(pod_in("ops")), namespace_snapshot{}, c));
-  check_pod_creator_denied(decide(request_of(pod_in("kube-system")), namespace_snapshot{}, c),
-                           "kube-system", "both");
+  check_allowed(decide(request_of(pod_in("ops")), namespace_snapshot{}, c, fixture_now));
+  check_pod_creator_denied(
+      decide(request_of(pod_in("kube-system")), namespace_snapshot{}, c, fixture_now),
+      "kube-system", "both");
 }
 
 // ---------------------------------------------------------------------------
@@ -48,7 +51,7 @@ TEST_CASE("Pod UPDATE, DELETE and CONNECT are allowed", "[decision]") {
     base["request"]["object"] = {{"kind", "PodExecOptions"}, {"apiVersion", "v1"}};
   }
   SECTION("CONNECT without a subresource") { base["request"]["operation"] = "CONNECT"; }
-  auto d = decide(request_of(base), namespace_snapshot{}, enforce());
+  auto d = decide(request_of(base), namespace_snapshot{}, enforce(), fixture_now);
   check_allowed(d);
 }
 
@@ -67,15 +70,15 @@ TEST_CASE("pod subresources are allowed", "[decision]") {
       auto review = fixture("pod-create.json");
       review["request"]["subResource"] = sub;
       review["request"]["operation"] = op;
-      check_allowed(decide(request_of(review), namespace_snapshot{}, enforce()));
-      check_allowed(decide(request_of(review), namespace_snapshot{}, audit_only()));
+      check_allowed(decide(request_of(review), namespace_snapshot{}, enforce(), fixture_now));
+      check_allowed(decide(request_of(review), namespace_snapshot{}, audit_only(), fixture_now));
     }
   }
   SECTION("workload subresources too") {
     auto review = workload_review(workloads[0], "team-c");
     review["request"]["subResource"] = "scale";
     review["request"]["operation"] = "UPDATE";
-    check_allowed(decide(request_of(review), namespace_snapshot{}, enforce()));
+    check_allowed(decide(request_of(review), namespace_snapshot{}, enforce(), fixture_now));
   }
 }
 
@@ -93,7 +96,7 @@ TEST_CASE("other kinds are allowed", "[decision]") {
     SECTION(std::string(group) + "/" + resource) {
       auto review = fixture("pod-create.json");
       review["request"]["resource"] = {{"group", group}, {"version", "v1"}, {"resource", resource}};
-      auto d = decide(request_of(review), namespace_snapshot{}, enforce());
+      auto d = decide(request_of(review), namespace_snapshot{}, enforce(), fixture_now);
       check_allowed(d);
     }
   }
@@ -104,7 +107,7 @@ TEST_CASE("NetworkPolicy CREATE is allowed", "[decision]") {
   review["request"]["operation"] = "CREATE";
   review["request"]["oldObject"] = nullptr;
   review["request"]["namespace"] = "team-z";
-  auto d = decide(request_of(review), namespace_snapshot{}, enforce());
+  auto d = decide(request_of(review), namespace_snapshot{}, enforce(), fixture_now);
   check_allowed(d);
   CHECK(d.subject.kind == "NetworkPolicy");
 }
@@ -112,7 +115,7 @@ TEST_CASE("NetworkPolicy CREATE is allowed", "[decision]") {
 TEST_CASE("an empty request is allowed, not thrown on", "[decision]") {
   admission_request r;
   admission_decision d;
-  REQUIRE_NOTHROW(d = decide(r, namespace_snapshot{}, enforce()));
+  REQUIRE_NOTHROW(d = decide(r, namespace_snapshot{}, enforce(), fixture_now));
   check_allowed(d);
   CHECK(d.subject.kind == "other");
 }
@@ -123,8 +126,8 @@ TEST_CASE("an empty request is allowed, not thrown on", "[decision]") {
 
 TEST_CASE("audit-only never denies; the denial becomes a warning and annotations", "[decision]") {
   auto r = request_of(fixture("pod-create.json"));
-  auto enforced = decide(r, namespace_snapshot{}, enforce());
-  auto audited = decide(r, namespace_snapshot{}, audit_only());
+  auto enforced = decide(r, namespace_snapshot{}, enforce(), fixture_now);
+  auto audited = decide(r, namespace_snapshot{}, audit_only(), fixture_now);
   check_audited(audited);
   CHECK(audited.coverage == none);
 
@@ -141,10 +144,12 @@ TEST_CASE("audit-only never denies; the denial becomes a warning and annotations
   CHECK_FALSE(resp.at("auditAnnotations").empty());
 
   SECTION("a covered namespace gives nothing to audit") {
-    check_allowed(decide(r, snapshot_of({{"team-c", "default-deny-all", both}}), audit_only()));
+    check_allowed(
+        decide(r, snapshot_of({{"team-c", "default-deny-all", both}}), audit_only(), fixture_now));
   }
   SECTION("the missing direction is in an annotation") {
-    auto half = decide(r, snapshot_of({{"team-c", "deny-in", ingress_only}}), audit_only());
+    auto half =
+        decide(r, snapshot_of({{"team-c", "deny-in", ingress_only}}), audit_only(), fixture_now);
     check_audited(half);
     bool names_egress = false;
     for (const auto& [k, v] : half.response.audit_annotations) {
@@ -161,10 +166,10 @@ TEST_CASE("audit-only warnings stay within the apiserver's limits for long names
   review["request"]["name"] = long_name;
   review["request"]["object"]["metadata"]["name"] = long_name;
   auto r = request_of(review);
-  auto d = decide(r, namespace_snapshot{}, audit_only());
+  auto d = decide(r, namespace_snapshot{}, audit_only(), fixture_now);
   check_audited(d);
 
-  auto denied = decide(r, namespace_snapshot{}, enforce());
+  auto denied = decide(r, namespace_snapshot{}, enforce(), fixture_now);
   check_pod_creator_denied(denied, long_ns, "both");
 }
 
@@ -173,16 +178,18 @@ TEST_CASE("dryRun requests are decided the same way", "[decision]") {
   review["request"]["dryRun"] = true;
   auto r = request_of(review);
   REQUIRE(r.dry_run);
-  check_pod_creator_denied(decide(r, namespace_snapshot{}, enforce()), "team-c", "both");
-  check_allowed(decide(r, snapshot_of({{"team-c", "default-deny-all", both}}), enforce()));
-  check_audited(decide(r, namespace_snapshot{}, audit_only()));
+  check_pod_creator_denied(decide(r, namespace_snapshot{}, enforce(), fixture_now), "team-c",
+                           "both");
+  check_allowed(
+      decide(r, snapshot_of({{"team-c", "default-deny-all", both}}), enforce(), fixture_now));
+  check_audited(decide(r, namespace_snapshot{}, audit_only(), fixture_now));
 
   auto del = fixture("networkpolicy-delete.json");
   del["request"]["dryRun"] = true;
-  check_denied(
-      decide(request_of(del), snapshot_of({{"team-a", "default-deny-all", both}}), enforce()));
+  check_denied(decide(request_of(del), snapshot_of({{"team-a", "default-deny-all", both}}),
+                      enforce(), fixture_now));
 
   auto ns = fixture("namespace-create.json");
   ns["request"]["dryRun"] = true;
-  check_denied(decide(request_of(ns), namespace_snapshot{}, enforce()));
+  check_denied(decide(request_of(ns), namespace_snapshot{}, enforce(), fixture_now));
 }

@@ -16,7 +16,7 @@ using namespace decision_fixtures;
 
 TEST_CASE("Pod CREATE is allowed with full coverage from one policy", "[decision]") {
   auto r = request_of(fixture("pod-create.json"));
-  auto d = decide(r, snapshot_of({{"team-c", "default-deny-all", both}}), enforce());
+  auto d = decide(r, snapshot_of({{"team-c", "default-deny-all", both}}), enforce(), fixture_now);
   check_allowed(d);
   CHECK(d.coverage == both);
   CHECK(d.subject.kind == "Pod");
@@ -30,7 +30,7 @@ TEST_CASE("Pod CREATE is allowed with coverage from two policies", "[decision]")
   auto state = snapshot_of({{"team-c", "deny-ingress", ingress_only},
                             {"team-c", "deny-egress", egress_only},
                             {"team-c", "allow-web", none}});
-  auto d = decide(r, state, enforce());
+  auto d = decide(r, state, enforce(), fixture_now);
   check_allowed(d);
   CHECK(d.coverage == both);
 }
@@ -39,7 +39,7 @@ TEST_CASE("Pod CREATE is denied without a baseline, with a one-line CIS message"
   auto r = request_of(fixture("pod-create.json"));
 
   SECTION("no policy at all: both directions missing") {
-    auto d = decide(r, namespace_snapshot{}, enforce());
+    auto d = decide(r, namespace_snapshot{}, enforce(), fixture_now);
     check_pod_creator_denied(d, "team-c", "both");
     CHECK(d.coverage == none);
     CHECK(d.subject.kind == "Pod");
@@ -55,21 +55,21 @@ TEST_CASE("Pod CREATE is denied without a baseline, with a one-line CIS message"
     CHECK(out.at("response").at("status").at("message") == d.response.message);
   }
   SECTION("only allow policies: both directions missing") {
-    auto d = decide(r, snapshot_of({{"team-c", "allow-web", none}}), enforce());
+    auto d = decide(r, snapshot_of({{"team-c", "allow-web", none}}), enforce(), fixture_now);
     check_pod_creator_denied(d, "team-c", "both");
   }
   SECTION("ingress covered, egress missing") {
-    auto d = decide(r, snapshot_of({{"team-c", "deny-in", ingress_only}}), enforce());
+    auto d = decide(r, snapshot_of({{"team-c", "deny-in", ingress_only}}), enforce(), fixture_now);
     check_pod_creator_denied(d, "team-c", "egress");
     CHECK(d.coverage == ingress_only);
   }
   SECTION("egress covered, ingress missing") {
-    auto d = decide(r, snapshot_of({{"team-c", "deny-out", egress_only}}), enforce());
+    auto d = decide(r, snapshot_of({{"team-c", "deny-out", egress_only}}), enforce(), fixture_now);
     check_pod_creator_denied(d, "team-c", "ingress");
     CHECK(d.coverage == egress_only);
   }
   SECTION("a baseline in another namespace does not count") {
-    auto d = decide(r, snapshot_of({{"team-a", "default-deny-all", both}}), enforce());
+    auto d = decide(r, snapshot_of({{"team-a", "default-deny-all", both}}), enforce(), fixture_now);
     check_pod_creator_denied(d, "team-c", "both");
   }
 }
@@ -97,7 +97,7 @@ TEST_CASE("Pod CREATE against policies read from manifests (reference §4)", "[d
                      {"metadata", {{"name", "candidate"}, {"namespace", "team-c"}}},
                      {"spec", json::parse(spec)}};
       REQUIRE(index_policy(index, policy));
-      auto d = decide(r, *index.freeze("t"), enforce());
+      auto d = decide(r, *index.freeze("t"), enforce(), fixture_now);
       check_pod_creator_denied(d, "team-c", missing);
     }
   }
@@ -111,7 +111,7 @@ TEST_CASE("Pod CREATE against policies read from manifests (reference §4)", "[d
                      {"spec", {{"policyTypes", {"Ingress", "Egress"}}}}};
       policy["spec"]["podSelector"] = json::parse(selector);
       REQUIRE(index_policy(index, policy));
-      check_allowed(decide(r, *index.freeze("t"), enforce()));
+      check_allowed(decide(r, *index.freeze("t"), enforce(), fixture_now));
     }
   }
 }
@@ -124,7 +124,7 @@ TEST_CASE("Pod CREATE by a controller, with generateName", "[decision]") {
   review["request"]["object"]["metadata"]["name"] = "web-7d4b9c-x2k4q";
   review["request"]["object"]["metadata"]["generateName"] = "web-7d4b9c-";
   auto r = request_of(review);
-  auto d = decide(r, namespace_snapshot{}, enforce());
+  auto d = decide(r, namespace_snapshot{}, enforce(), fixture_now);
   check_pod_creator_denied(d, "team-c", "both");
   CHECK(d.subject.name == "web-7d4b9c-x2k4q");
 }
@@ -138,30 +138,35 @@ TEST_CASE("workloads that create pods follow the Pod rule", "[decision]") {
     SECTION(std::string(w.group) + "/" + w.resource) {
       auto r = request_of(workload_review(w, "team-c"));
 
-      auto denied = decide(r, namespace_snapshot{}, enforce());
+      auto denied = decide(r, namespace_snapshot{}, enforce(), fixture_now);
       check_pod_creator_denied(denied, "team-c", "both");
       CHECK(denied.subject.kind == w.kind);
       CHECK(denied.subject.name == "web");
       CHECK_THAT(denied.response.message, Contains(w.kind));
 
-      auto half = decide(r, snapshot_of({{"team-c", "deny-in", ingress_only}}), enforce());
+      auto half =
+          decide(r, snapshot_of({{"team-c", "deny-in", ingress_only}}), enforce(), fixture_now);
       check_pod_creator_denied(half, "team-c", "egress");
 
-      check_allowed(decide(r, snapshot_of({{"team-c", "default-deny-all", both}}), enforce()));
+      check_allowed(
+          decide(r, snapshot_of({{"team-c", "default-deny-all", both}}), enforce(), fixture_now));
 
       decision_config off;
       off.check_workloads = false;
-      auto unchecked = decide(r, namespace_snapshot{}, off);
+      auto unchecked = decide(r, namespace_snapshot{}, off, fixture_now);
       check_allowed(unchecked);
       CHECK(unchecked.subject.kind == w.kind);
 
-      check_allowed(decide(r, namespace_snapshot{}, [] {
-        decision_config c;
-        c.exempt_namespaces = {"team-c"};
-        return c;
-      }()));
+      check_allowed(decide(
+          r, namespace_snapshot{},
+          [] {
+            decision_config c;
+            c.exempt_namespaces = {"team-c"};
+            return c;
+          }(),
+          fixture_now));
 
-      auto audited = decide(r, namespace_snapshot{}, audit_only());
+      auto audited = decide(r, namespace_snapshot{}, audit_only(), fixture_now);
       check_audited(audited);
     }
   }
@@ -174,24 +179,24 @@ TEST_CASE("workloads: only CREATE is checked", "[decision]") {
       review["request"]["operation"] = op;
       review["request"]["oldObject"] = review["request"]["object"];
       if (std::string(op) == "DELETE") review["request"]["object"] = nullptr;
-      check_allowed(decide(request_of(review), namespace_snapshot{}, enforce()));
+      check_allowed(decide(request_of(review), namespace_snapshot{}, enforce(), fixture_now));
     }
   }
 }
 
 TEST_CASE("workload rules match group and resource, not the version", "[decision]") {
   auto review = workload_review({"apps", "v1beta2", "deployments", "Deployment"}, "team-c");
-  auto d = decide(request_of(review), namespace_snapshot{}, enforce());
+  auto d = decide(request_of(review), namespace_snapshot{}, enforce(), fixture_now);
   check_pod_creator_denied(d, "team-c", "both");
 
   SECTION("a same-named resource in another group is not a workload") {
     auto other = workload_review({"example.com", "v1", "deployments", "Deployment"}, "team-c");
-    check_allowed(decide(request_of(other), namespace_snapshot{}, enforce()));
+    check_allowed(decide(request_of(other), namespace_snapshot{}, enforce(), fixture_now));
   }
   SECTION("other apps resources are not checked") {
     auto rev =
         workload_review({"apps", "v1", "controllerrevisions", "ControllerRevision"}, "team-c");
-    auto a = decide(request_of(rev), namespace_snapshot{}, enforce());
+    auto a = decide(request_of(rev), namespace_snapshot{}, enforce(), fixture_now);
     check_allowed(a);
     CHECK(a.subject.kind == "other");
   }
@@ -206,7 +211,7 @@ TEST_CASE("Namespace CREATE is denied in enforce mode", "[decision]") {
   // Even a stale entry claiming coverage cannot help a brand-new namespace.
   for (const auto& state :
        {namespace_snapshot{}, snapshot_of({{"team-new", "default-deny-all", both}})}) {
-    auto d = decide(r, state, enforce());
+    auto d = decide(r, state, enforce(), fixture_now);
     check_denied(d);
     const auto& m = d.response.message;
     CHECK_THAT(m, Contains("\"team-new\""));
@@ -229,7 +234,7 @@ TEST_CASE("Namespace CREATE with generateName takes the name from the object", "
   review["request"]["object"]["metadata"]["generateName"] = "team-";
   auto r = request_of(review);
 
-  auto d = decide(r, namespace_snapshot{}, enforce());
+  auto d = decide(r, namespace_snapshot{}, enforce(), fixture_now);
   check_denied(d);
   CHECK_THAT(d.response.message, Contains("\"team-x7k2p\""));
   CHECK(d.subject.name == "team-x7k2p");
@@ -237,7 +242,7 @@ TEST_CASE("Namespace CREATE with generateName takes the name from the object", "
   SECTION("and the exemption is checked against that name") {
     decision_config c;
     c.exempt_namespaces = {"team-x7k2p"};
-    check_allowed(decide(r, namespace_snapshot{}, c));
+    check_allowed(decide(r, namespace_snapshot{}, c, fixture_now));
   }
 }
 
@@ -245,7 +250,7 @@ TEST_CASE("Namespace CREATE with provisioning is allowed with a warning", "[deci
   decision_config c;
   c.provision_default_deny = true;
   auto r = request_of(fixture("namespace-create.json"));
-  auto d = decide(r, namespace_snapshot{}, c);
+  auto d = decide(r, namespace_snapshot{}, c, fixture_now);
   CHECK(d.outcome == verdict::warned);
   CHECK(d.response.allowed);
   CHECK(d.response.audit_annotations.empty());
@@ -262,25 +267,26 @@ TEST_CASE("Namespace CREATE with provisioning is allowed with a warning", "[deci
 
   SECTION("provisioning wins over audit-only: nothing to audit") {
     c.audit_only = true;
-    CHECK(decide(r, namespace_snapshot{}, c).outcome == verdict::warned);
+    CHECK(decide(r, namespace_snapshot{}, c, fixture_now).outcome == verdict::warned);
   }
 }
 
 TEST_CASE("Namespace CREATE in audit-only is audited", "[decision]") {
   auto r = request_of(fixture("namespace-create.json"));
-  auto d = decide(r, namespace_snapshot{}, audit_only());
+  auto d = decide(r, namespace_snapshot{}, audit_only(), fixture_now);
   check_audited(d);
   CHECK_THAT(d.response.warnings[0], Contains("team-new"));
 }
 
-TEST_CASE("Namespace UPDATE and DELETE are allowed", "[decision]") {
+TEST_CASE("Namespace UPDATE and DELETE are allowed when no netpol-guard key changes",
+          "[decision]") {
   for (const char* op : {"UPDATE", "DELETE"}) {
     SECTION(op) {
       auto review = fixture("namespace-create.json");
       review["request"]["operation"] = op;
       review["request"]["oldObject"] = review["request"]["object"];
       if (std::string(op) == "DELETE") review["request"]["object"] = nullptr;
-      check_allowed(decide(request_of(review), namespace_snapshot{}, enforce()));
+      check_allowed(decide(request_of(review), namespace_snapshot{}, enforce(), fixture_now));
     }
   }
 }
@@ -292,13 +298,13 @@ TEST_CASE("Namespace UPDATE and DELETE are allowed", "[decision]") {
 TEST_CASE("a decoy default-deny-all is named in the Pod's denial", "[decision]") {
   namespace_index index;
   index.upsert_policy("team-a", "default-deny-all", ingress_only);
-  auto d = decide(request_of(pod_in("team-a")), *index.freeze("t"), enforce());
+  auto d = decide(request_of(pod_in("team-a")), *index.freeze("t"), enforce(), fixture_now);
   check_pod_creator_denied(d, "team-a", "egress");
   CHECK_THAT(d.response.message,
              Contains("NetworkPolicy named \"default-deny-all\" there is not a deny-all"));
   SECTION("not when the template's name holds a real deny-all") {
     index.upsert_policy("team-a", "default-deny-all", both);
-    check_allowed(decide(request_of(pod_in("team-a")), *index.freeze("t"), enforce()));
+    check_allowed(decide(request_of(pod_in("team-a")), *index.freeze("t"), enforce(), fixture_now));
     index.upsert_policy("team-a", "default-deny-all", none);
     index.upsert_policy("team-a", "deny-all", both);
     CHECK(index.freeze("t")->find("team-a")->template_name_taken);

@@ -376,3 +376,149 @@ TEST_CASE("an admitted Namespace CREATE is reported to the provisioner", "[webho
   REQUIRE(reader.admitted.size() == 1);
   CHECK(reader.admitted[0] == json::parse(fixture("namespace-create.json"))["request"]["name"]);
 }
+
+// ---------------------------------------------------------------------------
+// Per-namespace mode and exemptions (issue 13)
+// ---------------------------------------------------------------------------
+
+namespace {
+
+using std::chrono::sys_seconds;
+
+// 2026-06-01T00:00:00Z, the fake wall clock's start.
+constexpr sys_seconds t0{std::chrono::seconds{1780272000}};
+
+namespace_entry entry_in(namespace_settings s, deny_all_coverage c = {}) {
+  namespace_entry e = entry_with(c);
+  e.settings = std::move(s);
+  return e;
+}
+
+namespace_settings mode_enforce() {
+  namespace_settings s;
+  s.mode = namespace_mode::enforce;
+  return s;
+}
+
+namespace_settings exempt_until(sys_seconds until, const std::string& until_text) {
+  namespace_settings s;
+  s.exempt = exemption{{true, true}, "migration (TICKET-9)", until_text, until};
+  return s;
+}
+
+namespace_snapshot snapshot_of_entry(const std::string& ns, namespace_entry e) {
+  namespace_map m;
+  m.emplace(ns, std::move(e));
+  return namespace_snapshot(std::move(m), "test");
+}
+
+double admitted_by_exemption(const admission_stats& m) {
+  stats::exposition out;
+  m.write_admitted_by_exemption(out);
+  std::istringstream in(out.text());
+  std::string line;
+  const std::string series = "netpol_guard_admitted_by_exemption_total ";
+  while (std::getline(in, line)) {
+    if (line.rfind(series, 0) == 0) return std::stod(line.substr(series.size()));
+  }
+  return -1;
+}
+
+}  // namespace
+
+TEST_CASE("confirm keeps the namespace's mode: an enforce label's denial stays a denial",
+          "[webhook][rollout]") {
+  // --audit-only, but team-c says mode=enforce, in the cache and in the live read.
+  fake_state state(snapshot_of_entry(pod_ns, entry_in(mode_enforce())));
+  fake_reader reader;
+  reader.answers = {entry_in(mode_enforce())};
+  admission_stats m;
+  webhook w(state, options(/*audit_only=*/true), m, &reader);
+
+  auto r = response_of(run(w, pod_create()));
+  CHECK(r["allowed"] == false);
+  CHECK(r["status"]["code"] == 403);
+  CHECK(reader.namespaces_read == std::vector<std::string>{pod_ns});
+  CHECK(confirmations(m, "confirmed") == 1);
+  CHECK(requests(m, "denied") == 1);
+  SECTION("a live read without the label would audit it: the label is what decides") {
+    reader.answers = {entry_with({})};
+    auto again = response_of(run(w, pod_create()));
+    CHECK(again["allowed"] == true);
+    CHECK(requests(m, "audit") == 1);
+  }
+}
+
+TEST_CASE("a pod admitted by its namespace's exemption is annotated and counted",
+          "[webhook][rollout]") {
+  fake_state state(snapshot_of_entry(
+      pod_ns, entry_in(exempt_until(t0 + std::chrono::hours(24), "2026-06-02T00:00:00Z"))));
+  fake_reader reader;
+  admission_stats m;
+  auto o = options();
+  o.wall_clock = [] { return t0; };
+  webhook w(state, o, m, &reader);
+
+  CHECK(admitted_by_exemption(m) == 0);
+  auto r = response_of(run(w, pod_create()));
+  CHECK(r["allowed"] == true);
+  CHECK_FALSE(r.contains("warnings"));
+  CHECK(r["auditAnnotations"]["cis-5.3.2-exempt"] == "ingress,egress");
+  CHECK(r["auditAnnotations"]["cis-5.3.2-exempt-reason"] == "migration (TICKET-9)");
+  CHECK(r["auditAnnotations"]["cis-5.3.2-exempt-until"] == "2026-06-02T00:00:00Z");
+  CHECK(reader.namespaces_read.empty());  // nothing to confirm
+  CHECK(requests(m, "allowed") == 1);
+  CHECK(admitted_by_exemption(m) == 1);
+  run(w, pod_create());
+  CHECK(admitted_by_exemption(m) == 2);
+}
+
+TEST_CASE("the wall clock moves an exemption from active to expired", "[webhook][rollout]") {
+  const sys_seconds until = t0 + std::chrono::hours(1);
+  const auto exempted = entry_in(exempt_until(until, "2026-06-01T01:00:00Z"));
+  fake_state state(snapshot_of_entry(pod_ns, exempted));
+  fake_reader reader;
+  reader.answers = {exempted};  // the live read agrees with the cache
+  admission_stats m;
+  sys_seconds now = t0;
+  auto o = options();
+  o.wall_clock = [&now] { return now; };
+  webhook w(state, o, m, &reader);
+
+  CHECK(response_of(run(w, pod_create()))["allowed"] == true);
+  CHECK(admitted_by_exemption(m) == 1);
+
+  now = until - std::chrono::seconds(1);
+  CHECK(response_of(run(w, pod_create()))["allowed"] == true);
+
+  now = until;
+  auto r = response_of(run(w, pod_create()));
+  CHECK(r["allowed"] == false);
+  CHECK(r["status"]["code"] == 403);
+  CHECK_THAT(r["status"]["message"].get<std::string>(),
+             Contains("exemption expired at 2026-06-01T01:00:00Z"));
+  CHECK(confirmations(m, "confirmed") == 1);  // the live re-decision judged at the same now
+  CHECK(admitted_by_exemption(m) == 2);
+}
+
+TEST_CASE("a warned Namespace UPDATE is not reported to the provisioner", "[webhook][rollout]") {
+  fake_state state;
+  fake_reader reader;
+  admission_stats m;
+  auto o = options();
+  o.decision.provision_default_deny = true;
+  o.wall_clock = [] { return t0; };
+  webhook w(state, o, m, &reader);
+
+  auto review = json::parse(fixture("namespace-update.json"));
+  review["request"]["userInfo"]["groups"] = {"system:masters"};
+  review["request"]["object"]["metadata"]["labels"]["netpol-guard.k8s-security-pro.io/mode"] =
+      "warn";
+  auto r = response_of(run(w, review.dump()));
+  CHECK(r["allowed"] == true);
+  CHECK(r["warnings"].size() == 1);
+  CHECK(reader.admitted.empty());
+  CHECK(metric(m,
+               "netpol_guard_admission_requests_total{decision=\"warned\",kind=\"Namespace\","
+               "operation=\"UPDATE\"}") == 1);
+}

@@ -289,7 +289,7 @@ TEST_CASE("check's would-reject lists are the webhook decision's denials", "[rep
     r.object.present = true;
     r.object.name = object_name(m.object);
 
-    const auto d = decide(r, *snapshot, config);
+    const auto d = decide(r, *snapshot, config, std::chrono::sys_seconds{});
     bool listed = false;
     for (const auto& row : report.namespaces) {
       if (row.name != r.namespace_name) continue;
