@@ -280,3 +280,96 @@ TEST_CASE("startup misconfiguration exits non-zero with one clear line", "[integ
   CHECK(r.exit_code == 1);
   CHECK(r.out.find("needs a cluster connection") != std::string::npos);
 }
+
+namespace {
+
+// A --policies directory of Namespace objects carrying the rollout's keys: the
+// offline state reads them as the live one reads the cluster's.
+std::string rollout_policies() {
+  const std::string dir = temp_dir("netpol-guard-rollout");
+  std::FILE* f = std::fopen((dir + "/namespaces.yaml").c_str(), "w");
+  REQUIRE(f != nullptr);
+  const std::string text = R"(apiVersion: v1
+kind: Namespace
+metadata:
+  name: team-warn
+  labels:
+    netpol-guard.k8s-security-pro.io/mode: warn
+---
+apiVersion: v1
+kind: Namespace
+metadata:
+  name: team-enforce
+  labels:
+    netpol-guard.k8s-security-pro.io/mode: enforce
+---
+apiVersion: v1
+kind: Namespace
+metadata:
+  name: team-exempt
+  annotations:
+    netpol-guard.k8s-security-pro.io/exempt: all
+    netpol-guard.k8s-security-pro.io/exempt-reason: vendor chart under review
+    netpol-guard.k8s-security-pro.io/exempt-until: "2999-01-01T00:00:00Z"
+)";
+  std::fwrite(text.data(), 1, text.size(), f);
+  std::fclose(f);
+  return dir;
+}
+
+}  // namespace
+
+TEST_CASE("serve --policies: a Namespace's mode label and exemption decide its pods",
+          "[integration]") {
+  const std::string dir = rollout_policies();
+  SECTION("enforcing: mode=warn is only warned, as --audit-only would") {
+    server_process s({"--policies", dir});
+    auto r = post_once(s.port(), pod_review("team-warn", "warn-1"));
+    REQUIRE(r);
+    auto doc = response_of(*r);
+    CHECK(doc["response"]["allowed"] == true);
+    REQUIRE(doc["response"]["warnings"].size() == 1);
+    const std::string warning = doc["response"]["warnings"][0];
+    CHECK(warning.rfind("CIS 5.3.2: namespace \"team-warn\"", 0) == 0);
+    CHECK(doc["response"]["auditAnnotations"].contains("cis-5.3.2-violation"));
+    auto m = http_get(s.health_port(), "/metrics");
+    REQUIRE(m);
+    CHECK(m->body.find(R"(decision="audit",kind="Pod",operation="CREATE"} 1)") !=
+          std::string::npos);
+  }
+  SECTION("--audit-only: mode=enforce denies") {
+    server_process s({"--policies", dir, "--audit-only"});
+    auto r = post_once(s.port(), pod_review("team-enforce", "enforce-1"));
+    REQUIRE(r);
+    auto doc = response_of(*r);
+    CHECK(doc["response"]["allowed"] == false);
+    CHECK(doc["response"]["status"]["code"] == 403);
+  }
+  SECTION("an active exemption admits, with its audit annotations, counted") {
+    server_process s({"--policies", dir});
+    auto r = post_once(s.port(), pod_review("team-exempt", "exempt-1"));
+    REQUIRE(r);
+    auto doc = response_of(*r);
+    CHECK(doc["response"]["allowed"] == true);
+    const auto& a = doc["response"]["auditAnnotations"];
+    CHECK(a.value("cis-5.3.2-exempt", "") == "ingress,egress");
+    CHECK(a.value("cis-5.3.2-exempt-reason", "") == "vendor chart under review");
+    CHECK(a.value("cis-5.3.2-exempt-until", "") == "2999-01-01T00:00:00Z");
+    auto m = http_get(s.health_port(), "/metrics");
+    REQUIRE(m);
+    CHECK(m->body.find("\nnetpol_guard_admitted_by_exemption_total 1\n") != std::string::npos);
+    CHECK(m->body.find("\nnetpol_guard_exemptions{state=\"active\"} 1\n") != std::string::npos);
+    // 2999-01-01T00:00:00Z, whole.
+    const std::string earliest =
+        "\nnetpol_guard_exemption_earliest_expiry_timestamp_seconds 32472144000\n";
+    CHECK(m->body.find(earliest) != std::string::npos);
+  }
+}
+
+TEST_CASE("serve refuses a --max-exemption-duration under a second", "[integration]") {
+  auto r = run(std::string(NETPOL_GUARD_BINARY) + " serve --tls-cert-file " + certs().cert +
+               " --tls-private-key-file " + certs().key + " --policies " + examples() +
+               " --max-exemption-duration=0 2>&1");
+  CHECK(r.exit_code == 1);
+  CHECK(r.out.find("--max-exemption-duration must be at least 1s") != std::string::npos);
+}
