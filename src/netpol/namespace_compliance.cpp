@@ -31,15 +31,29 @@ std::string fix_for(const deny_all_coverage& have, std::string_view ns) {
 
 }  // namespace
 
-// STEP-0: issue 13 part A adds modes, exemptions and negating policies.
 namespace_compliance evaluate_namespace(std::string_view ns, const namespace_entry* entry,
                                         const evaluation_context& ctx) {
   namespace_compliance c;
   c.exempt = ctx.exempt_namespaces.contains(ns);
   c.mode = ctx.audit_only ? namespace_mode::warn : namespace_mode::enforce;
-  if (entry != nullptr) {
-    c.coverage = entry->coverage();
-    c.template_name_taken = entry->template_name_taken;
+  if (entry == nullptr) return c;
+  c.coverage = entry->coverage();
+  c.template_name_taken = entry->template_name_taken;
+  const auto& settings = entry->settings;
+  // settings_from_keys already turned an invalid label into unset.
+  if (settings.mode != namespace_mode::unset) c.mode = settings.mode;
+  c.settings_invalid = settings.invalid;
+  if (settings.exempt) {
+    c.exempt_detail = settings.exempt;
+    // Only what the policies leave missing is exempted (or expired).
+    deny_all_coverage missing{settings.exempt->directions.ingress && !c.coverage.ingress,
+                              settings.exempt->directions.egress && !c.coverage.egress};
+    (settings.exempt->active(ctx.now) ? c.exempted : c.expired) = missing;
+  }
+  for (const auto& n : entry->negating) {
+    c.negated.ingress = c.negated.ingress || n.opens.ingress;
+    c.negated.egress = c.negated.egress || n.opens.egress;
+    c.negated_by.push_back(n.name);
   }
   return c;
 }
@@ -57,7 +71,15 @@ std::string violation_message(const namespace_compliance& c, std::string_view ns
                               std::string_view object) {
   std::string message = "CIS 5.3.2: namespace " + in_quotes(ns) + " has " +
                         no_default_deny(c.coverage) + ", which " + std::string(object) +
-                        " requires (MITRE ATT&CK T1046). " + fix_for(c.coverage, ns);
+                        " requires (MITRE ATT&CK T1046)";
+  // An expired exemption of a missing direction is why a namespace that used
+  // to admit pods no longer does: say so, with the time as it was written.
+  bool expired_missing =
+      (c.expired.ingress && !c.coverage.ingress) || (c.expired.egress && !c.coverage.egress);
+  if (expired_missing && c.exempt_detail) {
+    message += "; its exemption expired at " + c.exempt_detail->until_text;
+  }
+  message += ". " + fix_for(c.coverage, ns);
   if (c.template_name_taken) {
     message += " Note: the NetworkPolicy named " + in_quotes(rules::template_policy_name) +
                " there is not a deny-all (it selects only some pods or has rules); "
@@ -66,16 +88,44 @@ std::string violation_message(const namespace_compliance& c, std::string_view ns
   return message;
 }
 
-// STEP-0 STUBS: issue 13 part A implements these.
-exemption_gauges count_exemptions(const namespace_snapshot&, const evaluation_context&) {
-  return {};
+exemption_gauges count_exemptions(const namespace_snapshot& snapshot,
+                                  const evaluation_context& ctx) {
+  exemption_gauges g;
+  for (const auto& [ns, entry] : snapshot.entries()) {
+    const auto& e = entry.settings.exempt;
+    if (!e || ctx.exempt_namespaces.contains(ns)) continue;
+    if (!e->active(ctx.now)) {
+      g.expired++;
+      continue;
+    }
+    g.active++;
+    if (!g.earliest_active_expiry || e->until < *g.earliest_active_expiry) {
+      g.earliest_active_expiry = e->until;
+    }
+  }
+  return g;
 }
 
 std::vector<std::pair<std::string, std::string>> exemption_annotations(
-    const namespace_compliance&) {
-  return {};
+    const namespace_compliance& c) {
+  if (!c.exempt_detail) return {};
+  // The directions the request relied on; the whole exemption when the caller
+  // asks before any direction was found missing (a Namespace CREATE).
+  auto d = c.exempted.any() ? c.exempted : c.exempt_detail->directions;
+  std::string directions = d.full() ? "ingress,egress" : d.ingress ? "ingress" : "egress";
+  return {{"cis-5.3.2-exempt", std::move(directions)},
+          {"cis-5.3.2-exempt-reason", c.exempt_detail->reason},
+          {"cis-5.3.2-exempt-until", c.exempt_detail->until_text}};
 }
 
-std::string allow_all_message(std::string_view, const allow_all&, std::string_view) { return {}; }
+std::string allow_all_message(std::string_view policy, const allow_all& opens,
+                              std::string_view ns) {
+  // The rule names the first direction opened, ingress first (opens_all_of).
+  bool ingress = opens.opens.ingress;
+  return "CIS 5.3.2: NetworkPolicy " + in_quotes(policy) + " " + opens.rule + " allows all " +
+         (ingress ? "ingress to" : "egress from") + " every pod of namespace " + in_quotes(ns) +
+         ", which cancels its default deny (MITRE ATT&CK T1046). Fix: list the " +
+         (ingress ? "sources" : "destinations") + " and ports the pods need.";
+}
 
 }  // namespace netpol_guard

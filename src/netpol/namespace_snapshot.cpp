@@ -74,6 +74,7 @@ void namespace_index::remove_policy(const std::string& ns, const std::string& na
   if (it == entries_.end()) return;
   auto& e = it->second;
   if (name == rules::template_policy_name) e.template_name_taken = false;
+  std::erase_if(e.negating, [&](const negating_policy& n) { return n.name == name; });
   auto b = std::find_if(e.baselines.begin(), e.baselines.end(),
                         [&](const baseline_policy& p) { return p.name == name; });
   if (b != e.baselines.end()) {
@@ -92,18 +93,24 @@ void namespace_index::remove_policy(const std::string& ns, const std::string& na
 }
 
 void namespace_index::upsert_namespace(const std::string& ns, bool terminating) {
-  auto& e = entry(ns);
-  e.known_namespace = true;
-  e.terminating = terminating;
+  upsert_namespace(namespace_record{ns, terminating, {}});
 }
 
-// STEP-0 STUBS: issue 13 part A keeps settings and negating policies.
 void namespace_index::upsert_policy(const policy_record& p) {
   upsert_policy(p.namespace_name, p.name, p.coverage, p.created);
+  if (!p.opens.opens.any()) return;
+  auto& negating = entry(p.namespace_name).negating;
+  auto pos = std::lower_bound(
+      negating.begin(), negating.end(), p.name,
+      [](const negating_policy& n, const std::string& name) { return n.name < name; });
+  negating.insert(pos, negating_policy{p.name, p.opens.opens, p.opens.rule});
 }
 
 void namespace_index::upsert_namespace(const namespace_record& n) {
-  upsert_namespace(n.name, n.terminating);
+  auto& e = entry(n.name);
+  e.known_namespace = true;
+  e.terminating = n.terminating;
+  e.settings = n.settings;
 }
 
 void namespace_index::remove_namespace(const std::string& ns) {
@@ -111,6 +118,7 @@ void namespace_index::remove_namespace(const std::string& ns) {
   if (it == entries_.end()) return;
   it->second.known_namespace = false;
   it->second.terminating = false;
+  it->second.settings = {};
   drop_if_empty(ns);
 }
 
@@ -128,9 +136,10 @@ void namespace_index::replace_policies(const std::vector<policy_record>& policie
     e.baselines.clear();
     e.policy_count = 0;
     e.template_name_taken = false;
+    e.negating.clear();
     it = e.known_namespace ? std::next(it) : entries_.erase(it);
   }
-  for (const auto& p : policies) upsert_policy(p.namespace_name, p.name, p.coverage, p.created);
+  for (const auto& p : policies) upsert_policy(p);
 }
 
 void namespace_index::replace_namespaces(const std::vector<namespace_record>& namespaces) {
@@ -138,9 +147,10 @@ void namespace_index::replace_namespaces(const std::vector<namespace_record>& na
     auto& e = it->second;
     e.known_namespace = false;
     e.terminating = false;
+    e.settings = {};
     it = e.policy_count > 0 ? std::next(it) : entries_.erase(it);
   }
-  for (const auto& n : namespaces) upsert_namespace(n.name, n.terminating);
+  for (const auto& n : namespaces) upsert_namespace(n);
 }
 
 bool namespace_index::has_policy(std::string_view ns, std::string_view name) const {

@@ -210,3 +210,98 @@ TEST_CASE("has_policy finds baselines and other policies by name", "[netpol]") {
   index.remove_policy("team-a", "default-deny-all");
   CHECK_FALSE(index.has_policy("team-a", "default-deny-all"));
 }
+
+namespace {
+
+namespace_settings warn_settings() {
+  namespace_settings s;
+  s.mode = namespace_mode::warn;
+  s.exempt = exemption{egress_only, "migration", "2026-02-01T00:00:00Z", {}};
+  return s;
+}
+
+policy_record opener(std::string ns, std::string name, deny_all_coverage opens,
+                     std::string rule = "spec.ingress[0]") {
+  return {std::move(ns), std::move(name), none, "", allow_all{opens, std::move(rule)}};
+}
+
+using negating = std::vector<negating_policy>;
+
+}  // namespace
+
+TEST_CASE("a Namespace record keeps its settings until it changes or goes", "[netpol]") {
+  namespace_index index;
+  index.upsert_namespace(namespace_record{"team-a", false, warn_settings()});
+  CHECK(index.entries().at("team-a").settings == warn_settings());
+  CHECK(index.freeze("t")->find("team-a")->settings == warn_settings());
+
+  SECTION("a new version replaces them; the positional form clears them") {
+    index.upsert_namespace(namespace_record{"team-a", true, {}});
+    CHECK(index.entries().at("team-a").settings == namespace_settings{});
+    CHECK(index.entries().at("team-a").terminating);
+    index.upsert_namespace(namespace_record{"team-a", false, warn_settings()});
+    index.upsert_namespace("team-a", false);
+    CHECK(index.entries().at("team-a").settings == namespace_settings{});
+  }
+  SECTION("removal resets them, even while policies keep the entry") {
+    index.upsert_policy("team-a", "deny", both);
+    index.remove_namespace("team-a");
+    CHECK(index.entries().at("team-a").settings == namespace_settings{});
+  }
+  SECTION("they survive a relist of policies") {
+    index.upsert_policy("team-a", "deny", both);
+    index.replace_policies({{"team-a", "other", ingress_only, "", {}}});
+    CHECK(index.entries().at("team-a").settings == warn_settings());
+  }
+  SECTION("a relist of namespaces resets them, then sets the listed ones") {
+    index.upsert_policy("team-a", "deny", both);
+    index.upsert_namespace(namespace_record{"team-b", false, warn_settings()});
+    index.replace_namespaces({{"team-b", false, warn_settings()}});
+    CHECK(index.entries().at("team-a").settings == namespace_settings{});
+    CHECK(index.entries().at("team-b").settings == warn_settings());
+  }
+}
+
+TEST_CASE("policies that re-open a direction are kept by name", "[netpol]") {
+  namespace_index index;
+  index.upsert_namespace(namespace_record{"team-a", false, warn_settings()});
+  index.upsert_policy(policy_record{"team-a", "deny", both, "", {}});
+  index.upsert_policy(opener("team-a", "zz-open", ingress_only));
+  index.upsert_policy(opener("team-a", "aa-open", egress_only, "spec.egress[2]"));
+  index.upsert_policy(opener("team-a", "narrow", none));
+
+  const auto& a = index.entries().at("team-a");
+  CHECK(a.negating == negating{{"aa-open", egress_only, "spec.egress[2]"},
+                               {"zz-open", ingress_only, "spec.ingress[0]"}});
+  CHECK(a.policy_count == 4);
+  CHECK(a.coverage() == both);
+
+  SECTION("a new version that no longer opens drops it") {
+    index.upsert_policy(opener("team-a", "zz-open", none));
+    CHECK(index.entries().at("team-a").negating ==
+          negating{{"aa-open", egress_only, "spec.egress[2]"}});
+    index.upsert_policy("team-a", "aa-open", none);  // the positional form opens nothing
+    CHECK(index.entries().at("team-a").negating.empty());
+    CHECK(index.entries().at("team-a").policy_count == 4);
+  }
+  SECTION("removal drops it") {
+    index.remove_policy("team-a", "aa-open");
+    CHECK(index.entries().at("team-a").negating ==
+          negating{{"zz-open", ingress_only, "spec.ingress[0]"}});
+    CHECK(index.entries().at("team-a").policy_count == 3);
+  }
+  SECTION("they survive a relist of namespaces") {
+    index.replace_namespaces({{"team-a", false, {}}});
+    CHECK(index.entries().at("team-a").negating.size() == 2);
+  }
+  SECTION("a relist of policies rebuilds them") {
+    index.replace_policies({opener("team-a", "mid-open", both, "spec.ingress[1]"),
+                            opener("team-b", "open", egress_only, "spec.egress[0]")});
+    CHECK(index.entries().at("team-a").negating == negating{{"mid-open", both, "spec.ingress[1]"}});
+    CHECK(index.entries().at("team-a").settings == warn_settings());
+    CHECK(index.entries().at("team-b").negating ==
+          negating{{"open", egress_only, "spec.egress[0]"}});
+    index.remove_policy("team-b", "open");
+    CHECK(index.entries().count("team-b") == 0);
+  }
+}

@@ -256,3 +256,124 @@ TEST_CASE("deny_all_coverage any and full", "[netpol]") {
   CHECK(both.any());
   CHECK(both.full());
 }
+
+namespace {
+
+allow_all opens(const char* spec_json) {
+  auto spec = json::parse(spec_json);
+  auto facts = facts_from_spec(spec);
+  INFO("spec: " << spec.dump());
+  REQUIRE(facts.has_value());
+  return opens_all_of(*facts);
+}
+
+// A policy selecting every pod with one ingress rule (and, mirrored, one egress
+// rule under policyTypes [Egress]) made of `rule`, with `peers` as from/to.
+std::string ingress_rule(const std::string& rule) {
+  return R"({"podSelector":{},"ingress":[)" + rule + "]}";
+}
+std::string egress_rule(const std::string& rule) {
+  return R"({"podSelector":{},"policyTypes":["Egress"],"egress":[)" + rule + "]}";
+}
+std::string with_peers(const char* key, const std::string& peers) {
+  return std::string("{\"") + key + "\":" + peers + "}";
+}
+
+}  // namespace
+
+TEST_CASE("a rule that allows every source or destination re-opens its direction",
+          "[netpol][allow_all]") {
+  const char* open_peers[] = {
+      R"([{"podSelector":{},"namespaceSelector":{}}])",
+      R"([{"namespaceSelector":{}}])",
+      R"([{"namespaceSelector":{"matchLabels":{}},"podSelector":null}])",
+      R"([{"ipBlock":{"cidr":"0.0.0.0/0"}}])",
+      R"([{"ipBlock":{"cidr":"::/0","except":[]}}])",
+      R"([{"ipBlock":{"cidr":"10.0.0.0/8"}},{"ipBlock":{"cidr":"0.0.0.0/0","except":null}}])",
+      R"([])",
+      R"(null)",
+  };
+  for (const char* peers : open_peers) {
+    INFO(peers);
+    CHECK(opens(ingress_rule(with_peers("from", peers)).c_str()) ==
+          allow_all{ingress_only, "spec.ingress[0]"});
+    CHECK(opens(egress_rule(with_peers("to", peers)).c_str()) ==
+          allow_all{egress_only, "spec.egress[0]"});
+  }
+  CHECK(opens(ingress_rule("{}").c_str()) == allow_all{ingress_only, "spec.ingress[0]"});
+  CHECK(opens(egress_rule("{}").c_str()) == allow_all{egress_only, "spec.egress[0]"});
+  CHECK(opens(ingress_rule(R"({"ports":[]})").c_str()) ==
+        allow_all{ingress_only, "spec.ingress[0]"});
+  CHECK(opens(egress_rule(R"({"ports":null,"to":[]})").c_str()) ==
+        allow_all{egress_only, "spec.egress[0]"});
+
+  SECTION("the first such rule is named") {
+    CHECK(
+        opens(ingress_rule(R"({"from":[{"podSelector":{"matchLabels":{"a":"b"}}}]},{})").c_str()) ==
+        allow_all{ingress_only, "spec.ingress[1]"});
+    auto f = facts_from_spec(json::parse(ingress_rule(R"({"ports":[{"port":80}]},{},{})")));
+    REQUIRE(f.has_value());
+    CHECK(f->ingress_allow_all == std::size_t{1});
+    CHECK_FALSE(f->egress_allow_all.has_value());
+  }
+  SECTION("both directions: ingress is named first") {
+    CHECK(opens(R"({"podSelector":{},"policyTypes":["Ingress","Egress"],
+                     "ingress":[{}],"egress":[{"to":[{"ipBlock":{"cidr":"::/0"}}]}]})") ==
+          allow_all{both, "spec.ingress[0]"});
+  }
+  SECTION("egress rules without policyTypes put Egress in the defaulted types") {
+    CHECK(opens(R"({"podSelector":{},"egress":[{}]})") == allow_all{egress_only, "spec.egress[0]"});
+  }
+}
+
+TEST_CASE("rules and policies that do not re-open a direction", "[netpol][allow_all]") {
+  const char* narrow_peers[] = {
+      R"([{"ipBlock":{"cidr":"0.0.0.0/0","except":["10.0.0.0/8"]}}])",
+      R"([{"ipBlock":{"cidr":"10.0.0.0/8"}}])",
+      R"([{"ipBlock":{"cidr":"0.0.0.0/1"}}])",
+      R"([{"ipBlock":{"cidr":"::/00"}}])",
+      R"([{"ipBlock":{"cidr":"nonsense/0"}}])",
+      R"([{"podSelector":{}}])",
+      R"([{"namespaceSelector":{"matchLabels":{"team":"a"}}}])",
+      R"([{"namespaceSelector":{},"podSelector":{"matchLabels":{"app":"web"}}}])",
+      R"([{"namespaceSelector":{},
+           "podSelector":{"matchExpressions":[{"key":"a","operator":"Exists"}]}}])",
+      R"([{"namespaceSelector":null}])",
+      R"([{}])",
+      R"([{"ipBlock":{"cidr":"0.0.0.0/0"},"namespaceSelector":{}}])",
+      R"("everyone")",
+      R"([1])",
+  };
+  for (const char* peers : narrow_peers) {
+    INFO(peers);
+    CHECK(opens(ingress_rule(with_peers("from", peers)).c_str()) == allow_all{});
+    CHECK(opens(egress_rule(with_peers("to", peers)).c_str()) == allow_all{});
+  }
+  SECTION("ports narrow even an open rule") {
+    CHECK(opens(ingress_rule(R"({"ports":[{"port":443}]})").c_str()) == allow_all{});
+    CHECK(opens(ingress_rule(R"({"ports":[{}],"from":[]})").c_str()) == allow_all{});
+    CHECK(opens(egress_rule(R"({"ports":[{"protocol":"UDP","port":53}]})").c_str()) == allow_all{});
+    CHECK(opens(ingress_rule(R"({"ports":"all"})").c_str()) == allow_all{});
+  }
+  SECTION("a narrowed podSelector opens nothing for every pod") {
+    CHECK(opens(R"({"podSelector":{"matchLabels":{"app":"web"}},"ingress":[{}]})") == allow_all{});
+  }
+  SECTION("a direction outside the effective policyTypes is not enforced, so not re-opened") {
+    CHECK(opens(R"({"podSelector":{},"policyTypes":["Egress"],"ingress":[{}]})") == allow_all{});
+    CHECK(opens(R"({"podSelector":{},"policyTypes":["Ingress"],"egress":[{}]})") == allow_all{});
+    // The facts still record the rule: only opens_all_of applies the types.
+    auto f = facts_from_spec(json::parse(R"({"policyTypes":["Egress"],"ingress":[{}]})"));
+    REQUIRE(f.has_value());
+    CHECK(f->ingress_allow_all == std::size_t{0});
+  }
+  SECTION("deny-alls and empty lists open nothing") {
+    CHECK(opens(R"({"podSelector":{},"policyTypes":["Ingress","Egress"]})") == allow_all{});
+    CHECK(opens(R"({"podSelector":{},"ingress":[],"egress":[]})") == allow_all{});
+    CHECK(opens("null") == allow_all{});
+  }
+  SECTION("odd rule shapes are never allow-all and add no error") {
+    CHECK(opens(ingress_rule("1").c_str()) == allow_all{});
+    CHECK(opens(ingress_rule("null").c_str()) == allow_all{});
+    CHECK(opens(ingress_rule(R"(["x"])").c_str()) == allow_all{});
+  }
+}
