@@ -267,10 +267,21 @@ TEST_CASE("UPDATE that keeps coverage is allowed", "[decision]") {
     auto state =
         snapshot_of({{"team-a", "default-deny-all", both, "2026-06-01T00:00:00Z"},
                      {"team-a", "deny-ingress-too", ingress_only, "2026-01-01T00:00:00Z"}});
-    auto review =
-        update_with_spec(R"({"podSelector":{},"policyTypes":["Ingress","Egress"],"ingress":[{}]})");
+    // Ingress from the namespace's own pods: weaker, and not an allow-all (below).
+    auto review = update_with_spec(R"({"podSelector":{},"policyTypes":["Ingress","Egress"],)"
+                                   R"("ingress":[{"from":[{"podSelector":{}}]}]})");
     review["request"]["oldObject"]["metadata"]["creationTimestamp"] = "2026-06-01T00:00:00Z";
     check_allowed(decide(request_of(review), state, enforce(), fixture_now));
+    SECTION("an allow-all weakening is allowed too, with its warning") {
+      auto open = update_with_spec(
+          R"({"podSelector":{},"policyTypes":["Ingress","Egress"],"ingress":[{}]})");
+      open["request"]["oldObject"]["metadata"]["creationTimestamp"] = "2026-06-01T00:00:00Z";
+      auto d = decide(request_of(open), state, enforce(), fixture_now);
+      CHECK(d.outcome == verdict::warned);
+      CHECK(d.response.allowed);
+      REQUIRE(d.response.warnings.size() == 1);
+      CHECK_THAT(d.response.warnings[0], Contains("spec.ingress[0]"));
+    }
     SECTION("but not when the other policy is the newer one") {
       review["request"]["oldObject"]["metadata"]["creationTimestamp"] = "2025-06-01T00:00:00Z";
       check_policy_change_denied(decide(request_of(review), state, enforce(), fixture_now),
