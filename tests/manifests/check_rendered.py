@@ -6,7 +6,11 @@
 Each rendering is read as a whole and checked for what the issue asks of it:
 hardened Deployment, probes, PDB that never blocks a drain, least-privilege RBAC,
 a webhook configuration whose failurePolicy follows the mode, whose exclusions
-match the binary's --exempt-namespaces and whose rules match the features on,
+match the binary's --exempt-namespaces and whose rules match the features on
+(Namespace CREATE and UPDATE, NetworkPolicy CREATE and UPDATE, DELETE with
+baseline protection), whose matchCondition for Namespace UPDATEs is the guarded
+expression over the rules.hpp keys, governance flags that never repeat
+system:masters,
 the namespace's own NetworkPolicies (metrics ingress only from the monitoring
 namespaces), priority class and the ResourceQuota that admits it, API Priority
 and Fairness, the monitoring kit (ServiceMonitor/PodMonitor, the alerts and
