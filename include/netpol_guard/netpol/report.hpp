@@ -15,9 +15,25 @@
 
 namespace netpol_guard {
 
+// A row's verdict. EXEMPT is --exempt-namespaces, or a namespace whose active
+// exemption covers what its policies miss; WARN is compliant but re-opened by an
+// allow-all policy (FAIL with --deny-allow-all); EXPIRED is not compliant
+// because an exemption of a missing direction has expired.
+enum class report_status : unsigned char { pass, fail, exempt, warn, expired };
+const char* to_string(report_status s);  // "PASS", "FAIL", "EXEMPT", "WARN", "EXPIRED"
+
+// The namespace's exemption as the report shows it.
+struct report_exemption {
+  deny_all_coverage directions;
+  std::string reason;
+  std::string until;  // as written
+  bool expired = false;
+  friend bool operator==(const report_exemption&, const report_exemption&) = default;
+};
+
 struct namespace_report {
   std::string name;
-  bool exempt = false;
+  bool exempt = false;  // in --exempt-namespaces
   deny_all_coverage coverage;
   std::vector<std::string> baseline_policies;
   std::uint32_t policy_count = 0;
@@ -27,6 +43,11 @@ struct namespace_report {
   std::optional<std::size_t> unprotected_pods;
   // A policy named default-deny-all is there but is not a deny-all.
   bool template_name_taken = false;
+  namespace_mode mode = namespace_mode::enforce;  // the effective mode
+  std::optional<report_exemption> exemption;
+  std::vector<std::string> negated_by;  // policies that re-open a direction, sorted
+  std::string settings_invalid;         // why its mode label or exemption was ignored
+  report_status status = report_status::fail;
 
   bool compliant() const { return coverage.full(); }
 };
@@ -35,7 +56,7 @@ struct compliance_report {
   std::vector<namespace_report> namespaces;  // sorted by name
   // Set from --deny-allow-all: a negated namespace fails instead of warning.
   bool deny_allow_all = false;
-  // True when every non-exempt namespace is compliant.
+  // False when a row is FAIL or EXPIRED, or WARN with deny_allow_all.
   bool passed() const;
 };
 
@@ -52,8 +73,9 @@ compliance_report report_manifests(const std::vector<manifest_object>& objects,
                                    const std::set<std::string, std::less<>>& exempt,
                                    bool check_workloads);
 
-// STEP-0: the forms the rollout needs (mode, exemptions, allow-all, `now`);
-// issue 13 part A implements them and removes the two above.
+// The forms the rollout needs (mode, exemptions, allow-all, `now`). The two
+// above evaluate at the wall clock, in an enforcing cluster, until their
+// callers move here.
 compliance_report build_report(const namespace_map& entries,
                                const std::set<std::string, std::less<>>& extra_namespaces,
                                const evaluation_context& ctx);
