@@ -133,7 +133,7 @@ TEST_CASE("anyone may tighten a namespace", "[decision][governance]") {
   }
 }
 
-TEST_CASE("--exemption-groups and --exemption-users may loosen, with a warning",
+TEST_CASE("members of --exemption-groups and --exemption-users may loosen, with a warning",
           "[decision][governance]") {
   SECTION("system:masters by default") {
     auto d = judge(update({}, exemption_keys("ingress"), admin));

@@ -526,7 +526,8 @@ TEST_CASE("an allow-all NetworkPolicy is warned, naming the rule", "[decision][a
   }
 }
 
-TEST_CASE("--deny-allow-all refuses it, as the namespace's mode says", "[decision][allow-all]") {
+TEST_CASE("with --deny-allow-all it is refused, as the namespace's mode says",
+          "[decision][allow-all]") {
   auto c = enforce();
   c.deny_allow_all = true;
   SECTION("enforcing: 403 with the same text") {

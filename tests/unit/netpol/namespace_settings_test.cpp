@@ -115,7 +115,8 @@ TEST_CASE("validate_keys: modes and directions", "[namespace_settings]") {
   CHECK(validate_keys(mode_keys("warn"), now, max_duration)->mode == namespace_mode::warn);
   CHECK(validation_error(mode_keys("Warn")) ==
         "label netpol-guard.k8s-security-pro.io/mode is \"Warn\"; it must be enforce or warn.");
-  CHECK(validation_error(mode_keys("")).find("is \"\"; it must be enforce or warn.") != std::string::npos);
+  CHECK_THAT(validation_error(mode_keys("")),
+             Catch::Matchers::EndsWith("is \"\"; it must be enforce or warn."));
 
   auto ingress = validate_keys(exemption_keys("ingress"), now, max_duration);
   REQUIRE(ingress.has_value());
