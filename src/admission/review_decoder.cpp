@@ -122,8 +122,9 @@ class review_reader final : public nlohmann::json_sax<json> {
     return false;
   }
 
-  // The apiserver sends request.resource before the objects, so Pods' labels are
-  // never kept; a body in another order only costs a little more.
+  // Labels, annotations and ownerReferences are kept for NetworkPolicies and
+  // Namespaces. The apiserver sends request.resource before the objects, so Pods'
+  // labels are never kept; a body in another order only costs a little more.
   bool keeps_metadata() const {
     return !seen_.test(static_cast<std::size_t>(field::res_resource)) ||
            req.resource == "networkpolicies" || req.resource == "namespaces";
