@@ -116,9 +116,9 @@ int run_audit(const std::vector<std::string>& args) {
           for (const auto& p : *policies) (void)index_policy(index, p);
           // Exemptions are judged at the wall clock, in whole seconds as exempt-until is.
           const std::set<std::string, std::less<>> exempt_set{exempt.begin(), exempt.end()};
-          const evaluation_context ctx{exempt_set, audit_only, deny_allow_all,
-                                       std::chrono::floor<std::chrono::seconds>(
-                                           std::chrono::system_clock::now())};
+          const evaluation_context ctx{
+              exempt_set, audit_only, deny_allow_all,
+              std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now())};
           auto r = build_report(index.entries(), {}, ctx);
           // Pods that are not finished, per namespace: these run (or will run)
           // without the baseline in a failing namespace.

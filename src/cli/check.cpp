@@ -60,9 +60,9 @@ int run_check(const std::vector<std::string>& args) {
   }
   // Exemptions are judged at the wall clock, in whole seconds as exempt-until is.
   const std::set<std::string, std::less<>> exempt_set{exempt.begin(), exempt.end()};
-  const evaluation_context ctx{exempt_set, audit_only, deny_allow_all,
-                               std::chrono::floor<std::chrono::seconds>(
-                                   std::chrono::system_clock::now())};
+  const evaluation_context ctx{
+      exempt_set, audit_only, deny_allow_all,
+      std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now())};
   auto report = report_manifests(*objects, *index, ctx, check_workloads);
   std::cout << (output == "json" ? render_json(report) : render_text(report));
   return report.passed() ? 0 : 1;

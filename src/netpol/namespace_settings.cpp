@@ -253,7 +253,6 @@ std::optional<std::chrono::sys_seconds> parse_rfc3339(std::string_view s) {
          minutes{offset_minutes};
 }
 
-
 std::string loosening(const namespace_keys& before, const namespace_keys& after, bool audit_only) {
   std::vector<std::string> how;
   // (a) Any exemption key set or changed, narrowing included: owners narrow by

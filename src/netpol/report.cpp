@@ -86,11 +86,6 @@ report_status status_of(const namespace_compliance& c, bool deny_allow_all) {
   return c.by_exemption() ? report_status::exempt : report_status::pass;
 }
 
-// The old overloads: the cli judged exemptions at the time it ran.
-std::chrono::sys_seconds wall_clock() {
-  return std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
-}
-
 std::string join(const std::vector<std::string>& v, std::string_view sep) {
   std::string out;
   for (std::size_t i = 0; i < v.size(); ++i) {
@@ -167,13 +162,6 @@ compliance_report build_report(const namespace_map& entries,
   return report;
 }
 
-compliance_report build_report(const namespace_map& entries,
-                               const std::set<std::string, std::less<>>& extra_namespaces,
-                               const std::set<std::string, std::less<>>& exempt) {
-  return build_report(entries, extra_namespaces,
-                      evaluation_context{exempt, false, false, wall_clock()});
-}
-
 compliance_report report_manifests(const std::vector<manifest_object>& objects,
                                    const namespace_index& index, const evaluation_context& ctx,
                                    bool check_workloads) {
@@ -200,14 +188,6 @@ compliance_report report_manifests(const std::vector<manifest_object>& objects,
     if (auto it = creators.find(row.name); it != creators.end()) row.would_reject = it->second;
   }
   return report;
-}
-
-compliance_report report_manifests(const std::vector<manifest_object>& objects,
-                                   const namespace_index& index,
-                                   const std::set<std::string, std::less<>>& exempt,
-                                   bool check_workloads) {
-  return report_manifests(objects, index, evaluation_context{exempt, false, false, wall_clock()},
-                          check_workloads);
 }
 
 namespace {

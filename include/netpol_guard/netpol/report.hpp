@@ -61,24 +61,13 @@ struct compliance_report {
 };
 
 // One row per namespace in `entries`, plus `extra_namespaces` (namespaces that
-// only appear through other objects).
-compliance_report build_report(const namespace_map& entries,
-                               const std::set<std::string, std::less<>>& extra_namespaces,
-                               const std::set<std::string, std::less<>>& exempt);
-
-// The report for manifests: every namespace that appears, and the Pods and
-// workloads that would be rejected in non-compliant ones.
-compliance_report report_manifests(const std::vector<manifest_object>& objects,
-                                   const namespace_index& index,
-                                   const std::set<std::string, std::less<>>& exempt,
-                                   bool check_workloads);
-
-// The forms the rollout needs (mode, exemptions, allow-all, `now`). The two
-// above evaluate at the wall clock, in an enforcing cluster, until their
-// callers move here.
+// only appear through other objects), judged as `ctx` says (global mode,
+// --deny-allow-all, and `now` for exemptions).
 compliance_report build_report(const namespace_map& entries,
                                const std::set<std::string, std::less<>>& extra_namespaces,
                                const evaluation_context& ctx);
+// The report for manifests: every namespace that appears, and the Pods and
+// workloads that would be rejected in non-compliant ones.
 compliance_report report_manifests(const std::vector<manifest_object>& objects,
                                    const namespace_index& index, const evaluation_context& ctx,
                                    bool check_workloads);

@@ -318,11 +318,10 @@ TEST_CASE("a duration's default is printed in its largest whole unit", "[cli]") 
     milliseconds value;
     std::string shown;
   };
-  for (const auto& [value, shown] : {printed{std::chrono::hours(2160), "2160h"},
-                                     printed{std::chrono::minutes(90), "90m"},
-                                     printed{milliseconds(120'000), "2m"},
-                                     printed{milliseconds(90'000), "90s"},
-                                     printed{milliseconds(1'500), "1500ms"}}) {
+  for (const auto& [value, shown] :
+       {printed{std::chrono::hours(2160), "2160h"}, printed{std::chrono::minutes(90), "90m"},
+        printed{milliseconds(120'000), "2m"}, printed{milliseconds(90'000), "90s"},
+        printed{milliseconds(1'500), "1500ms"}}) {
     milliseconds target = value;
     flag_set set{"serve"};
     set.add_duration("d", &target, "a duration");

@@ -49,14 +49,12 @@ TEST_CASE("governance flags: the defaults are system:masters, no user, 2160h", "
   CHECK_THAT(usage, Contains("--max-exemption-duration value") && Contains("(default 2160h)"));
 }
 
-TEST_CASE("governance flags: groups and users add to system:masters, never replace it",
-          "[cli]") {
+TEST_CASE("governance flags: groups and users add to system:masters, never replace it", "[cli]") {
   parsed_governance g({"--exemption-groups=platform-admins, sre", "--exemption-groups=secops",
                        "--exemption-users", "system:serviceaccount:argocd:argocd-server,alice"});
   REQUIRE(g.error.empty());
   CHECK(g.config.exemption_groups == names{"platform-admins", "secops", "sre", "system:masters"});
-  CHECK(g.config.exemption_users ==
-        names{"alice", "system:serviceaccount:argocd:argocd-server"});
+  CHECK(g.config.exemption_users == names{"alice", "system:serviceaccount:argocd:argocd-server"});
   SECTION("an empty value leaves the default") {
     parsed_governance empty({"--exemption-groups="});
     REQUIRE(empty.error.empty());

@@ -299,8 +299,7 @@ json with_exemption(json ns, const std::string& directions, const std::string& u
 
 }  // namespace
 
-TEST_CASE("live source: a Namespace's mode label and exemption follow its events",
-          "[kube][live]") {
+TEST_CASE("live source: a Namespace's mode label and exemption follow its events", "[kube][live]") {
   scripted_source policies, namespaces;
   kube_stats m;
   live_state_source live(policies, namespaces, fast(), m);
@@ -338,8 +337,7 @@ TEST_CASE("live source: a Namespace's mode label and exemption follow its events
   };
   namespaces.lists.push_back(
       {200,
-       list_of({with_mode(namespace_object("team-a"), "enforce"), namespace_object("team-b")},
-               "2"),
+       list_of({with_mode(namespace_object("team-a"), "enforce"), namespace_object("team-b")}, "2"),
        ""});
   run(live, policies, namespaces);
 

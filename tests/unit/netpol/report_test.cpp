@@ -22,6 +22,12 @@ using name_set = std::set<std::string, std::less<>>;
 using strings = std::vector<std::string>;
 
 const name_set default_exempt{"kube-system", "kube-public", "kube-node-lease"};
+// Every report and decision here is judged at this time.
+constexpr std::chrono::sys_seconds fixture_now{std::chrono::seconds{1'750'000'000}};
+
+evaluation_context at_fixture_now(const name_set& exempt) {
+  return evaluation_context{exempt, false, false, fixture_now};
+}
 
 struct loaded {
   std::vector<manifest_object> objects;
@@ -74,7 +80,7 @@ strings row_names(const json& doc) {
 
 TEST_CASE("JSON report: the contract fields per namespace", "[report]") {
   auto in = load("report/cluster.yaml");
-  auto report = report_manifests(in.objects, in.index, default_exempt, true);
+  auto report = report_manifests(in.objects, in.index, at_fixture_now(default_exempt), true);
   auto doc = json::parse(render_json(report));
 
   // Every namespace that appears, sorted; the ClusterRole adds none.
@@ -123,7 +129,7 @@ TEST_CASE("JSON report: the contract fields per namespace", "[report]") {
 
 TEST_CASE("workloads are listed only with check_workloads", "[report]") {
   auto in = load("report/cluster.yaml");
-  auto report = report_manifests(in.objects, in.index, default_exempt, false);
+  auto report = report_manifests(in.objects, in.index, at_fixture_now(default_exempt), false);
   auto doc = json::parse(render_json(report));
   CHECK(would_reject(row(doc, "team-b")) == strings{"Pod/api"});
   CHECK(would_reject(row(doc, "team-e")).empty());
@@ -140,7 +146,7 @@ kind: Pod
 metadata: {name: coredns, namespace: kube-system}
 )");
   SECTION("an exempt namespace without a baseline does not fail the check") {
-    auto report = report_manifests(in.objects, in.index, default_exempt, true);
+    auto report = report_manifests(in.objects, in.index, at_fixture_now(default_exempt), true);
     CHECK(report.passed());
     auto doc = json::parse(render_json(report));
     CHECK(doc.at("summary").at("compliant") == true);
@@ -148,14 +154,14 @@ metadata: {name: coredns, namespace: kube-system}
     CHECK(row(doc, "team-a").at("status") == "PASS");
   }
   SECTION("without the exemption it does") {
-    auto report = report_manifests(in.objects, in.index, name_set{}, true);
+    auto report = report_manifests(in.objects, in.index, at_fixture_now(name_set{}), true);
     CHECK_FALSE(report.passed());
     auto doc = json::parse(render_json(report));
     CHECK(row(doc, "kube-system").at("status") == "FAIL");
     CHECK(would_reject(row(doc, "kube-system")) == strings{"Pod/coredns"});
   }
   SECTION("an exempt set of custom names") {
-    auto report = report_manifests(in.objects, in.index, name_set{"team-a"}, true);
+    auto report = report_manifests(in.objects, in.index, at_fixture_now(name_set{"team-a"}), true);
     CHECK_FALSE(report.passed());
     auto doc = json::parse(render_json(report));
     CHECK(row(doc, "team-a").at("exempt") == true);
@@ -165,7 +171,7 @@ metadata: {name: coredns, namespace: kube-system}
 
 TEST_CASE("a Namespace object alone makes a failing row", "[report]") {
   auto in = parse("apiVersion: v1\nkind: Namespace\nmetadata: {name: lonely}\n");
-  auto report = report_manifests(in.objects, in.index, default_exempt, true);
+  auto report = report_manifests(in.objects, in.index, at_fixture_now(default_exempt), true);
   REQUIRE(report.namespaces.size() == 1);
   CHECK(report.namespaces[0].name == "lonely");
   CHECK_FALSE(report.namespaces[0].compliant());
@@ -185,7 +191,7 @@ TEST_CASE("build_report: rows from entries plus extra namespaces", "[report]") {
   namespace_index index;
   index.upsert_policy("b", "deny-egress", {false, true});
   index.upsert_namespace("a", false);
-  auto report = build_report(index.entries(), name_set{"c", "b"}, name_set{"c"});
+  auto report = build_report(index.entries(), name_set{"c", "b"}, at_fixture_now(name_set{"c"}));
   REQUIRE(report.namespaces.size() == 3);
   CHECK(report.namespaces[0].name == "a");
   CHECK(report.namespaces[1].name == "b");
@@ -199,7 +205,7 @@ TEST_CASE("build_report: rows from entries plus extra namespaces", "[report]") {
 
 TEST_CASE("text report: one PASS or FAIL line per namespace", "[report]") {
   auto in = load("report/cluster.yaml");
-  auto report = report_manifests(in.objects, in.index, default_exempt, true);
+  auto report = report_manifests(in.objects, in.index, at_fixture_now(default_exempt), true);
   const std::string text = render_text(report);
 
   auto line_of = [&](const std::string& ns) {
@@ -239,7 +245,7 @@ TEST_CASE("built-in cluster-scoped kinds do not make namespace default appear", 
     SECTION(kind) {
       auto in = parse(std::string("apiVersion: ") + version + "\nkind: " + kind +
                       "\nmetadata: {name: cluster-wide}\n");
-      auto report = report_manifests(in.objects, in.index, default_exempt, true);
+      auto report = report_manifests(in.objects, in.index, at_fixture_now(default_exempt), true);
       CHECK(report.namespaces.empty());
       CHECK(report.passed());
     }
@@ -250,7 +256,7 @@ TEST_CASE("a decoy default-deny-all is reported in text and JSON", "[report]") {
   namespace_index index;
   index.upsert_policy("decoy", "default-deny-all", {true, false});
   index.upsert_policy("fine", "default-deny-all", {true, true});
-  auto report = build_report(index.entries(), name_set{}, name_set{});
+  auto report = build_report(index.entries(), name_set{}, at_fixture_now(name_set{}));
   const std::string text = render_text(report);
   CHECK_THAT(text, Contains("namespace decoy: no default-deny egress") &&
                        Contains("the NetworkPolicy named default-deny-all is not a deny-all"));
@@ -264,7 +270,7 @@ TEST_CASE("a decoy default-deny-all is reported in text and JSON", "[report]") {
 // when, and only when, the report lists it.
 TEST_CASE("check's would-reject lists are the webhook decision's denials", "[report]") {
   auto in = load("report/cluster.yaml");
-  const auto report = report_manifests(in.objects, in.index, default_exempt, true);
+  const auto report = report_manifests(in.objects, in.index, at_fixture_now(default_exempt), true);
   const auto snapshot = in.index.freeze("manifests");
   decision_config config;
   config.exempt_namespaces = default_exempt;
@@ -289,7 +295,7 @@ TEST_CASE("check's would-reject lists are the webhook decision's denials", "[rep
     r.object.present = true;
     r.object.name = object_name(m.object);
 
-    const auto d = decide(r, *snapshot, config, std::chrono::sys_seconds{});
+    const auto d = decide(r, *snapshot, config, fixture_now);
     bool listed = false;
     for (const auto& row : report.namespaces) {
       if (row.name != r.namespace_name) continue;
@@ -331,7 +337,7 @@ metadata: {name: api, namespace: team-c}
   in.objects.push_back({"inline.yaml#5", json::parse(R"({"apiVersion":"example.com/v1","kind":"Pod",
                        "metadata":{"name":"not-a-pod","namespace":"team-c"}})"),
                         0});
-  auto report = report_manifests(in.objects, in.index, default_exempt, true);
+  auto report = report_manifests(in.objects, in.index, at_fixture_now(default_exempt), true);
   auto doc = json::parse(render_json(report));
   CHECK(would_reject(row(doc, "team-c")) == strings{"Deployment/web", "Pod/api"});
 }
