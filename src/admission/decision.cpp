@@ -222,7 +222,12 @@ admission_decision decide(const admission_request& r, const namespace_snapshot& 
                           const decision_config& config, std::chrono::sys_seconds now) {
   admission_decision d;
   d.subject.kind = "other";
-  if (!r.sub_resource.empty()) return d;
+  // Subresources are not the object, except a Namespace's status and finalize:
+  // the apiserver stores the labels and annotations they carry, so the
+  // governance of the netpol-guard keys judges them as it judges the Namespace.
+  const bool namespace_write = r.resource_group.empty() && r.resource == "namespaces" &&
+                               (r.sub_resource == "status" || r.sub_resource == "finalize");
+  if (!r.sub_resource.empty() && !namespace_write) return d;
 
   const bool create = r.operation == "CREATE";
   const std::string& request_ns =

@@ -98,18 +98,29 @@ admission_decision decide_namespace(admission_decision d, const admission_reques
   const namespace_keys before = create ? namespace_keys{} : r.old_object.keys;
   const namespace_keys& after = r.object.keys;
 
-  // Stored values are validated only when some key changes, so that a value that
-  // was valid when set (an expiry that was then within the maximum) never blocks
-  // an unrelated update.
-  namespace_settings settings = settings_from_keys(after);
+  // Only what this request changes is validated: the mode label when it changes,
+  // the exemption's three annotations when any of them changes, and the
+  // maximum duration only when the expiry changes. A stored value that was valid
+  // when set (an expiry within a maximum since lowered) or was set around the
+  // webhook never blocks an unrelated update, nor a tightening.
+  const namespace_settings settings = settings_from_keys(after);
   std::string loosened;
   if (after != before) {
-    auto valid = validate_keys(after, now, config.max_exemption_duration);
+    namespace_keys changed;
+    if (after.mode != before.mode) changed.mode = after.mode;
+    if (after.exempt != before.exempt || after.reason != before.reason ||
+        after.until != before.until) {
+      changed.exempt = after.exempt;
+      changed.reason = after.reason;
+      changed.until = after.until;
+    }
+    const auto max_duration =
+        after.until != before.until ? config.max_exemption_duration : std::chrono::seconds::max();
+    auto valid = validate_keys(changed, now, max_duration);
     if (!valid) {
       return verdicts::deny(std::move(d),
                             "CIS 5.3.2: namespace " + in_quotes(ns) + ": " + valid.error());
     }
-    settings = *valid;
     const std::string how = loosening(before, after, config.audit_only);
     if (!how.empty()) {
       if (!may_loosen(r, config)) {

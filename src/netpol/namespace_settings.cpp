@@ -103,9 +103,9 @@ checked check(const namespace_keys& keys, std::optional<sys_seconds> now,
     out.errors.push_back("annotation " + exempt_key + " is " + quote(*keys.exempt) +
                          "; it must be ingress, egress or all.");
   }
-  if (!keys.reason || keys.reason->empty()) {
+  if (!keys.reason || keys.reason->find_first_not_of(" \t\r\n") == std::string::npos) {
     out.errors.push_back(reason_key + " is required with " + exempt_key +
-                         " and must not be empty.");
+                         " and must not be empty or blank.");
   } else if (auto n = code_points(*keys.reason); n > rules::max_exempt_reason_chars) {
     out.errors.push_back(reason_key + " has " + std::to_string(n) + " characters; at most " +
                          std::to_string(rules::max_exempt_reason_chars) + ".");
@@ -218,7 +218,7 @@ std::optional<std::chrono::sys_seconds> parse_rfc3339(std::string_view s) {
   auto mo = digits(s, pos, 2);
   if (!mo || !take(s, pos, '-')) return std::nullopt;
   auto d = digits(s, pos, 2);
-  if (!d || !take(s, pos, 'T', 't')) return std::nullopt;
+  if (!d || !take(s, pos, 'T')) return std::nullopt;
   auto h = digits(s, pos, 2);
   if (!h || !take(s, pos, ':')) return std::nullopt;
   auto mi = digits(s, pos, 2);
@@ -232,7 +232,7 @@ std::optional<std::chrono::sys_seconds> parse_rfc3339(std::string_view s) {
     if (pos == first) return std::nullopt;
   }
   int offset_minutes = 0;
-  if (take(s, pos, 'Z', 'z')) {
+  if (take(s, pos, 'Z')) {
   } else if (pos < s.size() && (s[pos] == '+' || s[pos] == '-')) {
     int sign = s[pos] == '-' ? -1 : 1;
     ++pos;

@@ -5,7 +5,8 @@
 # Requests are made as a namespace owner, alice (kubectl --as alice: RBAC lets
 # her get, update and patch Namespace rollout-a and create pods and
 # NetworkPolicies in it), and as an admin (--as root --as-group system:masters).
-#   1. alice cannot add an exemption or mode=warn, under --audit-only too;
+#   1. alice cannot add an exemption or mode=warn, under --audit-only too, nor
+#      through namespaces/status (which stores the labels it carries);
 #   2. the admin can;
 #   3. alice's pod is then admitted, and the apiserver's audit log carries the
 #      exemption's reason as netpol-guard's audit annotation;
@@ -84,7 +85,7 @@ kind: ClusterRole
 metadata: {name: rollout-a-owner}
 rules:
 - apiGroups: [""]
-  resources: ["namespaces"]
+  resources: ["namespaces", "namespaces/status"]
   resourceNames: ["$ns_a", "$ns_w", "$ns_e"]
   verbs: ["get", "update", "patch"]
 ---
@@ -133,6 +134,12 @@ check "1a. alice cannot add an exemption (--audit-only)" \
   "rc=$rc" "$err"
 run_k --as alice label namespace "$ns_a" "$P/mode=warn"
 check "1b. alice cannot set mode=warn (--audit-only)" \
+  "$([[ $rc != 0 && "$err" == *"$denied_prefix: only --exemption-groups"*"sets mode=warn"* ]]; echo $?)" \
+  "rc=$rc" "$err"
+# namespaces/status stores the labels it carries: the same keys, the same rule.
+run_k --as alice patch namespace "$ns_a" --subresource=status --type=merge \
+  -p "{\"metadata\":{\"labels\":{\"$P/mode\":\"warn\"}}}"
+check "1d. alice cannot set mode=warn through namespaces/status" \
   "$([[ $rc != 0 && "$err" == *"$denied_prefix: only --exemption-groups"*"sets mode=warn"* ]]; echo $?)" \
   "rc=$rc" "$err"
 run_k get namespace "$ns_a" -o jsonpath='{.metadata.annotations}{.metadata.labels}'

@@ -333,9 +333,16 @@ def check_webhook(docs, exp, flags, p):
     # DELETE, so deleting a namespace never depends on netpol-guard.
     p.check(ops.get(("", "namespaces")) == {"CREATE", "UPDATE"},
             f'namespaces rule is {sorted(ops.get(("", "namespaces"), []))}, expected CREATE, UPDATE')
+    # namespaces/status and namespaces/finalize store the labels and annotations
+    # they carry, so governance must see them; the keys condition below still
+    # passes only the writes that change a netpol-guard key, so the namespace
+    # controller's finalize never needs the webhook.
+    for sub in ("namespaces/status", "namespaces/finalize"):
+        p.check(ops.get(("", sub), set()) >= {"UPDATE"},
+                f"{sub} UPDATE is not matched: its labels and annotations would skip governance")
     for r in w["rules"]:
-        p.check(not any(res.startswith("namespaces/") for res in r["resources"]),
-                "a namespaces subresource is matched (the namespace controller's finalize would need the webhook)")
+        p.check(not any(res.startswith("namespaces/") and res not in ("namespaces/status", "namespaces/finalize")
+                        for res in r["resources"]), "an unexpected namespaces subresource is matched")
     check_workloads = exp.get("check_workloads", True)
     p.check(flags.get("check-workloads", "true") == ("true" if check_workloads else "false"), "--check-workloads")
     for key in WORKLOADS:
@@ -347,7 +354,8 @@ def check_webhook(docs, exp, flags, p):
     got_np = ops.get(("networking.k8s.io", "networkpolicies"), set())
     p.check(got_np == want_np,
             f"networkpolicies rule is {sorted(got_np)}, expected {sorted(want_np)} for protectBaseline={protect}")
-    known = {("", "pods"), ("", "namespaces"), ("networking.k8s.io", "networkpolicies")} | WORKLOADS
+    known = ({("", "pods"), ("", "namespaces"), ("", "namespaces/status"), ("", "namespaces/finalize"),
+              ("networking.k8s.io", "networkpolicies")} | WORKLOADS)
     p.check(set(ops) <= known, f"unexpected rules: {sorted(set(ops) - known)}")
     names = [mc["name"] for mc in w.get("matchConditions", [])]
     want_names = (["not-namespace-cleanup"] if protect else []) + [KEYS_CONDITION]

@@ -60,8 +60,8 @@ namespace_settings settings_from_keys(const namespace_keys& keys);
 boost::system::result<namespace_settings, std::string> validate_keys(
     const namespace_keys& keys, std::chrono::sys_seconds now, std::chrono::seconds max_duration);
 
-// RFC 3339 (as metav1.Time and Go's time.RFC3339 accept it): date, 'T' or 't',
-// time, optional fraction (truncated), 'Z', 'z' or a numeric offset.
+// RFC 3339 as Go's time.Parse(time.RFC3339) reads it, which metav1.Time uses:
+// date, 'T', time, optional fraction (truncated), 'Z' or a numeric offset.
 std::optional<std::chrono::sys_seconds> parse_rfc3339(std::string_view text);
 
 // How going from `before` to `after` loosens the namespace, in words for the

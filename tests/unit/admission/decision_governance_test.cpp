@@ -224,12 +224,10 @@ TEST_CASE("Namespace requests that governance skips", "[decision][governance]") 
     review["request"]["object"]["metadata"]["deletionTimestamp"] = "2026-06-01T00:00:00Z";
     check_allowed(judge(review));
   }
-  SECTION("subresources") {
-    for (const char* sub : {"status", "finalize"}) {
-      auto review = update({}, exemption_keys("all"));
-      review["request"]["subResource"] = sub;
-      check_allowed(decide(request_of(review), namespace_snapshot{}, enforce(), fixture_now));
-    }
+  SECTION("a subresource that stores no metadata") {
+    auto review = update({}, exemption_keys("all"));
+    review["request"]["subResource"] = "scale";
+    check_allowed(decide(request_of(review), namespace_snapshot{}, enforce(), fixture_now));
   }
   SECTION("an exempt namespace") {
     auto review = update({}, exemption_keys("all"));
@@ -289,5 +287,53 @@ TEST_CASE("Namespace CREATE is judged with the keys it carries", "[decision][gov
   }
   SECTION("invalid keys are denied for everyone") {
     check_governance_denied(judge(create(mode("off"), admin)), "mode is \"off\"");
+  }
+}
+
+// namespaces/status and namespaces/finalize store the labels and annotations they
+// carry (their strategies reset only spec, or only status), so they are a way to
+// the same keys and are judged as the Namespace itself is.
+TEST_CASE("Namespace status and finalize writes are governed like the Namespace",
+          "[decision][governance]") {
+  for (const char* sub : {"status", "finalize"}) {
+    INFO(sub);
+    auto loosen = update({}, exemption_keys("all"));
+    loosen["request"]["subResource"] = sub;
+    check_governance_denied(judge(loosen), "only --exemption-groups");
+
+    auto warn = update({}, mode("warn"));
+    warn["request"]["subResource"] = sub;
+    check_governance_denied(judge(warn), "sets mode=warn");
+
+    auto by_admin = update({}, exemption_keys("all"), admin);
+    by_admin["request"]["subResource"] = sub;
+    CHECK(judge(by_admin).response.allowed);
+
+    // The namespace controller's writes carry the keys unchanged.
+    auto unchanged = update(exemption_keys("all"), exemption_keys("all"));
+    unchanged["request"]["subResource"] = sub;
+    check_allowed(judge(unchanged));
+  }
+}
+
+// Only what a request changes is validated: an expiry beyond a maximum lowered
+// since it was set, or a stored invalid mode, never blocks a tightening.
+TEST_CASE("a tightening is judged on the keys it changes", "[decision][governance]") {
+  SECTION("a stored expiry beyond the maximum does not block mode=enforce") {
+    check_allowed(judge(update(exemption_keys("all", too_late),
+                               exemption_keys("all", too_late) + mode("enforce"))));
+  }
+  SECTION("a stored invalid mode does not block removing the exemption") {
+    check_allowed(judge(update(exemption_keys("all") + mode("Warn"), mode("Warn"))));
+  }
+  SECTION("a changed expiry is still held to the maximum") {
+    check_governance_denied(
+        judge(update(exemption_keys("all"), exemption_keys("all", too_late), admin)),
+        "is more than --max-exemption-duration (2160h)");
+  }
+  SECTION("a changed mode is still validated") {
+    check_governance_denied(judge(update(exemption_keys("all", too_late),
+                                         mode("Enforce") + exemption_keys("all", too_late))),
+                            "it must be enforce or warn");
   }
 }

@@ -75,7 +75,9 @@ TEST_CASE("keys are read from labels and annotations; non-strings are absent",
 TEST_CASE("RFC 3339 times are parsed by hand", "[namespace_settings]") {
   const sys_seconds noon = sys_days{year{2025} / September / 30} + hours{12};
   CHECK(parse_rfc3339("2025-09-30T12:00:00Z") == noon);
-  CHECK(parse_rfc3339("2025-09-30t12:00:00z") == noon);
+  // Go's time.Parse(time.RFC3339), which metav1.Time uses, takes only 'T' and 'Z'.
+  CHECK_FALSE(parse_rfc3339("2025-09-30t12:00:00z"));
+  CHECK_FALSE(parse_rfc3339("2025-09-30T12:00:00z"));
   CHECK(parse_rfc3339("2025-09-30T14:00:00+02:00") == noon);
   CHECK(parse_rfc3339("2025-09-30T07:30:00-04:30") == noon);
   CHECK(parse_rfc3339("2025-09-30T12:00:00.999999999Z") == noon);
@@ -147,8 +149,9 @@ TEST_CASE("validate_keys: modes and directions", "[namespace_settings]") {
 TEST_CASE("validate_keys: the reason", "[namespace_settings]") {
   const std::string required =
       "netpol-guard.k8s-security-pro.io/exempt-reason is required with "
-      "netpol-guard.k8s-security-pro.io/exempt and must not be empty.";
+      "netpol-guard.k8s-security-pro.io/exempt and must not be empty or blank.";
   CHECK(validation_error(exemption_keys("all", "")) == required);
+  CHECK(validation_error(exemption_keys("all", " \t ")) == required);
   CHECK(validation_error({std::nullopt, "all", std::nullopt, "2026-02-01T00:00:00Z"}) == required);
   CHECK(validate_keys(exemption_keys("all", repeat("a", 256)), now, max_duration).has_value());
   CHECK(validation_error(exemption_keys("all", repeat("a", 257))) ==
