@@ -136,7 +136,21 @@ admission_decision decide_allow_all(admission_decision d, const admission_reques
   const allow_all opens = opens_all_of(*r.object.policy);
   if (!opens.opens.any()) return d;
   std::string message = allow_all_message(d.subject.name, opens, d.subject.namespace_name);
-  if (!config.deny_allow_all) return verdicts::warn(std::move(d), message);
+  // Beside a finding of baseline protection's (audited in a warn namespace),
+  // the allow-all warning is said too.
+  if (d.outcome != verdict::allowed) {
+    d.response.warnings.push_back(to_warning(message));
+    return d;
+  }
+  // --deny-allow-all refuses what a request opens; an UPDATE of a policy that
+  // already opened the same directions (a label a controller sets, a policy from
+  // before the install) is only warned about, so its owners are not locked out.
+  deny_all_coverage newly = opens.opens;
+  if (r.operation == "UPDATE" && r.old_object.policy && !r.old_object.deleting) {
+    const deny_all_coverage before = opens_all_of(*r.old_object.policy).opens;
+    newly = {newly.ingress && !before.ingress, newly.egress && !before.egress};
+  }
+  if (!config.deny_allow_all || !newly.any()) return verdicts::warn(std::move(d), message);
   // It rests on the request alone (the mode aside): nothing to confirm live.
   d.depends_on_state = false;
   d.coverage = {!opens.opens.ingress, !opens.opens.egress};
@@ -256,8 +270,9 @@ admission_decision decide(const admission_request& r, const namespace_snapshot& 
     const bool enforced = evaluate(request_ns, state, config, now).enforced();
     if (config.protect_baseline && (r.operation == "UPDATE" || r.operation == "DELETE")) {
       d = decide_policy_change(std::move(d), r, state, enforced);
-      // Losing the pinned baseline is the graver finding: it is the answer.
-      if (d.outcome != verdict::allowed) return d;
+      // Losing the pinned baseline is the graver finding: it is the answer (an
+      // audited one keeps the allow-all warning beside it).
+      if (d.outcome == verdict::denied) return d;
     }
     if (create || r.operation == "UPDATE")
       return decide_allow_all(std::move(d), r, enforced, config);

@@ -120,12 +120,19 @@ std::vector<std::pair<std::string, std::string>> exemption_annotations(
 
 std::string allow_all_message(std::string_view policy, const allow_all& opens,
                               std::string_view ns) {
-  // The rule names the first direction opened, ingress first (opens_all_of).
-  bool ingress = opens.opens.ingress;
-  return "CIS 5.3.2: NetworkPolicy " + in_quotes(policy) + " " + opens.rule + " allows all " +
-         (ingress ? "ingress to" : "egress from") + " every pod of namespace " + in_quotes(ns) +
+  // The rule names the first rule of each direction opened (opens_all_of).
+  const bool both = opens.opens.full();
+  const bool ingress = opens.opens.ingress;
+  return "CIS 5.3.2: NetworkPolicy " + in_quotes(policy) + " " + opens.rule +
+         (both      ? " allow all ingress to and egress from"
+          : ingress ? " allows all ingress to"
+                    : " allows all egress from") +
+         " every pod of namespace " + in_quotes(ns) +
          ", which cancels its default deny (MITRE ATT&CK T1046). Fix: list the " +
-         (ingress ? "sources" : "destinations") + " and ports the pods need.";
+         (both      ? "sources, destinations"
+          : ingress ? "sources"
+                    : "destinations") +
+         " and ports the pods need.";
 }
 
 }  // namespace netpol_guard

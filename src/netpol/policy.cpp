@@ -175,10 +175,11 @@ allow_all opens_all_of(const policy_spec_facts& f) {
   auto types = effective_types(f);
   out.opens = {types.ingress && f.ingress_allow_all.has_value(),
                types.egress && f.egress_allow_all.has_value()};
-  if (out.opens.ingress) {
-    out.rule = "spec.ingress[" + std::to_string(*f.ingress_allow_all) + "]";
-  } else if (out.opens.egress) {
-    out.rule = "spec.egress[" + std::to_string(*f.egress_allow_all) + "]";
+  // Both rules are named when both directions open, so one fix answers both.
+  if (out.opens.ingress) out.rule = "spec.ingress[" + std::to_string(*f.ingress_allow_all) + "]";
+  if (out.opens.egress) {
+    if (!out.rule.empty()) out.rule += " and ";
+    out.rule += "spec.egress[" + std::to_string(*f.egress_allow_all) + "]";
   }
   return out;
 }

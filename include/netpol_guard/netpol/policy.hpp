@@ -52,7 +52,8 @@ deny_all_coverage coverage_of(const policy_spec_facts& facts);
 
 // Which directions a policy re-opens for every pod of its namespace: it selects
 // every pod, the direction is in its effective policyTypes, and one of its rules
-// allows all traffic. `rule` names the first such rule, "spec.ingress[0]".
+// allows all traffic. `rule` names the first such rule of each direction opened:
+// "spec.ingress[0]", or "spec.ingress[0] and spec.egress[1]".
 struct allow_all {
   deny_all_coverage opens;
   std::string rule;

@@ -573,4 +573,38 @@ TEST_CASE("losing the pinned baseline outranks the allow-all warning", "[decisio
   const auto spec = R"({"podSelector":{},"policyTypes":["Ingress","Egress"],"ingress":[{}]})";
   auto lost = decide(request_of(update_with_spec(spec)), only_baseline, enforce(), fixture_now);
   check_policy_change_denied(lost, "ingress");
+
+  SECTION("in a warn namespace both findings are said") {
+    auto d = decide(request_of(update_with_spec(spec)), team_a_in(namespace_mode::warn), enforce(),
+                    fixture_now);
+    CHECK(d.outcome == verdict::audited);
+    CHECK(d.response.allowed);
+    REQUIRE(d.response.warnings.size() == 2);
+    CHECK_THAT(d.response.warnings[0], Contains("pinned") || Contains("default-deny-all"));
+    CHECK_THAT(d.response.warnings[1], Contains("spec.ingress[0] allows all ingress"));
+  }
+}
+
+TEST_CASE("--deny-allow-all refuses what an UPDATE newly opens", "[decision][allow-all]") {
+  auto c = enforce();
+  c.deny_allow_all = true;
+  SECTION("an already-open policy's UPDATE is only warned about") {
+    auto review = open_update(allow_all_ingress);
+    review["request"]["oldObject"]["spec"] = json::parse(allow_all_ingress);
+    review["request"]["object"]["metadata"]["labels"] = {{"team", "a"}};
+    auto d = decide(request_of(review), only_baseline, c, fixture_now);
+    CHECK(d.outcome == verdict::warned);
+    REQUIRE(d.response.warnings.size() == 1);
+    CHECK_THAT(d.response.warnings[0], Contains("spec.ingress[0] allows all ingress"));
+  }
+  SECTION("opening egress beside an open ingress is refused") {
+    const auto both_open = R"({"podSelector":{},"policyTypes":["Ingress","Egress"],
+                               "ingress":[{}],"egress":[{}]})";
+    auto review = open_update(both_open);
+    review["request"]["oldObject"]["spec"] = json::parse(allow_all_ingress);
+    auto d = decide(request_of(review), only_baseline, c, fixture_now);
+    check_denied(d);
+    CHECK_THAT(d.response.message,
+               Contains("spec.ingress[0] and spec.egress[0] allow all ingress to and egress from"));
+  }
 }

@@ -204,6 +204,10 @@ TEST_CASE("policies that re-open a direction are named", "[namespace_compliance]
         "CIS 5.3.2: NetworkPolicy \"allow-all\" spec.ingress[0] allows all ingress to every pod "
         "of namespace \"x\", which cancels its default deny (MITRE ATT&CK T1046). Fix: list the "
         "sources and ports the pods need.");
+  CHECK(allow_all_message("n", {{true, true}, "spec.ingress[0] and spec.egress[1]"}, "x") ==
+        "CIS 5.3.2: NetworkPolicy \"n\" spec.ingress[0] and spec.egress[1] allow all ingress to "
+        "and egress from every pod of namespace \"x\", which cancels its default deny (MITRE "
+        "ATT&CK T1046). Fix: list the sources, destinations and ports the pods need.");
   CHECK(allow_all_message("n", {{false, true}, "spec.egress[2]"}, "x") ==
         "CIS 5.3.2: NetworkPolicy \"n\" spec.egress[2] allows all egress from every pod of "
         "namespace \"x\", which cancels its default deny (MITRE ATT&CK T1046). Fix: list the "

@@ -316,10 +316,11 @@ TEST_CASE("a rule that allows every source or destination re-opens its direction
     CHECK(f->ingress_allow_all == std::size_t{1});
     CHECK_FALSE(f->egress_allow_all.has_value());
   }
-  SECTION("both directions: ingress is named first") {
+  SECTION("both directions: both rules are named, ingress first") {
     CHECK(opens(R"({"podSelector":{},"policyTypes":["Ingress","Egress"],
-                     "ingress":[{}],"egress":[{"to":[{"ipBlock":{"cidr":"::/0"}}]}]})") ==
-          allow_all{both, "spec.ingress[0]"});
+                     "ingress":[{}],"egress":[{"ports":[{"port":53}]},
+                                              {"to":[{"ipBlock":{"cidr":"::/0"}}]}]})") ==
+          allow_all{both, "spec.ingress[0] and spec.egress[1]"});
   }
   SECTION("egress rules without policyTypes put Egress in the defaulted types") {
     CHECK(opens(R"({"podSelector":{},"egress":[{}]})") == allow_all{egress_only, "spec.egress[0]"});
