@@ -585,7 +585,7 @@ TEST_CASE("losing the pinned baseline outranks the allow-all warning", "[decisio
   }
 }
 
-TEST_CASE("--deny-allow-all refuses what an UPDATE newly opens", "[decision][allow-all]") {
+TEST_CASE("deny-allow-all refuses what an UPDATE newly opens", "[decision][allow-all]") {
   auto c = enforce();
   c.deny_allow_all = true;
   SECTION("an already-open policy's UPDATE is only warned about") {
