@@ -30,6 +30,20 @@ namespace net = boost::asio;
 
 namespace {
 
+// The io_context, with a way to destroy its pending handlers while the server
+// still exists. ioc.stop() (the drain's end, or a second signal) can leave a
+// session suspended, such as a health connection the drain does not wait for.
+// Its coroutine frame is destroyed with the handlers, and its cleanup releases
+// a slot in the server's connection table: ~io_context would do that after the
+// server is gone (a heap-use-after-free ASan caught at shutdown).
+class serve_context : public net::io_context {
+ public:
+  using net::io_context::io_context;
+  // execution_context::shutdown: every service destroys its pending operations.
+  // ~io_context calls it again, which finds nothing left to do.
+  void destroy_pending_handlers() { shutdown(); }
+};
+
 struct serve_options {
   server_config server;
   webhook_options hook;
@@ -203,7 +217,7 @@ int run_serve(const std::vector<std::string>& args) {
   }
 
   std::size_t threads = o.threads ? o.threads : std::max(1u, std::thread::hardware_concurrency());
-  net::io_context ioc(static_cast<int>(threads));
+  serve_context ioc(static_cast<int>(threads));
   webhook hook(*state, o.hook, m.admission, live.get());
   server srv(ioc, o.server, hook, *state, m.server, m.tls,
              [&m](const state_gauges& gauges) { return m.render(gauges); });
@@ -245,6 +259,7 @@ int run_serve(const std::vector<std::string>& args) {
   for (std::size_t i = 1; i < threads; ++i) pool.emplace_back([&] { ioc.run(); });
   ioc.run();
   for (auto& t : pool) t.join();
+  ioc.destroy_pending_handlers();
   log::info("stopped", {{"requests", std::to_string(m.admission.requests_total())}});
   return 0;
 }
