@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "manifest_report_fixtures.hpp"
 #include "netpol_guard/netpol/object.hpp"
 #include "netpol_guard/netpol/report.hpp"
 
@@ -23,21 +24,10 @@ using name_set = std::set<std::string, std::less<>>;
 const name_set default_exempt{"kube-system"};
 const sys_seconds fixture_now = sys_days{year{2026} / January / 1};
 
-struct loaded {
-  std::vector<manifest_object> objects;
-  namespace_index index;
-};
+using report_fixtures::load;
+using report_fixtures::loaded;
 
-loaded load_rollout() {
-  auto objs =
-      load_manifests({std::string(NETPOL_GUARD_FIXTURES) + "/manifests/rollout/cluster.yaml"});
-  INFO((objs ? "" : objs.error().what()));
-  REQUIRE(objs.has_value());
-  auto index = index_manifests(*objs);
-  INFO((index ? "" : index.error().what()));
-  REQUIRE(index.has_value());
-  return {std::move(*objs), std::move(*index)};
-}
+loaded load_rollout() { return load("rollout/cluster.yaml"); }
 
 compliance_report report_of(const loaded& in, bool audit_only = false, bool deny_allow_all = false,
                             sys_seconds now = fixture_now) {

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "manifest_report_fixtures.hpp"
 #include "netpol_guard/admission/decision.hpp"
 #include "netpol_guard/netpol/object.hpp"
 #include "netpol_guard/netpol/rules.hpp"
@@ -29,20 +30,8 @@ evaluation_context at_fixture_now(const name_set& exempt) {
   return evaluation_context{exempt, false, false, fixture_now};
 }
 
-struct loaded {
-  std::vector<manifest_object> objects;
-  namespace_index index;
-};
-
-loaded load(const std::string& rel) {
-  auto objs = load_manifests({std::string(NETPOL_GUARD_FIXTURES) + "/manifests/" + rel});
-  INFO((objs ? "" : objs.error().what()));
-  REQUIRE(objs.has_value());
-  auto index = index_manifests(*objs);
-  INFO((index ? "" : index.error().what()));
-  REQUIRE(index.has_value());
-  return {std::move(*objs), std::move(*index)};
-}
+using report_fixtures::load;
+using report_fixtures::loaded;
 
 loaded parse(const std::string& text) {
   auto objs = parse_manifests(text, "inline.yaml");
