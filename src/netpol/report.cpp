@@ -167,20 +167,42 @@ compliance_report report_manifests(const std::vector<manifest_object>& objects,
                                    bool check_workloads) {
   std::set<std::string, std::less<>> seen;
   std::map<std::string, std::vector<std::pair<std::string, std::string>>> creators;
+  // Where each namespace is: its Namespace object, else its first object.
+  std::map<std::string, const manifest_object*, std::less<>> namespace_at, first_at;
   for (const auto& m : objects) {
     const auto& kind = m.object["kind"].get_ref<const std::string&>();
-    if (kind == "Namespace") continue;  // indexed already
+    if (kind == "Namespace") {
+      namespace_at.try_emplace(object_name(m.object), &m);
+      continue;  // indexed already
+    }
     // An object names its namespace, or is a built-in namespaced kind that
     // kubectl would put in "default". Anything else may be cluster-scoped
     // (ClusterRole, RuntimeClass, custom kinds...) and makes no namespace appear.
     if (!has_namespace(m.object) && !is_namespaced_builtin(kind)) continue;
     std::string ns = object_namespace(m.object);
+    first_at.try_emplace(ns, &m);
     seen.insert(ns);
     if (is_pod_creator(m.object, kind, check_workloads))
       creators[ns].emplace_back(kind, object_name(m.object));
   }
   auto report = build_report(index.entries(), seen, ctx);
   for (auto& row : report.namespaces) {
+    const manifest_object* at = nullptr;
+    if (auto it = namespace_at.find(row.name); it != namespace_at.end()) {
+      at = it->second;
+    } else if (auto f = first_at.find(row.name); f != first_at.end()) {
+      at = f->second;
+    }
+    if (at != nullptr) {
+      // "file.yaml#2" names the second document of file.yaml.
+      row.source_file = at->source;
+      const auto hash = row.source_file.rfind('#');
+      if (hash != std::string::npos && hash + 1 < row.source_file.size() &&
+          row.source_file.find_first_not_of("0123456789", hash + 1) == std::string::npos) {
+        row.source_file.resize(hash);
+      }
+      row.source_line = at->line;
+    }
     // Pods and workloads there are refused exactly when the webhook refuses
     // them: a warn namespace admits them with a warning.
     auto c = evaluate(index.entries(), row.name, ctx);

@@ -35,6 +35,12 @@ std::vector<std::string> default_exempt_list() {
   return {default_exempt_namespaces.begin(), default_exempt_namespaces.end()};
 }
 
+nlohmann::json template_labels() {
+  return nlohmann::json{{"app.kubernetes.io/name", "k8s-security"},
+                        {"app.kubernetes.io/part-of", "k8s-security-pro"},
+                        {"app.kubernetes.io/managed-by", "k8s-security-pro"}};
+}
+
 nlohmann::json default_deny_all_policy(const std::string& namespace_name) {
   return nlohmann::json{
       {"apiVersion", "networking.k8s.io/v1"},
@@ -42,12 +48,29 @@ nlohmann::json default_deny_all_policy(const std::string& namespace_name) {
       {"metadata",
        {{"name", template_policy_name},
         {"namespace", namespace_name},
-        {"labels",
-         {{"app.kubernetes.io/name", "k8s-security"},
-          {"app.kubernetes.io/part-of", "k8s-security-pro"},
-          {"app.kubernetes.io/managed-by", "k8s-security-pro"}}}}},
+        {"labels", template_labels()}}},
       {"spec",
        {{"podSelector", nlohmann::json::object()}, {"policyTypes", {"Ingress", "Egress"}}}}};
+}
+
+nlohmann::json allow_dns_egress_policy(const std::string& namespace_name) {
+  using nlohmann::json;
+  const json port_udp{{"protocol", "UDP"}, {"port", 53}};
+  const json port_tcp{{"protocol", "TCP"}, {"port", 53}};
+  const json peer{
+      {"namespaceSelector", {{"matchLabels", {{"kubernetes.io/metadata.name", "kube-system"}}}}},
+      {"podSelector", {{"matchLabels", {{"k8s-app", "kube-dns"}}}}}};
+  return json{{"apiVersion", "networking.k8s.io/v1"},
+              {"kind", "NetworkPolicy"},
+              {"metadata",
+               {{"name", "allow-dns-egress"},
+                {"namespace", namespace_name},
+                {"labels", template_labels()}}},
+              {"spec",
+               {{"podSelector", json::object()},
+                {"policyTypes", {"Egress"}},
+                {"egress", json::array({json{{"to", json::array({peer})},
+                                             {"ports", json::array({port_udp, port_tcp})}}})}}}};
 }
 
 }  // namespace netpol_guard::rules

@@ -48,6 +48,10 @@ struct namespace_report {
   std::vector<std::string> negated_by;  // policies that re-open a direction, sorted
   std::string settings_invalid;         // why its mode label or exemption was ignored
   report_status status = report_status::fail;
+  // check: where the namespace is in the manifests, the file and 1-based line of
+  // its Namespace object, else of its first object (empty/0 when unknown or live).
+  std::string source_file;
+  std::size_t source_line = 0;
 
   bool compliant() const { return coverage.full(); }
 };

@@ -53,6 +53,11 @@ std::vector<std::string> default_exempt_list();
 // name, and the object provisioning creates in a namespace.
 inline constexpr std::string_view template_policy_name = "default-deny-all";
 nlohmann::json default_deny_all_policy(const std::string& namespace_name);
+// Its companion manifests/policies/allow-dns-egress.yaml: egress to the cluster
+// DNS (k8s-app=kube-dns in kube-system) on port 53, UDP and TCP, for every pod.
+nlohmann::json allow_dns_egress_policy(const std::string& namespace_name);
+// The template's labels (app.kubernetes.io/*), on every object netpol-guard creates.
+nlohmann::json template_labels();
 
 // Per-namespace rollout: the label that sets a namespace's mode, and the
 // annotations of an expiring exemption. Read by the decision, check, audit and
