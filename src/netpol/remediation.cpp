@@ -2,11 +2,33 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <cctype>
+
 #include "netpol_guard/netpol/rules.hpp"
 
 namespace netpol_guard {
 
 namespace {
+
+// A plain scalar YAML reads back as this same string: it starts with a letter,
+// holds only [A-Za-z0-9._/-] and is no YAML 1.1 boolean or null word. Anything
+// else ("53", "true", "", "a: b") is written double-quoted.
+bool plain_safe(std::string_view s) {
+  if (s.empty() || !std::isalpha(static_cast<unsigned char>(s.front()))) return false;
+  for (char c : s) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '_' && c != '/' &&
+        c != '-')
+      return false;
+  }
+  std::string lower(s);
+  for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  static constexpr std::string_view words[] = {"y",   "n",    "yes",   "no",  "on",
+                                               "off", "true", "false", "null"};
+  for (auto w : words) {
+    if (lower == w) return false;
+  }
+  return true;
+}
 
 void emit(YAML::Emitter& out, const nlohmann::json& v) {
   switch (v.type()) {
@@ -32,8 +54,8 @@ void emit(YAML::Emitter& out, const nlohmann::json& v) {
       out << YAML::EndSeq;
       break;
     case nlohmann::json::value_t::string:
-      // Quoted when YAML would read it as anything but this string ("53", "true", "").
-      out << YAML::Value << v.get_ref<const std::string&>();
+      if (!plain_safe(v.get_ref<const std::string&>())) out << YAML::DoubleQuoted;
+      out << v.get_ref<const std::string&>();
       break;
     case nlohmann::json::value_t::boolean:
       out << v.get<bool>();
