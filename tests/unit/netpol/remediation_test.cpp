@@ -84,7 +84,7 @@ TEST_CASE("remediation leaves exempt, compliant and re-opened namespaces alone",
   CHECK(plan_remediation(partly, {}, false).deny.full());
 }
 
-TEST_CASE("--with-dns-egress adds manifests/policies/allow-dns-egress.yaml",
+TEST_CASE("with-dns-egress adds manifests/policies/allow-dns-egress.yaml",
           "[netpol][remediation]") {
   auto objs = load_manifests(
       {std::string(NETPOL_GUARD_SOURCE_DIR) + "/manifests/policies/allow-dns-egress.yaml"});
