@@ -155,8 +155,9 @@ int run_remediate(const std::vector<std::string>& args) {
   flags.add_string("dry-run", &dry_run,
                    "client: print what would be created; server: the apiserver validates it "
                    "(dryRun=All); none: with --apply");
-  flags.add_bool("apply", &apply, "create the objects (server-side apply, field manager "
-                                  "netpol-guard); an existing object is never modified");
+  flags.add_bool("apply", &apply,
+                 "create the objects (server-side apply, field manager "
+                 "netpol-guard); an existing object is never modified");
   flags.add_bool("help", &help, "show this help");
   auto parsed = flags.parse(args);
   const auto bad = [](const std::string& why) {
@@ -202,11 +203,13 @@ int run_remediate(const std::vector<std::string>& args) {
           if (auto unknown = unknown_namespaces(before->report, only); !unknown.empty()) {
             co_return "--namespaces: no namespace \"" + unknown.front() + "\" in the cluster";
           }
-          const auto sel = select_remediations(before->report, before->namespaces,
-                                               before->policies, before->pods, only, with_dns);
+          const auto sel = select_remediations(before->report, before->namespaces, before->policies,
+                                               before->pods, only, with_dns);
           if (!apply && !server_dry) {
-            if (output == "json") doc = remediation_json(sel);
-            else text = render_remediation_yaml(sel);
+            if (output == "json")
+              doc = remediation_json(sel);
+            else
+              text = render_remediation_yaml(sel);
             co_return std::string{};
           }
           apply_totals totals;
@@ -228,9 +231,12 @@ int run_remediate(const std::vector<std::string>& args) {
             text += "\n";
             rows.push_back(std::move(row));
           }
-          for (const auto& n : sel.terminating) text += "namespace " + n + ": skipped, terminating\n";
-          if (totals.transport_error) code = 2;
-          else if (totals.refused) code = std::max(code, 1);
+          for (const auto& n : sel.terminating)
+            text += "namespace " + n + ": skipped, terminating\n";
+          if (totals.transport_error)
+            code = 2;
+          else if (totals.refused)
+            code = std::max(code, 1);
           doc = {{"namespaces", rows}, {"dryRun", server_dry}};
           if (server_dry) {
             text += std::to_string(sel.targets.size()) + " namespaces, " +
@@ -252,8 +258,8 @@ int run_remediate(const std::vector<std::string>& args) {
             row["compliant"] = ok;
             if (!ok) {
               ++still;
-              text += "namespace " + row["namespace"].get<std::string>() +
-                      ": still not compliant\n";
+              text +=
+                  "namespace " + row["namespace"].get<std::string>() + ": still not compliant\n";
             }
           }
           if (still > 0 && code == 0) code = 1;
@@ -268,8 +274,10 @@ int run_remediate(const std::vector<std::string>& args) {
   } catch (const std::exception& e) {
     return bad(e.what());
   }
-  if (output == "json") std::cout << doc.dump(2) << "\n";
-  else std::cout << text;
+  if (output == "json")
+    std::cout << doc.dump(2) << "\n";
+  else
+    std::cout << text;
   return code;
 }
 

@@ -14,7 +14,8 @@ namespace {
 
 std::string pod_phase(const json& pod) {
   if (auto st = pod.find("status"); st != pod.end() && st->is_object()) {
-    if (auto ph = st->find("phase"); ph != st->end() && ph->is_string()) return ph->get<std::string>();
+    if (auto ph = st->find("phase"); ph != st->end() && ph->is_string())
+      return ph->get<std::string>();
   }
   return {};
 }
@@ -72,7 +73,8 @@ remediation_selection select_remediations(const compliance_report& report,
   std::map<std::string, std::vector<std::string>, std::less<>> running;
   for (const auto& p : pods) {
     const auto phase = pod_phase(p);
-    if (phase != "Succeeded" && phase != "Failed") running[object_namespace(p)].push_back(object_name(p));
+    if (phase != "Succeeded" && phase != "Failed")
+      running[object_namespace(p)].push_back(object_name(p));
   }
   const std::set<std::string, std::less<>> wanted(only.begin(), only.end());
   remediation_selection s;
@@ -100,13 +102,15 @@ std::string render_remediation_yaml(const remediation_selection& s) {
   for (const auto& t : s.targets) {
     const auto& ns = t.plan.namespace_name;
     out += "# namespace " + ns + ": no default deny of " + directions_text(t.plan.deny) + "\n";
-    out += "#   running pods that will lose " + directions_text(t.plan.deny) + " traffic (" +
-           std::to_string(t.running_pods.size()) + ")" +
-           (t.running_pods.empty() ? "" : ": " + one_line(joined(t.running_pods, max_listed_pods))) +
-           "\n";
+    out +=
+        "#   running pods that will lose " + directions_text(t.plan.deny) + " traffic (" +
+        std::to_string(t.running_pods.size()) + ")" +
+        (t.running_pods.empty() ? "" : ": " + one_line(joined(t.running_pods, max_listed_pods))) +
+        "\n";
     out += "#   policies already there (" + std::to_string(t.existing_policies.size()) + ")" +
-           (t.existing_policies.empty() ? ""
-                                        : ": " + one_line(joined(t.existing_policies, max_listed_pods))) +
+           (t.existing_policies.empty()
+                ? ""
+                : ": " + one_line(joined(t.existing_policies, max_listed_pods))) +
            "\n";
     if (!t.plan.conflict.empty()) {
       out += "#   CONFLICT, nothing is created here: " + one_line(t.plan.conflict) + "\n";

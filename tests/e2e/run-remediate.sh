@@ -144,6 +144,7 @@ check "3c. an unknown flag exits 2" "$([[ $rc == 2 && "$err" == *"no-such-flag"*
 # ------------------------------------------------------------------ 4. --dry-run=server
 
 rem --dry-run=server
+server_out=$out
 check "4a. --dry-run=server: the apiserver accepts every object" \
   "$([[ $rc == 0 && $(grep -o 'accepted default-deny' <<<"$out" | wc -l) == 5 && "$out" != *failed* ]]; echo $?)" \
   "rc=$rc" "$out" "$err"
@@ -199,8 +200,14 @@ check "6c. the dry run now plans nothing" \
   "$([[ $rc == 0 && "$out" == "# 0 namespaces, 0 objects (dry run: nothing was changed)" ]]; echo $?)" \
   "rc=$rc" "$out"
 
-# The captured dry run, for docs/remediate.md.
-if [[ -n "${KEEP_DRY_RUN:-}" ]]; then cp "$work/dry-run.yaml" "$KEEP_DRY_RUN"; fi
+# The outputs, for docs/remediate.md: KEEP_OUTPUTS=DIR.
+if [[ -n "${KEEP_OUTPUTS:-}" ]]; then
+  mkdir -p "$KEEP_OUTPUTS"
+  cp "$work/dry-run.yaml" "$KEEP_OUTPUTS/dry-run.yaml"
+  printf '%s\n' "$server_out" >"$KEEP_OUTPUTS/dry-run-server.txt"
+  printf '%s\n' "$apply_out" >"$KEEP_OUTPUTS/apply.txt"
+  printf '%s\n' "$out" >"$KEEP_OUTPUTS/again.txt"
+fi
 
 echo "$passed passed, $failed failed"
 ((failed == 0))

@@ -15,7 +15,7 @@ std::string unreachable_kubeconfig() {
   const std::string path = temp_dir("netpol-guard-remediate") + "/kubeconfig";
   std::FILE* f = std::fopen(path.c_str(), "w");
   REQUIRE(f != nullptr);
-  const std::string text = R"(apiVersion: v1
+  const std::string text = std::string(R"(apiVersion: v1
 kind: Config
 current-context: c
 contexts:
@@ -23,7 +23,8 @@ contexts:
   context: {cluster: nowhere, user: u}
 clusters:
 - name: nowhere
-  cluster: {server: "https://127.0.0.1:1", insecure-skip-tls-verify: true}
+  cluster: {server: "https://127.0.0.1:1", certificate-authority: )") +
+                           certs().ca + R"(}
 users:
 - name: u
   user: {token: abc}

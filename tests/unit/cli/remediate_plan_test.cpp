@@ -48,8 +48,7 @@ struct cluster {
 
 }  // namespace
 
-TEST_CASE("remediate targets the non-compliant, non-exempt, live namespaces",
-          "[cli][remediate]") {
+TEST_CASE("remediate targets the non-compliant, non-exempt, live namespaces", "[cli][remediate]") {
   cluster c;
   auto s = select_remediations(c.report, c.namespaces, c.policies, c.pods, {}, false);
   REQUIRE(s.targets.size() == 2);
