@@ -93,6 +93,7 @@ struct object_result {
 struct apply_totals {
   bool transport_error = false;
   bool refused = false;
+  std::size_t created = 0, skipped = 0, failed = 0;
 };
 
 // Creates (or, with `dry`, has the apiserver validate) one object by
@@ -106,7 +107,7 @@ net::awaitable<object_result> apply_one(kube::api_transport& client, const json&
   auto got = co_await client.request(http::verb::get, path, {}, request_timeout);
   if (got.status == 200) {
     r.result = "skipped";
-    r.message = "it exists now (not modified)";
+    r.message = "it exists now: not modified";
     co_return r;
   }
   if (got.status != 404) {
@@ -224,6 +225,9 @@ int run_remediate(const std::vector<std::string>& args) {
             }
             for (const auto& o : t.plan.objects) {
               auto r = co_await apply_one(client, o, server_dry, totals);
+              ++(r.result == "failed"    ? totals.failed
+                 : r.result == "skipped" ? totals.skipped
+                                         : totals.created);
               row["results"].push_back({{"name", r.name}, {"result", r.result}});
               if (!r.message.empty()) row["results"].back()["message"] = r.message;
               text += (&o == &t.plan.objects.front() ? " " : "; ") + result_line(r);
@@ -263,9 +267,15 @@ int run_remediate(const std::vector<std::string>& args) {
             }
           }
           if (still > 0 && code == 0) code = 1;
-          text += std::to_string(sel.targets.size()) + " namespaces targeted, " +
-                  std::to_string(still) + " still not compliant\n";
-          doc["summary"] = {{"namespaces", sel.targets.size()}, {"stillNotCompliant", still}};
+          text += std::to_string(sel.targets.size()) +
+                  " namespaces targeted: " + std::to_string(totals.created) + " objects created, " +
+                  std::to_string(totals.skipped) + " skipped, " + std::to_string(totals.failed) +
+                  " failed; " + std::to_string(still) + " namespaces still not compliant\n";
+          doc["summary"] = {{"namespaces", sel.targets.size()},
+                            {"created", totals.created},
+                            {"skipped", totals.skipped},
+                            {"failed", totals.failed},
+                            {"stillNotCompliant", still}};
           co_return std::string{};
         },
         net::use_future);
