@@ -8,11 +8,12 @@
 #   rem-taken   "default-deny-all" that is an allow policy (gets -ingress and -egress)
 #   rem-flag    nothing, in --exempt-namespaces            (left alone)
 #   rem-ann     nothing, exempt=all by annotation, in force (left alone)
+#   rem-conf    (added last) default-deny-egress that denies ingress (a conflict)
 # Asserts: the dry run changes nothing and its YAML passes
 # `kubectl apply --dry-run=server`; --dry-run=server changes nothing; --apply
 # creates exactly the plan, as field manager netpol-guard, and brings audit to
 # exit 0; a second --apply is a no-op; --namespaces and --with-dns-egress; bad
-# flags exit 2.
+# flags exit 2; a conflict makes --apply exit 1 and changes nothing.
 #
 #   tests/e2e/run-remediate.sh NETPOL_GUARD_BINARY [SOURCE_DIR]
 #
@@ -201,13 +202,30 @@ check "6c. the dry run now plans nothing" \
   "$([[ $rc == 0 && "$out" == "# 0 namespaces, 0 objects (dry run: nothing was changed)" ]]; echo $?)" \
   "rc=$rc" "$out"
 
+# ------------------------------------------------------------------ 7. a conflict
+
+# default-deny-egress is taken by a policy that denies only ingress: the
+# egress baseline cannot be created without modifying it.
+k create namespace rem-conf >/dev/null || setup_fail "create namespace rem-conf"
+ingress_only_yaml rem-conf | sed 's/name: default-deny-ingress/name: default-deny-egress/' |
+  k apply -f - >/dev/null || setup_fail "policy in rem-conf"
+before_conf=$(snapshot)
+rem --apply
+check "7a. --apply exits 1 when a conflict leaves a namespace non-compliant" \
+  "$([[ $rc == 1 && "$out" == *"namespace rem-conf: conflict, nothing created: a NetworkPolicy named default-deny-egress is there but does not deny all egress"* &&
+    "$out" == *"namespace rem-conf: still not compliant"* ]]; echo $?)" "rc=$rc" "$out" "$err"
+check "7b. and changes nothing" "$([[ "$(snapshot)" == "$before_conf" ]]; echo $?)"
+rem --namespaces rem-conf
+check "7c. the dry run shows the conflict and exits 0" \
+  "$([[ $rc == 0 && "$out" == *"#   CONFLICT, nothing is created here: "* && "$out" != *"kind: NetworkPolicy"* ]]; echo $?)" \
+  "rc=$rc" "$out"
+
 # The outputs, for docs/remediate.md: KEEP_OUTPUTS=DIR.
 if [[ -n "${KEEP_OUTPUTS:-}" ]]; then
   mkdir -p "$KEEP_OUTPUTS"
   cp "$work/dry-run.yaml" "$KEEP_OUTPUTS/dry-run.yaml"
   printf '%s\n' "$server_out" >"$KEEP_OUTPUTS/dry-run-server.txt"
   printf '%s\n' "$apply_out" >"$KEEP_OUTPUTS/apply.txt"
-  printf '%s\n' "$out" >"$KEEP_OUTPUTS/again.txt"
 fi
 
 echo "$passed passed, $failed failed"
