@@ -14,6 +14,7 @@
 #include "netpol_guard/cli/cluster_lists.hpp"
 #include "netpol_guard/cli/commands.hpp"
 #include "netpol_guard/cli/flags.hpp"
+#include "netpol_guard/cli/remediate_apply.hpp"
 #include "netpol_guard/cli/remediate_plan.hpp"
 #include "netpol_guard/kube/api_client.hpp"
 #include "netpol_guard/kube/api_paths.hpp"
@@ -29,10 +30,6 @@ namespace http = boost::beast::http;
 using json = nlohmann::json;
 
 namespace {
-
-// Each GET and apply, connection included.
-constexpr std::chrono::seconds request_timeout{30};
-constexpr const char* field_manager = "netpol-guard";
 
 constexpr const char* exit_codes =
     "\nExit codes:\n"
@@ -71,67 +68,6 @@ net::awaitable<read_result> read_cluster(kube::api_transport& client,
   r.policies = std::move(*policies);
   r.pods = std::move(*pods);
   co_return r;
-}
-
-// The apiserver's own words for a refusal (a Status message: an admission
-// webhook's denial among them), else the start of the body.
-std::string refusal(const kube::api_reply& reply) {
-  if (reply.status == 0) return reply.error;
-  auto body = json::parse(reply.body, nullptr, false);
-  if (body.is_object() && body.contains("message") && body["message"].is_string()) {
-    return "HTTP " + std::to_string(reply.status) + ": " + body["message"].get<std::string>();
-  }
-  return "HTTP " + std::to_string(reply.status) + ": " + reply.body.substr(0, 300);
-}
-
-struct object_result {
-  std::string name;
-  std::string result;  // created, accepted, skipped, failed
-  std::string message;
-};
-
-struct apply_totals {
-  bool transport_error = false;
-  bool refused = false;
-  std::size_t created = 0, skipped = 0, failed = 0;
-};
-
-// Creates (or, with `dry`, has the apiserver validate) one object by
-// server-side apply, after checking it does not exist: apply would modify it.
-net::awaitable<object_result> apply_one(kube::api_transport& client, const json& object, bool dry,
-                                        apply_totals& totals) {
-  const std::string ns = object_namespace(object);
-  const std::string name = object_name(object);
-  const std::string path = kube::namespace_policies_path(ns) + "/" + name;
-  object_result r{name, {}, {}};
-  auto got = co_await client.request(http::verb::get, path, {}, request_timeout);
-  if (got.status == 200) {
-    r.result = "skipped";
-    r.message = "it exists now: not modified";
-    co_return r;
-  }
-  if (got.status != 404) {
-    totals.transport_error = totals.transport_error || got.status == 0 || got.status >= 500;
-    totals.refused = true;
-    r.result = "failed";
-    r.message = "reading it: " + refusal(got);
-    co_return r;
-  }
-  const std::string target = path + "?fieldManager=" + field_manager + (dry ? "&dryRun=All" : "");
-  auto put = co_await client.request(http::verb::patch, target, object.dump(), request_timeout);
-  if (put.status == 200 || put.status == 201) {
-    r.result = dry ? "accepted" : "created";
-    co_return r;
-  }
-  totals.transport_error = totals.transport_error || put.status == 0 || put.status >= 500;
-  totals.refused = true;
-  r.result = "failed";
-  r.message = refusal(put);
-  co_return r;
-}
-
-std::string result_line(const object_result& r) {
-  return r.result + " " + r.name + (r.message.empty() ? "" : " (" + r.message + ")");
 }
 
 }  // namespace
