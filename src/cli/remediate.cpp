@@ -161,9 +161,6 @@ int run_remediate(const std::vector<std::string>& args) {
             }
             for (const auto& o : t.plan.objects) {
               auto r = co_await apply_one(client, o, server_dry, totals);
-              ++(r.result == "failed"    ? totals.failed
-                 : r.result == "skipped" ? totals.skipped
-                                         : totals.created);
               row["results"].push_back({{"name", r.name}, {"result", r.result}});
               if (!r.message.empty()) row["results"].back()["message"] = r.message;
               text += (&o == &t.plan.objects.front() ? " " : "; ") + result_line(r);
