@@ -14,6 +14,8 @@ constexpr const char* usage =
     "  netpol-guard serve [flags]            run the validating admission webhook\n"
     "  netpol-guard check [flags] PATH...    CIS 5.3.2 report of manifests (exit 1 on FAIL)\n"
     "  netpol-guard audit [flags]            CIS 5.3.2 report of a live cluster (exit 1 on FAIL)\n"
+    "  netpol-guard remediate [flags]        the NetworkPolicies non-compliant namespaces need\n"
+    "                                        (a dry run unless --apply)\n"
     "  netpol-guard version\n\n"
     "Run `netpol-guard COMMAND --help` for a command's flags.\n";
 
@@ -30,6 +32,7 @@ int main(int argc, char** argv) {
   if (command == "serve") return netpol_guard::cli::run_serve(args);
   if (command == "check") return netpol_guard::cli::run_check(args);
   if (command == "audit") return netpol_guard::cli::run_audit(args);
+  if (command == "remediate") return netpol_guard::cli::run_remediate(args);
   if (command == "version" || command == "--version") {
     std::printf("netpol-guard %s\n", netpol_guard::version_string);
     return 0;

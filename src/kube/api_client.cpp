@@ -87,7 +87,10 @@ http::request<http::string_body> make_request(http::verb verb, const std::string
   req.set(http::field::accept, "application/json");
   if (!token.empty()) req.set(http::field::authorization, "Bearer " + token);
   if (!body.empty()) {
-    req.set(http::field::content_type, "application/json");
+    // PATCH is only sent as server-side apply (remediate); its body is the
+    // whole object, which apply-patch+yaml accepts as JSON.
+    req.set(http::field::content_type,
+            verb == http::verb::patch ? "application/apply-patch+yaml" : "application/json");
     req.body() = std::move(body);
   }
   req.prepare_payload();
