@@ -81,7 +81,15 @@ def junit(*extra, code):
     xml = JUnitXml.fromfile(path)
     suites = list(xml)
     expect(len(suites) == 1, f"one testsuite, got {len(suites)}")
-    return suites[0]
+    s = suites[0]
+    # The counts a reader shows agree with the testcases themselves.
+    kinds = [type(r[0]) if r else None for r in (c.result for c in s)]
+    expect((s.tests, s.failures, s.skipped) == (len(kinds), kinds.count(Failure),
+                                                kinds.count(Skipped)),
+           f"suite counts {(s.tests, s.failures, s.skipped)} vs testcases {kinds}")
+    expect((xml.tests, xml.failures, xml.skipped) == (s.tests, s.failures, s.skipped),
+           "testsuites counts")
+    return s
 
 
 suite = junit(code=1)
