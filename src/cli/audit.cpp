@@ -18,6 +18,7 @@
 #include "netpol_guard/netpol/manifest_loader.hpp"
 #include "netpol_guard/netpol/object.hpp"
 #include "netpol_guard/netpol/report.hpp"
+#include "netpol_guard/netpol/report_formats.hpp"
 #include "netpol_guard/netpol/rules.hpp"
 
 namespace netpol_guard::cli {
@@ -35,7 +36,7 @@ int run_audit(const std::vector<std::string>& args) {
   flag_set flags("audit");
   flags.add_string("kubeconfig", &kubeconfig,
                    "kubeconfig to use (default: in-cluster, then $KUBECONFIG)");
-  flags.add_string("output", &output, "text or json");
+  flags.add_string("output", &output, "text, json or junit (JUnit XML)");
   flags.add_list("exempt-namespaces", &exempt, "namespaces reported as exempt");
   flags.add_bool("audit-only", &audit_only,
                  "report each namespace's mode as `serve --audit-only` applies it");
@@ -53,8 +54,10 @@ int run_audit(const std::vector<std::string>& args) {
               << "\nExit codes: 0 every non-exempt namespace passes, 1 any fails, 2 error\n";
     return 0;
   }
-  if (output != "text" && output != "json") {
-    std::fprintf(stderr, "netpol-guard audit: --output must be text or json\n");
+  if (output != "text" && output != "json" && output != "junit") {
+    // SARIF names files and lines; a live cluster has neither.
+    std::fprintf(stderr, "netpol-guard audit: --output must be text, json or junit%s\n",
+                 output == "sarif" ? " (sarif is for `check`: a live cluster has no files)" : "");
     return 2;
   }
   if (kubeconfig.empty() && !std::getenv("KUBERNETES_SERVICE_HOST")) {
@@ -116,7 +119,11 @@ int run_audit(const std::vector<std::string>& args) {
     std::fprintf(stderr, "netpol-guard audit: %s\n", report.error().c_str());
     return 2;
   }
-  std::cout << (output == "json" ? render_json(*report) : render_text(*report));
+  if (output == "junit") {
+    std::cout << render_junit(*report);
+  } else {
+    std::cout << (output == "json" ? render_json(*report) : render_text(*report));
+  }
   return report->passed() ? 0 : 1;
 }
 

@@ -10,6 +10,7 @@
 #include "netpol_guard/netpol/manifest_loader.hpp"
 #include "netpol_guard/netpol/object.hpp"
 #include "netpol_guard/netpol/report.hpp"
+#include "netpol_guard/netpol/report_formats.hpp"
 #include "netpol_guard/netpol/rules.hpp"
 
 namespace netpol_guard::cli {
@@ -87,7 +88,9 @@ int run_check(const std::vector<std::string>& args) {
   bool with_dns_egress = false;
   bool help = false;
   flag_set flags("check");
-  flags.add_string("output", &output, "text or json");
+  flags.add_string("output", &output,
+                   "text, json, junit (JUnit XML) or sarif (SARIF 2.1.0, paths relative to "
+                   "the current directory)");
   flags.add_list("exempt-namespaces", &exempt, "namespaces that are always allowed");
   flags.add_bool("check-workloads", &check_workloads,
                  "also report workloads that would be rejected");
@@ -115,8 +118,8 @@ int run_check(const std::vector<std::string>& args) {
                  "1 when a namespace still fails, 2 bad input or a file that cannot be written\n";
     return 0;
   }
-  if (output != "text" && output != "json") {
-    std::fprintf(stderr, "netpol-guard check: --output must be text or json\n");
+  if (output != "text" && output != "json" && output != "junit" && output != "sarif") {
+    std::fprintf(stderr, "netpol-guard check: --output must be text, json, junit or sarif\n");
     return 2;
   }
   if (paths.empty()) {
@@ -139,7 +142,15 @@ int run_check(const std::vector<std::string>& args) {
       exempt_set, audit_only, deny_allow_all,
       std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now())};
   auto report = report_manifests(*objects, *index, ctx, check_workloads);
-  std::cout << (output == "json" ? render_json(report) : render_text(report));
+  if (output == "json") {
+    std::cout << render_json(report);
+  } else if (output == "junit") {
+    std::cout << render_junit(report);
+  } else if (output == "sarif") {
+    std::cout << render_sarif(report, std::filesystem::current_path());
+  } else {
+    std::cout << render_text(report);
+  }
   if (fix_dir.empty()) return report.passed() ? 0 : 1;
   return fix(report, *objects, paths, fix_dir, with_dns_egress, ctx, check_workloads);
 }

@@ -113,21 +113,24 @@ const char* to_string(report_status s) {
   return "FAIL";
 }
 
+bool compliance_report::fails(const namespace_report& n) const {
+  if (n.exempt) return false;
+  switch (n.status) {
+    case report_status::pass:
+    case report_status::exempt:
+      return false;
+    case report_status::warn:
+      return deny_allow_all;
+    case report_status::fail:
+    case report_status::expired:
+      break;
+  }
+  return true;
+}
+
 bool compliance_report::passed() const {
-  return std::all_of(namespaces.begin(), namespaces.end(), [&](const namespace_report& n) {
-    if (n.exempt) return true;
-    switch (n.status) {
-      case report_status::pass:
-      case report_status::exempt:
-        return true;
-      case report_status::warn:
-        return !deny_allow_all;
-      case report_status::fail:
-      case report_status::expired:
-        break;
-    }
-    return false;
-  });
+  return std::none_of(namespaces.begin(), namespaces.end(),
+                      [&](const namespace_report& n) { return fails(n); });
 }
 
 compliance_report build_report(const namespace_map& entries,
@@ -286,34 +289,38 @@ struct counts {
 
 }  // namespace
 
+std::string finding_text(const namespace_report& n) {
+  const std::string head = "5.3.2 namespace " + n.name + ": ";
+  std::string line;
+  if (n.exempt) {
+    line = "[INFO] " + head + "exempt";
+    if (!n.compliant()) line += " (no default-deny " + missing_directions(n.coverage) + ")";
+  } else if (n.status == report_status::pass) {
+    line = "[PASS] " + head + "default-deny ingress and egress (" +
+           join(n.baseline_policies, ", ") + ")";
+  } else if (n.status == report_status::exempt) {
+    line = "[EXEMPT] " + head + coverage_text(n);
+  } else if (!n.negated_by.empty() && covered(n) &&
+             (n.status == report_status::warn || n.status == report_status::fail)) {
+    line = std::string(n.status == report_status::warn ? "[WARN] " : "[FAIL] ") + head +
+           coverage_text(n) + ", " + negation_text(n);
+  } else {
+    line = std::string(n.status == report_status::expired ? "[EXPIRED] " : "[FAIL] ") + head +
+           no_default_deny(n.coverage);
+    line += failing_details(n) + "; fix: apply " + template_summary();
+  }
+  if (!n.exempt && !n.settings_invalid.empty()) {
+    line += "; ignored its invalid settings: " + n.settings_invalid;
+  }
+  return line;
+}
+
 std::string render_text(const compliance_report& report) {
   std::string out;
   counts k;
   for (const auto& n : report.namespaces) {
     k.add(n);
-    const std::string head = "5.3.2 namespace " + n.name + ": ";
-    std::string line;
-    if (n.exempt) {
-      line = "[INFO] " + head + "exempt";
-      if (!n.compliant()) line += " (no default-deny " + missing_directions(n.coverage) + ")";
-    } else if (n.status == report_status::pass) {
-      line = "[PASS] " + head + "default-deny ingress and egress (" +
-             join(n.baseline_policies, ", ") + ")";
-    } else if (n.status == report_status::exempt) {
-      line = "[EXEMPT] " + head + coverage_text(n);
-    } else if (!n.negated_by.empty() && covered(n) &&
-               (n.status == report_status::warn || n.status == report_status::fail)) {
-      line = std::string(n.status == report_status::warn ? "[WARN] " : "[FAIL] ") + head +
-             coverage_text(n) + ", " + negation_text(n);
-    } else {
-      line = std::string(n.status == report_status::expired ? "[EXPIRED] " : "[FAIL] ") + head +
-             no_default_deny(n.coverage);
-      line += failing_details(n) + "; fix: apply " + template_summary();
-    }
-    if (!n.exempt && !n.settings_invalid.empty()) {
-      line += "; ignored its invalid settings: " + n.settings_invalid;
-    }
-    out += line + "\n";
+    out += finding_text(n) + "\n";
   }
   out += "\n== Summary ==\n";
   out += std::to_string(k.pass) + " checks PASS\n" + std::to_string(k.fail) + " checks FAIL\n" +

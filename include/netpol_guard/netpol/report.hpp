@@ -60,7 +60,10 @@ struct compliance_report {
   std::vector<namespace_report> namespaces;  // sorted by name
   // Set from --deny-allow-all: a negated namespace fails instead of warning.
   bool deny_allow_all = false;
-  // False when a row is FAIL or EXPIRED, or WARN with deny_allow_all.
+  // True when `row` is FAIL or EXPIRED, or WARN with deny_allow_all (never when
+  // it is in --exempt-namespaces): the rows that make the report fail.
+  bool fails(const namespace_report& row) const;
+  // False when a row fails.
   bool passed() const;
 };
 
@@ -75,6 +78,11 @@ compliance_report build_report(const namespace_map& entries,
 compliance_report report_manifests(const std::vector<manifest_object>& objects,
                                    const namespace_index& index, const evaluation_context& ctx,
                                    bool check_workloads);
+
+// The finding for one row, as render_text prints it (without the newline):
+// "[STATUS] 5.3.2 namespace NAME: what it has or misses; fix: ...". JUnit and
+// SARIF (report_formats.hpp) carry the same text.
+std::string finding_text(const namespace_report& row);
 
 std::string render_text(const compliance_report& report);
 std::string render_json(const compliance_report& report);
