@@ -29,7 +29,7 @@ bool inside(const std::filesystem::path& child, const std::filesystem::path& par
 int fix(const compliance_report& report, const std::vector<manifest_object>& objects,
         const std::vector<std::string>& paths, const std::string& dir, bool with_dns_egress,
         const evaluation_context& ctx, bool check_workloads) {
-  auto fixed = write_fixes(report, objects, dir, with_dns_egress);
+  auto fixed = write_fixes(report, objects, paths, dir, with_dns_egress);
   if (!fixed) {
     std::fprintf(stderr, "netpol-guard check: %s\n", fixed.error().c_str());
     return 2;
@@ -120,6 +120,10 @@ int run_check(const std::vector<std::string>& args) {
   }
   if (output != "text" && output != "json" && output != "junit" && output != "sarif") {
     std::fprintf(stderr, "netpol-guard check: --output must be text, json, junit or sarif\n");
+    return 2;
+  }
+  if (with_dns_egress && fix_dir.empty()) {
+    std::fprintf(stderr, "netpol-guard check: --with-dns-egress needs --fix DIR\n");
     return 2;
   }
   if (paths.empty()) {

@@ -2,6 +2,7 @@
 // non-compliant namespaces into line, printed (the default), validated by the
 // apiserver (--dry-run=server) or created (--apply). Created objects are never
 // modified afterwards: an object that exists is skipped.
+#include <algorithm>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_future.hpp>
@@ -35,8 +36,9 @@ constexpr const char* exit_codes =
     "\nExit codes:\n"
     "  0  dry run (client): printed; --dry-run=server: the apiserver accepted every object;\n"
     "     --apply: every targeted namespace is compliant afterwards\n"
-    "  1  --dry-run=server: the apiserver refused an object; --apply: a targeted namespace is\n"
-    "     still not compliant (an object failed, or a conflict left it alone)\n"
+    "  1  --dry-run=server: the apiserver refused an object, or a conflict; --apply: a\n"
+    "     targeted namespace is still not compliant (an object failed, a conflict left it\n"
+    "     alone, or a namespace named in --namespaces is terminating)\n"
     "  2  bad flags, an unknown --namespaces name, or an error talking to the apiserver\n";
 
 struct cluster_read {
@@ -110,6 +112,16 @@ int run_remediate(const std::vector<std::string>& args) {
     return 0;
   }
   if (!parsed->empty()) return bad("unexpected argument \"" + parsed->front() + "\"");
+  // An empty value must not widen what is touched: `--namespaces "$NS"` with NS
+  // unset would otherwise target every namespace, and `--exempt-namespaces ""`
+  // would drop kube-system from the exemptions.
+  if (flags.was_set("namespaces") && only.empty()) {
+    return bad("--namespaces needs at least one namespace name");
+  }
+  if (flags.was_set("exempt-namespaces") && exempt.empty()) {
+    return bad("--exempt-namespaces needs at least one namespace name (its default is " +
+               std::string("kube-system,kube-public,kube-node-lease)"));
+  }
   if (output != "yaml" && output != "json") return bad("--output must be yaml or json");
   if (dry_run != "none" && dry_run != "client" && dry_run != "server") {
     return bad("--dry-run must be none, client or server");
@@ -168,8 +180,11 @@ int run_remediate(const std::vector<std::string>& args) {
             text += "\n";
             rows.push_back(std::move(row));
           }
-          for (const auto& n : sel.terminating)
+          for (const auto& n : sel.terminating) {
             text += "namespace " + n + ": skipped, terminating\n";
+            // Named on purpose and left non-compliant: not a success.
+            if (std::find(only.begin(), only.end(), n) != only.end()) code = std::max(code, 1);
+          }
           if (totals.transport_error)
             code = 2;
           else if (totals.refused)
@@ -185,7 +200,11 @@ int run_remediate(const std::vector<std::string>& args) {
           // Judge the targets again from a fresh read: the exit code says
           // whether they are compliant now, whoever made them so.
           auto after = co_await read_cluster(client, exempt);
-          if (!after) co_return after.error();
+          if (!after) {
+            // What was created is still reported before the error.
+            std::cout << text << std::flush;
+            co_return "reading the cluster after --apply: " + after.error();
+          }
           std::size_t still = 0;
           for (auto& row : doc["namespaces"]) {
             bool ok = false;

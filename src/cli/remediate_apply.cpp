@@ -42,9 +42,23 @@ boost::asio::awaitable<object_result> apply_one(kube::api_transport& client, con
       path + "?fieldManager=" + remediate_field_manager + (dry ? "&dryRun=All" : "");
   auto put =
       co_await client.request(http::verb::patch, target, object.dump(), remediate_request_timeout);
-  if (put.status == 200 || put.status == 201) {
+  // 201 is a create. A 200 from a real apply means the object appeared after
+  // the read above (another writer, between the GET and the PATCH): the apply
+  // may have become co-owner of fields it already had. Say so and fail, rather
+  // than count it as created. A dry run always answers 200.
+  if (put.status == 201 || (dry && put.status == 200)) {
     r.result = dry ? "accepted" : "created";
     ++totals.created;
+    co_return r;
+  }
+  if (put.status == 200) {
+    totals.refused = true;
+    r.result = "failed";
+    ++totals.failed;
+    r.message =
+        "it was created by someone else between the read and the apply; the apply may have "
+        "taken co-ownership of its fields (kubectl get networkpolicy " +
+        name + " -n " + ns + " --show-managed-fields)";
     co_return r;
   }
   totals.transport_error = totals.transport_error || put.status == 0 || put.status >= 500;

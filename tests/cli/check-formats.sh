@@ -14,10 +14,15 @@ bin=$(realpath "$1")
 src=$(realpath "$2")
 here=$src/tests/cli
 cache=${XDG_CACHE_HOME:-$HOME/.cache}/netpol-guard/pyvenv
-key=$(sha256sum "$here/requirements.txt" | cut -c1-16)
+key=$(cat "$here/requirements.txt" "$here/constraints.txt" | sha256sum | cut -c1-16)
 venv=$cache/$key
 
 python3 -c 'import venv, ensurepip' 2>/dev/null || {
+  # CI installs python3-venv (.ci/install-deps.sh): there, a missing venv is a failure.
+  if [[ ${CI:-} == true ]]; then
+    echo "check-formats: python3 venv/ensurepip missing (python3-venv)" >&2
+    exit 1
+  fi
   echo "check-formats: python3 venv/ensurepip missing (python3-venv): skipped" >&2
   exit 77
 }
@@ -31,7 +36,7 @@ if ! ready; then
     rm -rf "$venv"
     if ! { python3 -m venv "$venv" &&
       "$venv/bin/python" -m pip install -q --disable-pip-version-check \
-        -r "$here/requirements.txt" >&2; }; then
+        -r "$here/requirements.txt" -c "$here/constraints.txt" >&2; }; then
       rm -rf "$venv"
       echo "check-formats: could not install $here/requirements.txt" >&2
       exit 1

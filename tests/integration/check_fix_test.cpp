@@ -153,3 +153,38 @@ metadata: {name: shop}
   CHECK_THAT(second.out, !Catch::Contains("wrote"));
   CHECK(read_file(dir + "/shop.default-deny.yaml") == fix);
 }
+
+TEST_CASE("check --fix never writes an input file that holds no object, nor through a symlink",
+          "[integration][check-fix]") {
+  const std::string bin = std::string(NETPOL_GUARD_BINARY);
+  const std::string dir = temp_dir("netpol-guard-fix-hostile");
+  fs::create_directories(dir + "/repo");
+  write_file(dir + "/repo/app.yaml", R"(apiVersion: v1
+kind: Pod
+metadata: {name: web, namespace: bare}
+spec: {containers: [{name: web, image: nginx}]}
+)");
+  // An input file with comments only, at the name --fix would write.
+  write_file(dir + "/repo/bare.default-deny.yaml", "# reserved for the team\n");
+  auto r = run(bin + " check --fix " + dir + "/repo " + dir + "/repo 2>&1 >/dev/null");
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.out, Catch::Contains("is one of the input files"));
+  CHECK(read_file(dir + "/repo/bare.default-deny.yaml") == "# reserved for the team\n");
+
+  // A symlink left at the temporary's name must not redirect the write.
+  fs::remove(dir + "/repo/bare.default-deny.yaml");
+  write_file(dir + "/victim.txt", "keep me\n");
+  fs::create_directories(dir + "/out");
+  fs::create_symlink(dir + "/victim.txt", dir + "/out/bare.default-deny.yaml.tmp");
+  auto s = run(bin + " check --fix " + dir + "/out " + dir + "/repo 2>&1 >/dev/null");
+  INFO(s.out);
+  CHECK(s.exit_code == 0);
+  CHECK(read_file(dir + "/victim.txt") == "keep me\n");
+  CHECK_THAT(read_file(dir + "/out/bare.default-deny.yaml"),
+             Catch::Contains("name: default-deny-all"));
+  CHECK(!fs::is_symlink(dir + "/out/bare.default-deny.yaml"));
+
+  auto lone = run(bin + " check --with-dns-egress " + dir + "/repo 2>&1 >/dev/null");
+  CHECK(lone.exit_code == 2);
+  CHECK_THAT(lone.out, Catch::Contains("--with-dns-egress needs --fix DIR"));
+}

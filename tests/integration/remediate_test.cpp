@@ -54,6 +54,11 @@ TEST_CASE("remediate: bad flags exit 2 with one line", "[integration][remediate]
       {"--dry-run=none" + kc, "--dry-run=none needs --apply"},
       {"extra" + kc, "unexpected argument \"extra\""},
       {"--kubeconfig /nonexistent/kubeconfig", "/nonexistent/kubeconfig"},
+      // An empty value never widens the targets (`--namespaces "$UNSET"`).
+      {"--apply --namespaces ''" + kc, "--namespaces needs at least one namespace name"},
+      {"--apply --namespaces ," + kc, "--namespaces needs at least one namespace name"},
+      {"--apply --exempt-namespaces ''" + kc,
+       "--exempt-namespaces needs at least one namespace name"},
   };
   for (const auto& c : cases) {
     INFO(c.flags);

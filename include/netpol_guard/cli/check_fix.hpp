@@ -20,9 +20,10 @@ struct fix_outcome {
 };
 
 // `objects` are the manifests `report` was built from: their NetworkPolicies'
-// names decide which names are free, and their files may not be written.
+// names decide which names are free, and their files may not be written;
+// `input_paths` are the PATHs given, under which no existing file is written.
 boost::system::result<fix_outcome, std::string> write_fixes(
     const compliance_report& report, const std::vector<manifest_object>& objects,
-    const std::string& dir, bool with_dns_egress);
+    const std::vector<std::string>& input_paths, const std::string& dir, bool with_dns_egress);
 
 }  // namespace netpol_guard::cli

@@ -125,3 +125,19 @@ TEST_CASE("remediate counts no answer as an error talking to the apiserver", "[c
   CHECK(apply(api2, false, totals2).message == "HTTP 503: busy");
   CHECK(totals2.transport_error);
 }
+
+TEST_CASE("remediate --apply reports an object created by someone else after its read",
+          "[cli][remediate]") {
+  // The GET found nothing, then another writer created the object: the apply
+  // answers 200 (an update), not 201. That is never counted as created.
+  scripted_apiserver api;
+  api.replies = {{404, "{}", ""}, {200, R"({"kind":"NetworkPolicy"})", ""}};
+  apply_totals totals;
+  auto r = apply(api, false, totals);
+  CHECK(r.result == "failed");
+  CHECK_THAT(r.message, Catch::Contains("created by someone else between the read and the apply"));
+  CHECK(totals.created == 0);
+  CHECK(totals.failed == 1);
+  CHECK(totals.refused);
+  CHECK(!totals.transport_error);
+}
