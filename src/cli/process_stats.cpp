@@ -60,6 +60,8 @@ std::string process_stats::render(const state_gauges& gauges) const {
   write_state_gauges(out, gauges);
   write_exemption_gauges(out, gauges);
   admission.write_admitted_by_exemption(out);
+  kube.write_leader(out);
+  kube.write_report_writes(out);
   return out.take();
 }
 

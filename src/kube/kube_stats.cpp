@@ -15,4 +15,24 @@ void kube_stats::write_provisioned(stats::exposition& out) const {
   provisioned_.write(out, name);
 }
 
+void kube_stats::write_leader(stats::exposition& out) const {
+  out.header("netpol_guard_leader", "gauge",
+             "1 while this replica holds the leader Lease and writes reports and Events.");
+  out.sample("netpol_guard_leader", "", leader_.value());
+  constexpr std::string_view transitions = "netpol_guard_leader_transitions_total";
+  out.header(transitions, "counter", "Times this replica gained or lost the leader Lease.");
+  out.sample(transitions, "", static_cast<double>(leader_transitions_.value()));
+}
+
+void kube_stats::write_report_writes(stats::exposition& out) const {
+  constexpr std::string_view reports = "netpol_guard_report_writes_total";
+  out.header(reports, "counter",
+             "Per-namespace compliance report writes by result (unchanged: nothing to write).");
+  report_writes_.write(out, reports);
+  constexpr std::string_view events = "netpol_guard_drift_events_total";
+  out.header(events, "counter",
+             "BaselineMissing and BaselineRestored Events created on namespaces, by result.");
+  events_.write(out, events);
+}
+
 }  // namespace netpol_guard::kube

@@ -14,4 +14,12 @@ inline steady_clock_fn real_steady_clock() {
   return [] { return std::chrono::steady_clock::now(); };
 }
 
+// The wall clock, for what is written into objects (a Lease's renewTime, a
+// report's timestamps, an Event's eventTime). Ages are never measured with it.
+using wall_clock_fn = std::function<std::chrono::system_clock::time_point()>;
+
+inline wall_clock_fn real_wall_clock() {
+  return [] { return std::chrono::system_clock::now(); };
+}
+
 }  // namespace netpol_guard::kube

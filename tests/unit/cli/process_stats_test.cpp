@@ -324,6 +324,10 @@ void count_errors(process_stats& m) {
   times([&] { m.admission.count_error(admission_error::confirm_failed); });
   times([&] { m.kube.count_error(kube::kube_error::watch_failed); });
   times([&] { m.kube.count_error(kube::kube_error::provision_failed); });
+  times([&] { m.kube.count_error(kube::kube_error::lease_failed); });
+  times([&] { m.kube.count_error(kube::kube_error::report_failed); });
+  times([&] { m.kube.count_error(kube::kube_error::reports_not_served); });
+  times([&] { m.kube.count_error(kube::kube_error::event_failed); });
   times([&] { m.offline.count_error(offline_state_error::policy_reload); });
 }
 
@@ -331,7 +335,9 @@ void count_errors(process_stats& m) {
 
 // The goldens were rendered by the single metrics class before the stats were
 // split by component, with these counts: the exposition must not change. The
-// rollout's families (exemptions, admitted by exemption) were appended at the end.
+// rollout's families (exemptions, admitted by exemption) were appended at the end, then
+// the reports' (leader, report writes, drift Events), and the error reasons of the Lease,
+// the reports and the Events after the other kube reasons.
 TEST_CASE("the exposition is byte for byte the one before the split", "[stats]") {
   SECTION("nothing counted") {
     CHECK(process_stats{}.render(state_gauges{}) == fixture_text("exposition_zero.txt"));
@@ -370,6 +376,14 @@ TEST_CASE("the exposition is byte for byte the one before the split", "[stats]")
     m.server.add_buffered_bytes(3000);
     m.server.add_buffered_bytes(-1000);
     for (int i = 0; i < 4; ++i) m.admission.count_admitted_by_exemption();
+    m.kube.set_leader(true);
+    m.kube.count_leader_transition();
+    m.kube.count_report_write(kube::report_write::written);
+    m.kube.count_report_write(kube::report_write::written);
+    m.kube.count_report_write(kube::report_write::unchanged);
+    m.kube.count_report_write(kube::report_write::failure);
+    m.kube.count_event(true);
+    m.kube.count_event(false);
     const state_gauges g = example_gauges();
     CHECK(m.render(g) == fixture_text("exposition_counted.txt"));
   }
