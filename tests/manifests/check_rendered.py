@@ -12,7 +12,9 @@ baseline protection), whose matchCondition for Namespace UPDATEs is the guarded
 expression over the rules.hpp keys, governance flags that never repeat
 system:masters,
 the namespace's own NetworkPolicies (metrics ingress only from the monitoring
-namespaces), priority class and the ResourceQuota that admits it, API Priority
+namespaces), reports (--reports, the pod's name and namespace from the downward
+API in every rendering, the RBAC for reports, pods, Events and the Lease only
+with reports on), priority class and the ResourceQuota that admits it, API Priority
 and Fairness, the monitoring kit (ServiceMonitor/PodMonitor, the alerts and
 dashboard that match the chart's files), the project's labels, and `serve` args
 that are all flags the binary knows (from `netpol-guard serve --help` when the
@@ -37,7 +39,10 @@ SERVE_FLAGS = {
     "check-workloads": "bool", "provision-default-deny": False,
     "protect-baseline": "bool", "max-state-age": True, "log-level": True,
     "exemption-groups": True, "exemption-users": True, "max-exemption-duration": True,
-    "deny-allow-all": False,
+    "deny-allow-all": False, "reports": True, "report-interval": True, "leader-elect": "bool",
+    "leader-elect-lease-duration": True, "leader-elect-renew-deadline": True,
+    "leader-elect-retry-period": True, "leader-elect-resource-name": True,
+    "leader-elect-resource-namespace": True,
 }
 LOG_LEVELS = {"info", "debug", "warn", "error"}
 WEBHOOK = "netpol-guard.k8s-security-pro.io"
@@ -55,6 +60,10 @@ ANNOTATION_CONSTANTS = ["exempt_annotation", "exempt_reason_annotation", "exempt
 PROJECT_LABELS = {"app.kubernetes.io/part-of": "k8s-security-pro",
                   "app.kubernetes.io/managed-by": "k8s-security-pro"}
 MONITORING_NS = {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}}
+# --reports=API -> the (group, resource) it writes; the Lease leader election takes.
+REPORT_RESOURCES = {"openreports": ("openreports.io", "reports"),
+                    "policyreport": ("wgpolicyk8s.io", "policyreports")}
+LEASE = "netpol-guard"
 CHART_FILES = os.path.join("manifests", "charts", "netpol-guard", "files")
 WORKLOADS = {("apps", "deployments"), ("apps", "replicasets"), ("apps", "statefulsets"),
              ("apps", "daemonsets"), ("batch", "jobs"), ("batch", "cronjobs")}
@@ -67,7 +76,9 @@ WORKLOADS = {("apps", "deployments"), ("apps", "replicasets"), ("apps", "statefu
 # system-cluster-critical), spread, monitor (ServiceMonitor|PodMonitor), rules,
 # dashboard, metrics_ns / metrics_pods (who may scrape), probe_cidrs,
 # node_selector, tolerations, exemption_groups / exemption_users (the lists the
-# flags carry), max_exemption_duration (default 2160h), deny_allow_all.
+# flags carry), max_exemption_duration (default 2160h), deny_allow_all,
+# reports (openreports|policyreport; default off), leader_election (default
+# True: the Lease Role; False: --leader-elect=false and no Role).
 EXPECT = {
     "kustomize-base.yaml": dict(mode="enforce", replicas=3, provisioning=False, netpols=True,
                                 certmanager=False, namespace=True, apf=False),
@@ -80,6 +91,11 @@ EXPECT = {
     "kustomize-prod-monitoring.yaml": dict(mode="enforce", replicas=3, provisioning=True,
                                            netpols=True, certmanager=False, namespace=True,
                                            monitor="ServiceMonitor", rules=True, dashboard=True),
+    "kustomize-prod-reports.yaml": dict(mode="enforce", replicas=3, provisioning=True, netpols=True,
+                                        certmanager=False, namespace=True, reports="openreports"),
+    "kustomize-prod-policyreport.yaml": dict(mode="enforce", replicas=3, provisioning=True,
+                                             netpols=True, certmanager=False, namespace=True,
+                                             reports="policyreport"),
     "install.yaml": dict(mode="enforce", replicas=3, provisioning=True, netpols=True,
                          certmanager=False, namespace=True),
     "helm-default.yaml": dict(mode="audit", replicas=3, provisioning=False, netpols=True,
@@ -88,6 +104,12 @@ EXPECT = {
                            certmanager=False, namespace=False),
     "helm-cert-manager.yaml": dict(mode="enforce", replicas=3, provisioning=True, netpols=True,
                                    certmanager=True, namespace=False),
+    "helm-reports.yaml": dict(mode="enforce", replicas=3, provisioning=True, netpols=True,
+                              certmanager=False, namespace=False, reports="openreports",
+                              report_interval="10s"),
+    "helm-policyreport.yaml": dict(mode="audit", replicas=1, provisioning=False, netpols=True,
+                                   certmanager=False, namespace=False, reports="policyreport",
+                                   report_interval="30s", leader_election=False),
     "helm-minimal.yaml": dict(mode="enforce", replicas=2, provisioning=False, netpols=False,
                               certmanager=False, namespace=False, pdb=False,
                               protect_baseline=False, check_workloads=False,
@@ -261,6 +283,13 @@ def check_deployment(docs, exp, p):
     p.check(flags.get("max-exemption-duration", "2160h") == exp.get("max_exemption_duration", "2160h"),
             f'--max-exemption-duration is {flags.get("max-exemption-duration")}')
     p.check(("deny-allow-all" in flags) == exp.get("deny_allow_all", False), "--deny-allow-all does not match denyAllowAll")
+    check_reports_flags(flags, exp, p)
+    # Every rendering carries them (harmless with reports off): leader
+    # election's identity and its Lease's namespace.
+    env = {e["name"]: e for e in c.get("env", [])}
+    for var, field in (("POD_NAME", "metadata.name"), ("POD_NAMESPACE", "metadata.namespace")):
+        got = env.get(var, {}).get("valueFrom", {}).get("fieldRef", {}).get("fieldPath")
+        p.check(got == field and "value" not in env.get(var, {}), f"env {var} is not the downward API's {field}")
     mounts = {m["mountPath"]: m for m in c.get("volumeMounts", [])}
     tls_mount = mounts.get("/etc/netpol-guard/tls")
     if p.check(tls_mount is not None, "no volume mounted at /etc/netpol-guard/tls"):
@@ -270,6 +299,22 @@ def check_deployment(docs, exp, p):
         p.check(vol.get("secret", {}).get("secretName") == exp.get("secret", "netpol-guard-tls"),
                 f'TLS volume is not Secret {exp.get("secret", "netpol-guard-tls")}')
     return dep, flags
+
+
+def check_reports_flags(flags, exp, p):
+    reports = exp.get("reports")
+    p.check(flags.get("reports") == reports, f'--reports is {flags.get("reports")}, expected {reports}')
+    if not reports:
+        p.check(not any(f == "report-interval" or f.startswith("leader-elect") for f in flags),
+                "report or leader election flags without --reports")
+        return
+    if "report_interval" in exp:
+        p.check(flags.get("report-interval") == exp["report_interval"], f'--report-interval {flags.get("report-interval")}')
+    # The Lease's namespace is the pod's (POD_NAMESPACE), never fixed here.
+    p.check("leader-elect-resource-namespace" not in flags, "--leader-elect-resource-namespace set: the Role is in the release namespace")
+    p.check(flags.get("leader-elect-resource-name", LEASE) == LEASE, "--leader-elect-resource-name is not the Role's Lease")
+    want = "true" if exp.get("leader_election", True) else "false"
+    p.check(flags.get("leader-elect", "true") == want, f'--leader-elect is {flags.get("leader-elect")}, expected {want}')
 
 
 def check_webhook(docs, exp, flags, p):
@@ -438,6 +483,7 @@ def check_service_pdb(docs, dep, exp, p):
 
 
 def check_rbac(docs, exp, p):
+    """Cluster rules, then the namespaced Role of leader election (reports on only)."""
     rules = []
     for cr in (d for d in docs if d["kind"] == "ClusterRole"):
         bindings = [b for b in docs if b["kind"] == "ClusterRoleBinding" and b["roleRef"]["name"] == cr["metadata"]["name"]]
@@ -454,12 +500,41 @@ def check_rbac(docs, exp, p):
     want |= {("", "namespaces", v) for v in ("get", "list", "watch")}
     if exp["provisioning"]:
         want.add(("networking.k8s.io", "networkpolicies", "create"))
+    reports = exp.get("reports")
+    if reports:
+        group, resource = REPORT_RESOURCES[reports]
+        want |= {(group, resource, v) for v in ("get", "list", "create", "patch")}
+        want |= {("", "pods", "list"), ("events.k8s.io", "events", "create")}
     p.check(set(rules) == want and len(rules) == len(want),
             f"RBAC grants {sorted(set(rules))}, least privilege is {sorted(want)}")
-    p.check(not any(d["kind"] in ("Role", "RoleBinding") for d in docs), "unexpected namespaced RBAC")
+    check_lease_role(docs, bool(reports) and exp.get("leader_election", True), p)
     sa = one(docs, "ServiceAccount", "netpol-guard", p)
     if sa:
         p.check(sa["metadata"].get("namespace") == NS, "ServiceAccount namespace")
+
+
+def check_lease_role(docs, wanted, p):
+    roles = [d for d in docs if d["kind"] == "Role"]
+    bindings = [d for d in docs if d["kind"] == "RoleBinding"]
+    if not wanted:
+        p.check(not roles and not bindings, "unexpected namespaced RBAC")
+        return
+    if not (p.check(len(roles) == 1, f"{len(roles)} Roles, expected the leader election's")
+            and p.check(len(bindings) == 1, f"{len(bindings)} RoleBindings, expected one")):
+        return
+    role, binding = roles[0], bindings[0]
+    p.check(role["metadata"].get("namespace") == NS, "the Lease Role is not in the release namespace")
+    p.check(binding["metadata"].get("namespace") == NS, "the Lease RoleBinding is not in the release namespace")
+    p.check(binding["roleRef"] == {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role",
+                                   "name": role["metadata"]["name"]}, f'RoleBinding roleRef {binding["roleRef"]}')
+    p.check(binding["subjects"] == [{"kind": "ServiceAccount", "name": "netpol-guard", "namespace": NS}],
+            f'RoleBinding subjects {binding["subjects"]}')
+    got = sorted((g, res, tuple(r.get("resourceNames", [])), v) for r in role["rules"]
+                 for g in r["apiGroups"] for res in r["resources"] for v in r["verbs"])
+    want = sorted([("coordination.k8s.io", "leases", (), "create"),
+                   ("coordination.k8s.io", "leases", (LEASE,), "get"),
+                   ("coordination.k8s.io", "leases", (LEASE,), "update")])
+    p.check(got == want, f"the Lease Role grants {got}, least privilege is {want}")
 
 
 def is_deny_all(np_):

@@ -4,6 +4,8 @@
 # the chart must refuse, each with a clear message: values that break
 # values.schema.json, a mode other than enforce/audit, a timeout out of 1..30,
 # both monitors at once, system:masters in exemptionGroups (always allowed),
+# a reports.api other than openreports/policyreport, reports without leader
+# election from more than one replica,
 # and the "default" namespace (helm template without
 # -n), whose exemption would exempt "default" itself.
 #
@@ -35,7 +37,9 @@ refused() { # DESCRIPTION EXPECTED-MESSAGE COMMAND...
 
 for values in "" "-f $chart/values-prod.yaml" "-f $chart/values-prod.yaml --set certificates.certManager.enabled=true" \
   "--set serviceMonitor.enabled=true --set prometheusRule.enabled=true --set grafanaDashboard.enabled=true" \
-  "--set podMonitor.enabled=true --set apiPriorityAndFairness.enabled=false --set priorityClassName="; do
+  "--set podMonitor.enabled=true --set apiPriorityAndFairness.enabled=false --set priorityClassName=" \
+  "-f $chart/values-prod.yaml --set reports.enabled=true" \
+  "--set reports.enabled=true --set reports.api=policyreport --set leaderElection.enabled=false --set replicas=1"; do
   # shellcheck disable=SC2086
   run "helm lint --strict ${values:-(defaults)}" "$helm" lint --strict "$chart" --namespace netpol-guard $values
   # shellcheck disable=SC2086
@@ -55,6 +59,17 @@ refused "no Secret and no cert-manager is refused" "certificates.existingSecret 
 
 refused "both monitors are refused" "enable serviceMonitor or podMonitor, not both" \
   "$helm" template netpol-guard "$chart" --namespace netpol-guard --set serviceMonitor.enabled=true --set podMonitor.enabled=true
+
+refused "reports.api=kyverno is refused" "at '/reports/api': value must be one of 'openreports', 'policyreport'" \
+  "$helm" template netpol-guard "$chart" --namespace netpol-guard --set reports.enabled=true --set reports.api=kyverno
+refused "reports.api=kyverno is refused without the schema" "reports.api must be openreports or policyreport" \
+  "$helm" template netpol-guard "$chart" --namespace netpol-guard --skip-schema-validation \
+  --set reports.enabled=true --set reports.api=kyverno
+refused "schema: reports.interval=10 is refused" "at '/reports/interval': '10' does not match pattern" \
+  "$helm" template netpol-guard "$chart" --namespace netpol-guard --set reports.enabled=true --set-string reports.interval=10
+refused "reports without leader election from 3 replicas are refused" \
+  "reports with leaderElection.enabled=false need replicas: 1" \
+  "$helm" template netpol-guard "$chart" --namespace netpol-guard --set reports.enabled=true --set leaderElection.enabled=false
 
 # values.schema.json: wrong types, unknown keys and an open metrics policy.
 refused "schema: replicas=two is refused" "at '/replicas': got string, want integer" \

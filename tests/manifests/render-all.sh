@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Renders every way of installing netpol-guard into OUT_DIR, one file each:
-#   kustomize-{policies,base,dev,prod,prod-cert-manager,prod-monitoring}.yaml  (kubectl kustomize)
-#   helm-{default,prod,cert-manager,minimal,monitoring,podmonitor}.yaml        (helm template)
+#   kustomize-{policies,base,dev,prod,prod-cert-manager,prod-monitoring,
+#             prod-reports,prod-policyreport}.yaml                          (kubectl kustomize)
+#   helm-{default,prod,cert-manager,minimal,monitoring,podmonitor,
+#        reports,policyreport}.yaml                                          (helm template)
 #   install.yaml                                                (the committed single file)
 #
 #   tests/manifests/render-all.sh SOURCE_DIR OUT_DIR [HELM]
@@ -16,7 +18,8 @@ m=$src/manifests
 chart=$m/charts/netpol-guard
 mkdir -p "$out"
 
-for k in policies base overlays/dev overlays/prod overlays/prod-cert-manager overlays/prod-monitoring; do
+for k in policies base overlays/dev overlays/prod overlays/prod-cert-manager overlays/prod-monitoring \
+  overlays/prod-reports overlays/prod-policyreport; do
   name=kustomize-$(basename "$k").yaml
   timeout 60 "$kubectl" kustomize "$m/$k" > "$out/$name"
   echo "rendered $name"
@@ -51,4 +54,9 @@ if [[ -n $helm ]]; then
     --set-json 'networkPolicies.probeCIDRs=["10.0.0.0/16"]' \
     --set-json 'nodeSelector={"kubernetes.io/os":"linux"}' \
     --set-json 'tolerations=[{"key":"dedicated","operator":"Equal","value":"security","effect":"NoSchedule"}]'
+  # Reports on: openreports with leader election (prod), and policyreport
+  # from a single replica without it.
+  ht helm-reports.yaml -f "$chart/values-prod.yaml" --set reports.enabled=true
+  ht helm-policyreport.yaml --set reports.enabled=true --set reports.api=policyreport \
+    --set reports.interval=30s --set leaderElection.enabled=false --set replicas=1
 fi

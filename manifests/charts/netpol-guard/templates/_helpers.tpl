@@ -58,3 +58,11 @@ template that uses the release namespace's exemption.
 {{- define "netpol-guard.exemptNamespaces" -}}
 {{- include "netpol-guard.exemptNamespaceList" . | fromJsonArray | join "," -}}
 {{- end -}}
+
+{{/* openreports | policyreport, checked once for every template that uses it. */}}
+{{- define "netpol-guard.reportsApi" -}}
+{{- if not (has .Values.reports.api (list "openreports" "policyreport")) -}}
+{{- fail (printf "reports.api must be openreports or policyreport, not %q" .Values.reports.api) -}}
+{{- end -}}
+{{- .Values.reports.api -}}
+{{- end -}}
