@@ -32,6 +32,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 P=netpol-guard.k8s-security-pro.io
 kc="$cluster/kubeconfig"
+# lib.sh's kubectl, with a deadline on every call.
+k() { timeout 40 "$kubectl_bin" --kubeconfig "$cluster/kubeconfig" --request-timeout=30s "$@"; }
 namespaces=(rep-ok rep-ing rep-empty rep-exempt)
 exempt_reason="vendor chart, no policies yet (TICKET-14)"
 exempt_until=$(date -u -d '+2 days' +%Y-%m-%dT%H:%M:%SZ)
@@ -168,7 +170,7 @@ PY
 report_state() {
   local resource=reports.openreports.io
   [[ $1 == policyreport ]] && resource=policyreports.wgpolicyk8s.io
-  { k -n "$2" get "$resource" netpol-guard -o json 2>/dev/null || echo '{}'; } |
+  { k -n "$2" get "$resource" netpol-guard -o json --show-managed-fields 2>/dev/null || echo '{}'; } |
     python3 "$work/report_state.py" "$1" "$2" "${3:-}" "${4:-}"
 }
 cat >"$work/report_state.py" <<'PY'
@@ -350,8 +352,9 @@ if ms=$(wait_reports openreports $((15000 - ($(now_ms) - t0))) \
 else
   fail "2a. reports right within 15 s of the start" "$ms"
 fi
-props=$(k -n rep-empty get reports.openreports.io netpol-guard -o jsonpath='{.results[0].properties.unprotectedPods}' 2>&1 || true)
-bp=$(k -n rep-ok get reports.openreports.io netpol-guard -o jsonpath='{.results[0].properties.baselinePolicies}' 2>&1 || true)
+ingress='{.results[?(@.rule=="default-deny-ingress")].properties'
+props=$(k -n rep-empty get reports.openreports.io netpol-guard -o jsonpath="$ingress.unprotectedPods}" 2>&1 || true)
+bp=$(k -n rep-ok get reports.openreports.io netpol-guard -o jsonpath="$ingress.baselinePolicies}" 2>&1 || true)
 check "2b. properties: unprotectedPods 1 in rep-empty, baselinePolicies default-deny-all in rep-ok" \
   "$([[ $props == 1 && $bp == *default-deny-all* ]]; echo $?)" "unprotectedPods=$props" "baselinePolicies=$bp"
 
