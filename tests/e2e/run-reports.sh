@@ -10,9 +10,9 @@
 #   1. --reports=openreports before the Report CRD exists: serves, one warn line.
 #   2. Two replicas (POD_NAME replica-a, replica-b) share one Lease: one holds
 #      it and alone writes (metrics, managedFields); reports are right within
-#      15 s; a policy change and an exemption flip results; deleting and
-#      restoring rep-ok's deny-all makes one BaselineMissing and one
-#      BaselineRestored Event.
+#      15 s; a steady cluster makes no write; a policy change and an exemption
+#      flip results; deleting and restoring rep-ok's deny-all makes one
+#      BaselineMissing and one BaselineRestored Event.
 #   3. The leader is stopped (SIGTERM by pid): the other takes over within 30 s,
 #      makes no Event for the state it finds, and keeps the reports current.
 #   4. --reports=policyreport from one replica running as the netpol-guard
@@ -204,7 +204,8 @@ for rule, x in results.items():
     want(x.get("source") == "netpol-guard", f"{rule}: source {x.get('source')!r}")
     want(bool(x.get("message")), f"{rule}: no message")
     props = x.get("properties") or {}
-    want("baselinePolicies" in props and "unprotectedPods" in props, f"{rule}: properties {props}")
+    want("unprotectedPods" in props, f"{rule}: properties {props} without unprotectedPods")
+    want(x.get("result") != "pass" or props.get("baselinePolicies"), f"{rule}: a pass without baselinePolicies")
     if x.get("result") == "skip" and reason:
         text = json.dumps(x)
         want(reason in text and until in text, f"{rule}: skip without its reason and expiry: {x}")
@@ -367,8 +368,12 @@ check "2c. one Lease holder ($holder), netpol_guard_leader 1 on it and 0 on the 
   "$([[ -n $follower && $holder == "$leader"_?* && $(metric_of "$leader" netpol_guard_leader) == 1 &&
     $(metric_of "$follower" netpol_guard_leader) == 0 ]]; echo $?)" "holder=$holder a=$la b=$lb"
 lw=$(metric_of "${leader:-replica-a}" 'netpol_guard_report_writes_total{result="written"}')
+sleep 3 # three report intervals of a steady cluster
+lw2=$(metric_of "${leader:-replica-a}" 'netpol_guard_report_writes_total{result="written"}')
+check "2d. a steady cluster: no report written in 3 s (written ${lw:-?} -> ${lw2:-?})" \
+  "$([[ -n $lw && $lw2 == "$lw" ]]; echo $?)" "written before=$lw after=$lw2"
 fw=$(writes_of "${follower:-replica-b}")
-check "2d. only the leader writes (written: leader ${lw:-?}, follower's writes ${fw:-?})" \
+check "2e. only the leader writes (written: leader ${lw:-?}, follower's writes ${fw:-?})" \
   "$([[ -n $follower && ${lw:-0} -ge 4 && $fw == 0 ]]; echo $?)" "leader written=$lw" "follower all=$fw"
 
 k apply -f - >/dev/null <<EOF
@@ -378,17 +383,17 @@ metadata: {name: default-deny-egress, namespace: rep-ing}
 spec: {podSelector: {}, policyTypes: [Egress]}
 EOF
 if ms=$(wait_reports openreports 10000 rep-ing=pass,pass); then
-  pass "2e. a policy change flips the result: rep-ing egress fail -> pass in ${ms} ms"
+  pass "2f. a policy change flips the result: rep-ing egress fail -> pass in ${ms} ms"
   figures+=("policy created -> report updated: ${ms} ms")
 else
-  fail "2e. a policy change flips the result" "$ms"
+  fail "2f. a policy change flips the result" "$ms"
 fi
 k annotate namespace rep-exempt "$P/exempt=all" "$P/exempt-reason=$exempt_reason" \
   "$P/exempt-until=$exempt_until" >/dev/null
 if ms=$(wait_reports openreports 10000 rep-exempt=skip,skip); then
-  pass "2f. an exemption makes both results skip, with its reason and expiry (${ms} ms)"
+  pass "2g. an exemption makes both results skip, with its reason and expiry (${ms} ms)"
 else
-  fail "2f. an exemption makes both results skip, with its reason and expiry" "$ms"
+  fail "2g. an exemption makes both results skip, with its reason and expiry" "$ms"
 fi
 
 k -n rep-ok delete networkpolicy default-deny-all >/dev/null
@@ -401,16 +406,16 @@ sleep 2 # a duplicate would come now, if one did
 ev=$(drift_events)
 n_missing=$(awk '$1 == "rep-ok" && $2 == "BaselineMissing" { n += $5 } END { print n + 0 }' <<<"$ev")
 n_restored=$(awk '$1 == "rep-ok" && $2 == "BaselineRestored" { n += $5 } END { print n + 0 }' <<<"$ev")
-check "2g. drift Events: one BaselineMissing (Warning) and one BaselineRestored (Normal), from the leader" \
+check "2h. drift Events: one BaselineMissing (Warning) and one BaselineRestored (Normal), from the leader" \
   "$([[ $n_missing == 1 && $n_restored == 1 && $missing == "rep-ok BaselineMissing Warning $holder 1" &&
     $restored == "rep-ok BaselineRestored Normal $holder 1" ]]; echo $?)" \
   "missing=$missing" "restored=$restored" "all drift Events:" "$ev"
 fw=$(writes_of "${follower:-replica-b}")
 fe=$(metric_of "${follower:-replica-b}" 'netpol_guard_drift_events_total{result="success"}')
-check "2h. the follower still wrote nothing (report writes ${fw:-?}, Events ${fe:-0})" \
+check "2i. the follower still wrote nothing (report writes ${fw:-?}, Events ${fe:-0})" \
   "$([[ $fw == 0 && ${fe:-0} == 0 ]]; echo $?)" "writes=$fw events=$fe"
 one=$(one_per_namespace reports.openreports.io) && ok=0 || ok=1
-check "2i. one report per namespace, named netpol-guard" $ok "$one"
+check "2j. one report per namespace, named netpol-guard" $ok "$one"
 
 # ------------------------------------------------------------------ 3. failover
 
@@ -462,7 +467,7 @@ stop_replicas
 # The RBAC of the shipped overlay, and netpol-guard running as its
 # ServiceAccount: what it grants is what reports, Events and the Lease need.
 rbac="$work/rbac-policyreport.yaml"
-"${KUBECTL:-kubectl}" kustomize "$src/manifests/overlays/prod-policyreport" | python3 -c '
+timeout 60 "$kubectl_bin" kustomize "$src/manifests/overlays/prod-policyreport" | python3 -c '
 import sys, yaml
 keep = ("Namespace", "ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding")
 yaml.safe_dump_all([d for d in yaml.safe_load_all(sys.stdin) if d and d["kind"] in keep], sys.stdout)' >"$rbac" ||
@@ -492,17 +497,22 @@ if ms=$(wait_reports policyreport 15000 rep-ok=pass,pass rep-ing=pass,pass rep-e
 else
   fail "4a. --reports=policyreport as the ServiceAccount: PolicyReports right within 15 s" "$ms"
 fi
+pw=$(metric_of replica-p 'netpol_guard_report_writes_total{result="written"}')
+sleep 3
+pw2=$(metric_of replica-p 'netpol_guard_report_writes_total{result="written"}')
+check "4b. a steady cluster: no PolicyReport written in 3 s (written ${pw:-?} -> ${pw2:-?})" \
+  "$([[ -n $pw && $pw2 == "$pw" ]]; echo $?)" "written before=$pw after=$pw2"
 ph=$(lease_holder netpol-guard)
 errs=""
 for reason in lease_failed report_failed event_failed; do
   v=$(metric_of replica-p "netpol_guard_errors_total{reason=\"$reason\"}")
   [[ ${v:-0} == 0 ]] || errs+="$reason=$v "
 done
-check "4b. it holds the Lease in its own namespace ($ph), with no RBAC failure" \
+check "4c. it holds the Lease in its own namespace ($ph), with no RBAC failure" \
   "$([[ $ph == replica-p_?* && -z $errs ]]; echo $?)" "holder=$ph" "errors: $errs" \
   "$(log_lines replica-p warn . | tail -n 5)" "$(log_lines replica-p error . | tail -n 5)"
 one=$(one_per_namespace policyreports.wgpolicyk8s.io) && ok=0 || ok=1
-check "4c. one PolicyReport per namespace" $ok "$one"
+check "4d. one PolicyReport per namespace" $ok "$one"
 stop_replicas
 
 echo
