@@ -1,22 +1,16 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_future.hpp>
-#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
-#include <map>
 #include <nlohmann/json.hpp>
 
 #include "netpol_guard/cli/cluster_lists.hpp"
 #include "netpol_guard/cli/commands.hpp"
 #include "netpol_guard/cli/flags.hpp"
 #include "netpol_guard/kube/api_client.hpp"
-#include "netpol_guard/kube/api_paths.hpp"
 #include "netpol_guard/kube/config.hpp"
-#include "netpol_guard/kube/reflector.hpp"
-#include "netpol_guard/netpol/manifest_loader.hpp"
-#include "netpol_guard/netpol/object.hpp"
 #include "netpol_guard/netpol/report.hpp"
 #include "netpol_guard/netpol/report_formats.hpp"
 #include "netpol_guard/netpol/rules.hpp"
@@ -76,37 +70,9 @@ int run_audit(const std::vector<std::string>& args) {
     auto fut = net::co_spawn(
         ioc,
         [&]() -> net::awaitable<report_result> {
-          auto namespaces = co_await list_all(client, kube::all_namespaces_path);
-          if (!namespaces) co_return namespaces.error();
-          auto policies = co_await list_all(client, kube::all_policies_path);
-          if (!policies) co_return policies.error();
-          auto pods = co_await list_all(client, kube::all_pods_path);
-          if (!pods) co_return pods.error();
-          namespace_index index;
-          // A malformed object is left out of the report.
-          for (const auto& n : *namespaces) (void)index_namespace(index, n);
-          for (const auto& p : *policies) (void)index_policy(index, p);
-          // Exemptions are judged at the wall clock, in whole seconds as exempt-until is.
-          const std::set<std::string, std::less<>> exempt_set{exempt.begin(), exempt.end()};
-          const evaluation_context ctx{
-              exempt_set, audit_only, deny_allow_all,
-              std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now())};
-          auto r = build_report(index.entries(), {}, ctx);
-          // Pods that are not finished, per namespace: these run (or will run)
-          // without the baseline in a failing namespace.
-          std::map<std::string, std::size_t> live_pods;
-          for (const auto& p : *pods) {
-            std::string phase;
-            if (auto st = p.find("status"); st != p.end() && st->is_object()) {
-              if (auto ph = st->find("phase"); ph != st->end() && ph->is_string())
-                phase = ph->get<std::string>();
-            }
-            if (phase != "Succeeded" && phase != "Failed") live_pods[object_namespace(p)]++;
-          }
-          for (auto& row : r.namespaces) {
-            row.unprotected_pods = row.compliant() || row.exempt ? 0 : live_pods[row.name];
-          }
-          co_return r;
+          auto read = co_await read_cluster(client, {exempt, audit_only, deny_allow_all});
+          if (!read) co_return read.error();
+          co_return std::move(read->report);
         },
         net::use_future);
     ioc.run();

@@ -41,37 +41,6 @@ constexpr const char* exit_codes =
     "     alone, or a namespace named in --namespaces is terminating)\n"
     "  2  bad flags, an unknown --namespaces name, or an error talking to the apiserver\n";
 
-struct cluster_read {
-  std::vector<json> namespaces, policies, pods;
-  compliance_report report;
-};
-
-using read_result = boost::system::result<cluster_read, std::string>;
-
-net::awaitable<read_result> read_cluster(kube::api_transport& client,
-                                         const std::vector<std::string>& exempt) {
-  cluster_read r;
-  auto namespaces = co_await list_all(client, kube::all_namespaces_path);
-  if (!namespaces) co_return namespaces.error();
-  auto policies = co_await list_all(client, kube::all_policies_path);
-  if (!policies) co_return policies.error();
-  auto pods = co_await list_all(client, kube::all_pods_path);
-  if (!pods) co_return pods.error();
-  namespace_index index;
-  // A malformed object is left out, as audit leaves it out.
-  for (const auto& n : *namespaces) (void)index_namespace(index, n);
-  for (const auto& p : *policies) (void)index_policy(index, p);
-  const std::set<std::string, std::less<>> exempt_set{exempt.begin(), exempt.end()};
-  const evaluation_context ctx{
-      exempt_set, false, false,
-      std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now())};
-  r.report = build_report(index.entries(), {}, ctx);
-  r.namespaces = std::move(*namespaces);
-  r.policies = std::move(*policies);
-  r.pods = std::move(*pods);
-  co_return r;
-}
-
 }  // namespace
 
 int run_remediate(const std::vector<std::string>& args) {
@@ -147,7 +116,7 @@ int run_remediate(const std::vector<std::string>& args) {
     auto fut = net::co_spawn(
         ioc,
         [&]() -> net::awaitable<std::string> {
-          auto before = co_await read_cluster(client, exempt);
+          auto before = co_await read_cluster(client, {exempt, false, false});
           if (!before) co_return before.error();
           if (auto unknown = unknown_namespaces(before->report, only); !unknown.empty()) {
             co_return "--namespaces: no namespace \"" + unknown.front() + "\" in the cluster";
@@ -199,7 +168,7 @@ int run_remediate(const std::vector<std::string>& args) {
           }
           // Judge the targets again from a fresh read: the exit code says
           // whether they are compliant now, whoever made them so.
-          auto after = co_await read_cluster(client, exempt);
+          auto after = co_await read_cluster(client, {exempt, false, false});
           if (!after) {
             // What was created is still reported before the error.
             std::cout << text << std::flush;

@@ -15,6 +15,7 @@
 #include "netpol_guard/cli/commands.hpp"
 #include "netpol_guard/cli/flags.hpp"
 #include "netpol_guard/cli/process_stats.hpp"
+#include "netpol_guard/cli/report_flags.hpp"
 #include "netpol_guard/cli/rollout_flags.hpp"
 #include "netpol_guard/kube/cluster_state.hpp"
 #include "netpol_guard/kube/config.hpp"
@@ -55,6 +56,7 @@ struct serve_options {
   std::chrono::milliseconds policy_reload_interval{2000};
   std::size_t threads = 0;
   governance_flags governance;
+  report_flags reports;
   bool help = false;
 };
 
@@ -107,6 +109,7 @@ int run_serve(const std::vector<std::string>& args) {
                  "never deny: warn and add an audit annotation instead (a namespace labelled " +
                      std::string(rules::mode_label) + "=enforce is still enforced)");
   add_governance_flags(flags, o.governance);
+  add_report_flags(flags, o.reports);
   flags.add_bool("deny-allow-all", &o.hook.decision.deny_allow_all,
                  "deny, not only warn, a NetworkPolicy that allows all ingress or egress to every "
                  "pod of its namespace");
@@ -179,6 +182,14 @@ int run_serve(const std::vector<std::string>& args) {
         "no namespace state: give --policies PATH (offline) or --kubeconfig (live), "
         "or run in a cluster");
   }
+  auto reporting_options = resolve_report_flags(
+      o.reports, process_env(), std::string(kube::service_account_dir) + "/namespace");
+  if (!reporting_options) return fail(reporting_options.error());
+  if (!o.policies.empty() && *reporting_options) {
+    return fail(
+        "--reports needs a cluster connection (--kubeconfig or in-cluster), not --policies "
+        "files");
+  }
   if (!o.policies.empty() && o.hook.decision.provision_default_deny) {
     return fail(
         "--provision-default-deny needs a cluster connection (--kubeconfig or "
@@ -188,6 +199,8 @@ int run_serve(const std::vector<std::string>& args) {
   process_stats m;
   std::unique_ptr<offline_state> offline;
   std::unique_ptr<kube::cluster_state> live;
+  std::shared_ptr<kube::api_client> client;
+  std::unique_ptr<kube::compliance_reporting> reporting;
   namespace_state* state = nullptr;
   std::string state_kind;
   if (!o.policies.empty()) {
@@ -201,7 +214,6 @@ int run_serve(const std::vector<std::string>& args) {
     auto cfg =
         o.kubeconfig.empty() ? kube::in_cluster_config() : kube::load_kubeconfig(o.kubeconfig);
     if (!cfg) return fail(cfg.error());
-    std::shared_ptr<kube::api_client> client;
     try {
       client = std::make_shared<kube::api_client>(*cfg);
     } catch (const std::exception& e) {
@@ -211,8 +223,16 @@ int run_serve(const std::vector<std::string>& args) {
     co.max_state_age = o.max_state_age;
     co.provision_default_deny = o.hook.decision.provision_default_deny;
     co.exempt_namespaces = o.hook.decision.exempt_namespaces;
-    live = std::make_unique<kube::cluster_state>(std::move(client), co, m.kube);
+    live = std::make_unique<kube::cluster_state>(client, co, m.kube);
     state = live.get();
+    if (auto& ro = *reporting_options) {
+      ro->writer.exempt_namespaces = o.hook.decision.exempt_namespaces;
+      ro->writer.audit_only = o.hook.decision.audit_only;
+      ro->writer.deny_allow_all = o.hook.decision.deny_allow_all;
+      reporting = std::make_unique<kube::compliance_reporting>(*client, *live, *ro, m.kube);
+      live->add_listener(&reporting->writer());
+      live->add_listener(&reporting->events());
+    }
     state_kind = "cluster (" + cfg->source + ", " + cfg->server + ")";
   }
 
@@ -226,6 +246,7 @@ int run_serve(const std::vector<std::string>& args) {
   } catch (const std::exception& e) {
     return fail(e.what());
   }
+  if (reporting) reporting->start(ioc.get_executor());
   if (live) live->start(ioc.get_executor());
   auto wep = srv.webhook_endpoint();
   auto hep = srv.health_endpoint();
@@ -238,6 +259,7 @@ int run_serve(const std::vector<std::string>& args) {
                           {"version", version_string},
                           {"mode", audit_only ? "audit-only" : "enforce"},
                           {"state", state_kind},
+                          {"reports", o.reports.reports},
                           {"namespaces", std::to_string(state->snapshot()->namespace_count())}});
 
   net::signal_set signals(ioc, SIGTERM, SIGINT);
@@ -245,6 +267,8 @@ int run_serve(const std::vector<std::string>& args) {
     if (ec) return;
     log::info("shutting down", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
     if (live) live->stop();
+    // Within the shutdown delay: the Lease is given up before the process ends.
+    if (reporting) net::co_spawn(ioc, reporting->shutdown(), net::detached);
     srv.begin_shutdown([&] { ioc.stop(); });
     // A second signal stops at once.
     signals.async_wait([&](const boost::system::error_code& e2, int) {

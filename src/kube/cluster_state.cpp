@@ -25,8 +25,11 @@ cluster_state::cluster_state(std::shared_ptr<api_client> client, cluster_state_o
       policy_list_(*client_, std::string(all_policies_path)),
       namespace_list_(*client_, std::string(all_namespaces_path)),
       provisioner_(*client_, provisioning_of(options), m),
-      source_(policy_list_, namespace_list_, live_state_of(options), m, &provisioner_),
-      reader_(*client_, source_) {}
+      fanout_{},
+      source_(policy_list_, namespace_list_, live_state_of(options), m, &fanout_),
+      reader_(*client_, source_) {
+  fanout_.listeners.push_back(&provisioner_);
+}
 
 void cluster_state::start(boost::asio::any_io_executor ex) {
   provisioner_.start(ex);

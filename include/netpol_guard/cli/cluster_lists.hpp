@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "netpol_guard/kube/api_client.hpp"
+#include "netpol_guard/netpol/report.hpp"
 
 namespace netpol_guard::cli {
 
@@ -19,5 +20,23 @@ namespace netpol_guard::cli {
 // or one line saying why not.
 boost::asio::awaitable<boost::system::result<std::vector<nlohmann::json>, std::string>> list_all(
     kube::api_transport& client, std::string_view path);
+
+// One consistent read of the cluster, judged as the webhook judges it: the
+// Namespaces, NetworkPolicies and Pods as listed, and the report built from
+// them (a malformed object is left out of it), each failing row's
+// unprotected_pods counting the pods that are not finished.
+struct cluster_read {
+  std::vector<nlohmann::json> namespaces, policies, pods;
+  compliance_report report;
+};
+
+struct cluster_judgement {
+  std::vector<std::string> exempt_namespaces;
+  bool audit_only = false;
+  bool deny_allow_all = false;
+};
+
+boost::asio::awaitable<boost::system::result<cluster_read, std::string>> read_cluster(
+    kube::api_transport& client, const cluster_judgement& how);
 
 }  // namespace netpol_guard::cli

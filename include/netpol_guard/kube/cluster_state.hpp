@@ -10,6 +10,7 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "netpol_guard/admission/live_reader.hpp"
 #include "netpol_guard/kube/api_client.hpp"
@@ -33,6 +34,10 @@ class cluster_state final : public namespace_state, public live_policy_reader {
  public:
   cluster_state(std::shared_ptr<api_client> client, cluster_state_options options, kube_stats& m);
 
+  // Also tells `l` what the live source learns (after the provisioner), e.g.
+  // the report writer and the drift Events. Before start(); `l` outlives this.
+  void add_listener(live_state_listener* l) { fanout_.listeners.push_back(l); }
+
   // Starts the reflectors (and the provisioner) on `ex`.
   void start(boost::asio::any_io_executor ex);
   void stop() { source_.stop(); }
@@ -48,9 +53,21 @@ class cluster_state final : public namespace_state, public live_policy_reader {
   void namespace_admitted(const std::string& ns) override { provisioner_.namespace_admitted(ns); }
 
  private:
+  // The provisioner first, then the listeners added.
+  struct listener_fanout final : live_state_listener {
+    std::vector<live_state_listener*> listeners;
+    void namespace_appeared(const appeared_namespace& n) override {
+      for (auto* l : listeners) l->namespace_appeared(n);
+    }
+    void published(const namespace_snapshot& next) override {
+      for (auto* l : listeners) l->published(next);
+    }
+  };
+
   std::shared_ptr<api_client> client_;
   api_list_watch policy_list_, namespace_list_;
   baseline_provisioner provisioner_;
+  listener_fanout fanout_;
   live_state_source source_;
   live_namespace_reader reader_;
 };
