@@ -396,11 +396,13 @@ else
   fail "2g. an exemption makes both results skip, with its reason and expiry" "$ms"
 fi
 
+# A transition makes its Event once the new state has held for 10 s (a flap
+# within that makes none), so each wait allows 20 s.
 k -n rep-ok delete networkpolicy default-deny-all >/dev/null
-missing=$(wait_event rep-ok BaselineMissing 10 || true)
+missing=$(wait_event rep-ok BaselineMissing 20 || true)
 wait_reports openreports 10000 rep-ok=fail,fail >/dev/null || true
 default_deny_yaml rep-ok | k apply -f - >/dev/null
-restored=$(wait_event rep-ok BaselineRestored 10 || true)
+restored=$(wait_event rep-ok BaselineRestored 20 || true)
 wait_reports openreports 10000 rep-ok=pass,pass >/dev/null || true
 sleep 2 # a duplicate would come now, if one did
 ev=$(drift_events)
@@ -448,7 +450,7 @@ if [[ -n $follower ]]; then
   fi
   nw=$(metric_of "$follower" 'netpol_guard_report_writes_total{result="written"}')
   check "3d. the new leader wrote it (written ${nw:-0})" "$([[ ${nw:-0} -ge 1 ]]; echo $?)" "written=$nw"
-  restored=$(wait_event rep-empty BaselineRestored 10 || true)
+  restored=$(wait_event rep-empty BaselineRestored 20 || true)
   sleep 2
   events_after=$(drift_events)
   new_events=$(comm -13 <(echo "$events_before") <(echo "$events_after"))
