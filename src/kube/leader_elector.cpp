@@ -226,21 +226,21 @@ struct leader_elector::impl {
         {{"identity", o.identity}, {"lease", lease_name}, {"term", std::to_string(state.term())}});
   }
 
-  void lose_locked(std::string_view reason) {
+  // `holder` is passed in: stop() calls this from any thread, and `observed`
+  // belongs to the strand.
+  void lose_locked(std::string_view reason, std::string_view holder = {}) {
     if (!leading) return;
     leading = false;
     state.lost();
     m.set_leader(false);
     m.count_leader_transition();
-    log::warn("leader election: this replica stopped leading and stopped writing",
-              {{"identity", o.identity},
-               {"lease", lease_name},
-               {"reason", reason},
-               {"holder", observed ? observed->holder_identity : std::string()}});
+    log::warn(
+        "leader election: this replica stopped leading and stopped writing",
+        {{"identity", o.identity}, {"lease", lease_name}, {"reason", reason}, {"holder", holder}});
   }
-  void lose(std::string_view reason) {
+  void lose(std::string_view reason) {  // on the strand
     std::lock_guard lock(mutex);
-    lose_locked(reason);
+    lose_locked(reason, observed ? std::string_view(observed->holder_identity) : "");
   }
 
   milliseconds jittered(milliseconds d) {
