@@ -8,7 +8,6 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <exception>
 #include <mutex>
 #include <optional>
 #include <random>
@@ -39,6 +38,8 @@ std::string reply_error(const api_reply& r) {
 }
 
 enum class attempt { held, not_held, failed };
+
+constexpr std::string_view shutting_down = "shutting down";
 
 }  // namespace
 
@@ -234,7 +235,9 @@ struct leader_elector::impl {
     state.lost();
     m.set_leader(false);
     m.count_leader_transition();
-    log::warn(
+    // Shutting down is planned (info); any other loss is worth a look (warn).
+    log::write(
+        reason == shutting_down ? log::level::info : log::level::warn,
         "leader election: this replica stopped leading and stopped writing",
         {{"identity", o.identity}, {"lease", lease_name}, {"reason", reason}, {"holder", holder}});
   }
@@ -387,7 +390,7 @@ leader_elector::leader_elector(api_transport& api, leader_election_options optio
 leader_elector::~leader_elector() {
   std::lock_guard lock(impl_->mutex);
   impl_->stopped = true;
-  impl_->lose_locked("shutting down");
+  impl_->lose_locked(shutting_down);
 }
 
 void leader_elector::start(net::any_io_executor ex) {
@@ -400,17 +403,10 @@ void leader_elector::start(net::any_io_executor ex) {
     self->strand.emplace(strand);
   }
   net::co_spawn(strand, impl::run(self), [self](std::exception_ptr e) {
-    if (!e) return;
-    std::string what = "unknown";
-    try {
-      std::rethrow_exception(e);
-    } catch (const std::exception& x) {
-      what = x.what();
-    } catch (...) {
-    }
+    if (!e) return;  // only an allocation failure gets here: the loop handles every reply
     self->lose("the election loop failed");
-    log::error("leader election: the loop failed; this replica no longer leads",
-               {{"lease", self->lease_name}, {"error", what}});
+    log::error("leader election: the loop failed; this replica is no longer a candidate",
+               {{"lease", self->lease_name}});
   });
 }
 
@@ -421,7 +417,7 @@ void leader_elector::stop() {
     std::lock_guard lock(self->mutex);
     if (self->stopped) return;
     self->stopped = true;
-    self->lose_locked("shutting down");
+    self->lose_locked(shutting_down);
     s = self->strand;
   }
   // The timer belongs to the strand; cancel it there so the loop ends now, not

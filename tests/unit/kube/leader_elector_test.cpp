@@ -9,6 +9,7 @@
 #include <sstream>
 #include <thread>
 
+#include "lease_server.hpp"
 #include "scripted_source.hpp"
 
 using namespace netpol_guard;
@@ -443,4 +444,115 @@ TEST_CASE("the loop gains the Lease, then loses it when the apiserver fails", "[
   CHECK(led_for < milliseconds(1500));
   REQUIRE(api.calls.size() >= 5);
   CHECK(api.calls[4].verb == http::verb::put);
+}
+
+TEST_CASE("two replicas on one Lease: one leads, the other takes over", "[kube][leader]") {
+  testing::lease_server server;
+  fake_clock steady;
+  fake_wall wall;
+  kube_stats ma, mb;
+  leadership a_state, b_state;
+  net::io_context ioc;
+  auto as = [](std::string id) {
+    auto o = options();
+    o.identity = std::move(id);
+    return o;
+  };
+  leader_elector a(server, as("web-0_a"), a_state, ma, steady.fn(), wall.fn());
+  leader_elector b(server, as("web-1_b"), b_state, mb, steady.fn(), wall.fn());
+  auto both_step = [&] {
+    run(ioc, a.step());
+    run(ioc, b.step());
+  };
+  both_step();
+  CHECK(a_state.leading());
+  CHECK_FALSE(b_state.leading());
+  for (int i = 0; i < 10; ++i) {  // 20s of renewals: b never takes it
+    steady.advance(seconds(2));
+    wall.now += seconds(2);
+    both_step();
+    REQUIRE(a_state.leading());
+    REQUIRE_FALSE(b_state.leading());
+  }
+  const auto renewed = steady.now;  // b last saw the Lease change here
+
+  SECTION("a released Lease is taken at the next try") {
+    run(ioc, [&]() -> net::awaitable<bool> {
+      co_await a.release();
+      co_return true;
+    }());
+    CHECK(server.lease()->at("spec").at("holderIdentity") == "");
+    run(ioc, b.step());
+    CHECK(b_state.leading());
+    CHECK(server.lease()->at("spec").at("holderIdentity") == "web-1_b");
+    CHECK(server.lease()->at("spec").at("leaseTransitions") == 1);
+  }
+  SECTION("a vanished leader's Lease is taken once unchanged for leaseDuration") {
+    a.stop();  // no release: as if its node were lost
+    while (steady.now + seconds(2) < renewed + seconds(15)) {
+      steady.advance(seconds(2));
+      run(ioc, b.step());
+      REQUIRE_FALSE(b_state.leading());
+    }
+    steady.advance(seconds(2));
+    run(ioc, b.step());
+    CHECK(b_state.leading());
+    CHECK(steady.now - renewed >= seconds(15));
+    CHECK(server.lease()->at("spec").at("leaseTransitions") == 1);
+  }
+  CHECK_FALSE(a_state.leading());
+  CHECK(b_state.term() == 1);
+}
+
+TEST_CASE("two looping replicas on several threads: one leader, failover on release",
+          "[kube][leader]") {
+  net::io_context ioc;
+  testing::lease_server server;
+  kube_stats ma, mb;
+  leadership a_state, b_state;
+  auto as = [](std::string id) {
+    auto o = options();
+    o.identity = std::move(id);
+    o.lease_duration = milliseconds(2000);
+    o.renew_deadline = milliseconds(300);
+    o.retry_period = milliseconds(20);
+    return o;
+  };
+  leader_elector a(server, as("web-0_a"), a_state, ma);
+  leader_elector b(server, as("web-1_b"), b_state, mb);
+  std::atomic<int> both_led{0};
+  std::atomic<bool> failed_over{false};
+  std::string first;
+  auto watch = [&]() -> net::awaitable<void> {
+    net::steady_timer t(co_await net::this_coro::executor);
+    auto pause = [&]() -> net::awaitable<void> {
+      t.expires_after(milliseconds(5));
+      co_await t.async_wait(net::use_awaitable);
+    };
+    for (int i = 0; i < 200 && !a_state.leading() && !b_state.leading(); ++i) co_await pause();
+    for (int i = 0; i < 20; ++i) {  // 100ms of renewals: still one leader
+      if (a_state.leading() && b_state.leading()) ++both_led;
+      co_await pause();
+    }
+    leader_elector& leader = a_state.leading() ? a : b;
+    leadership& other = a_state.leading() ? b_state : a_state;
+    first = a_state.leading() ? "a" : "b";
+    co_await leader.release();
+    for (int i = 0; i < 200 && !other.leading(); ++i) co_await pause();
+    failed_over = other.leading();
+    a.stop();
+    b.stop();
+  };
+  a.start(ioc.get_executor());
+  b.start(ioc.get_executor());
+  net::co_spawn(ioc, watch(), net::detached);
+  std::thread second([&] { ioc.run_for(seconds(5)); });
+  ioc.run_for(seconds(5));
+  second.join();
+  CHECK(ioc.stopped());
+  CHECK_FALSE(first.empty());
+  CHECK(both_led == 0);
+  CHECK(failed_over);
+  CHECK(server.lease()->at("spec").at("leaseTransitions") == 1);
+  CHECK(a_state.term() + b_state.term() == 2);
 }
