@@ -39,7 +39,7 @@ class leader_elector {
   void stop();
   // If this replica holds the Lease, gives it up (holderIdentity cleared,
   // leaseDurationSeconds 1) so another replica takes over without waiting for
-  // it to expire. Bounded by the request timeout; failures are logged.
+  // it to expire. Bounded by the renew deadline; failures are logged.
   // Stops the loop first (it would take the released Lease back at once).
   boost::asio::awaitable<void> release();
 
