@@ -1,8 +1,11 @@
 #include "netpol_guard/kube/drift_events.hpp"
 
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <catch2/catch.hpp>
+#include <map>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "scripted_source.hpp"
@@ -266,4 +269,44 @@ TEST_CASE("drift events: destroyed without start, or after stop", "[kube][drift_
   ioc.run_for(std::chrono::seconds(5));
   CHECK(ioc.stopped());
   CHECK(api.calls.empty());
+}
+
+TEST_CASE("drift events: publishes from another thread while the sender runs",
+          "[kube][drift_events]") {
+  fake_api api;
+  for (int i = 0; i < 2000; ++i) api.replies.push_back(created);
+  kube_stats m;
+  leadership leader = leadership::alone();
+  net::io_context ioc;
+  auto work = net::make_work_guard(ioc);
+  drift_events d(api, options(), leader, m, [] { return wall_now; });
+  d.set_coalesce_window(std::chrono::milliseconds(0));
+  d.start(ioc.get_executor());
+  std::thread sender([&] { ioc.run(); });
+  auto flip = [](bool compliant) {
+    std::vector<row> rows;
+    for (int i = 0; i < 20; ++i)
+      rows.push_back({"ns-" + std::to_string(i), compliant ? both : none});
+    return snap(rows);
+  };
+  const auto full = flip(true), open = flip(false);
+  d.published(*full);
+  for (int i = 0; i < 100; ++i) d.published(i % 2 == 0 ? *open : *full);
+  d.published(*open);
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  d.stop();
+  work.reset();
+  sender.join();
+  // Per namespace, what was sent alternates and starts with a loss.
+  std::map<std::string, std::string> last;
+  for (const auto& c : api.calls) {
+    auto e = json::parse(c.body);
+    const std::string ns = e["regarding"]["name"];
+    const std::string reason = e["reason"];
+    CHECK(reason != (last.contains(ns) ? last[ns] : "BaselineRestored"));
+    last[ns] = reason;
+  }
+  CHECK(last.size() == 20);  // the final loss of each namespace was sent
+  for (const auto& [ns, reason] : last) CHECK(reason == "BaselineMissing");
+  CHECK(m.events(true) == api.calls.size());
 }
