@@ -129,7 +129,9 @@ std::string event_name(std::string_view ns, std::chrono::system_clock::time_poin
 
 json drift_event_json(const drift_transition& d, std::string_view instance,
                       std::chrono::system_clock::time_point t) {
-  const std::string reporting(instance.substr(0, reporting_instance_limit));
+  // The apiserver requires one; an unnamed replica still reports as the project.
+  const std::string reporting(instance.empty() ? std::string_view("netpol-guard")
+                                               : instance.substr(0, reporting_instance_limit));
   return json{
       {"apiVersion", "events.k8s.io/v1"},
       {"kind", "Event"},

@@ -154,5 +154,6 @@ TEST_CASE("drift record: the Event passes the apiserver's events.k8s.io/v1 rules
   CHECK(e["reason"] == "BaselineRestored");
   CHECK(e["type"] == "Normal");
   CHECK(e["note"].get<std::string>().size() == 1024);
+  CHECK(drift_event_json(d, "", t)["reportingInstance"] == "netpol-guard");
   CHECK(events_path() == "/apis/events.k8s.io/v1/namespaces/default/events");
 }
