@@ -37,15 +37,17 @@ std::vector<drift_transition> compliance_tracker::observe(const namespace_snapsh
     if (!compliant) {
       states.emplace(ns, was->second == state::compliant ? state::non_compliant : was->second);
       if (was->second == state::compliant) {
-        out.push_back({ns, drift_reason::baseline_missing,
-                       drift_note(drift_reason::baseline_missing, ns, e, exempt_, now)});
+        out.push_back(
+            {ns, drift_reason::baseline_missing,
+             drift_note(drift_reason::baseline_missing, ns, e, exempt_, now, audit_only_)});
       }
       continue;
     }
     states.emplace(ns, state::compliant);
     if (was->second == state::non_compliant) {
-      out.push_back({ns, drift_reason::baseline_restored,
-                     drift_note(drift_reason::baseline_restored, ns, e, exempt_, now)});
+      out.push_back(
+          {ns, drift_reason::baseline_restored,
+           drift_note(drift_reason::baseline_restored, ns, e, exempt_, now, audit_only_)});
     }
   }
   states_ = std::move(states);
@@ -70,8 +72,8 @@ void compliance_tracker::rebase(const namespace_snapshot& next) {
 
 std::string drift_note(drift_reason r, std::string_view ns, const namespace_entry& e,
                        const std::set<std::string, std::less<>>& exempt,
-                       std::chrono::sys_seconds now) {
-  const evaluation_context ctx{exempt, false, false, now};
+                       std::chrono::sys_seconds now, bool audit_only) {
+  const evaluation_context ctx{exempt, audit_only, false, now};
   const namespace_compliance c = evaluate_namespace(ns, &e, ctx);
   std::string note;
   if (r == drift_reason::baseline_restored) {

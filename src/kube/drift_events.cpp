@@ -46,7 +46,7 @@ struct drift_events::impl : std::enable_shared_from_this<impl> {
         leader(l),
         m(s),
         wall(std::move(w)),
-        tracker(options.exempt_namespaces) {
+        tracker(options.exempt_namespaces, options.audit_only) {
     if (!wall) wall = real_wall_clock();
   }
 

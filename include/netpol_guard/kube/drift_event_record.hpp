@@ -39,8 +39,9 @@ struct drift_transition {
 // first compliant state is not a restore.
 class compliance_tracker {
  public:
-  explicit compliance_tracker(std::set<std::string, std::less<>> exempt)
-      : exempt_(std::move(exempt)) {}
+  // `audit_only`: the global --audit-only, so notes say what admission does.
+  explicit compliance_tracker(std::set<std::string, std::less<>> exempt, bool audit_only = false)
+      : exempt_(std::move(exempt)), audit_only_(audit_only) {}
 
   // The transitions from the state recorded so far to `next`, sorted by
   // namespace, and records `next`. Namespaces new in `next` have no transition
@@ -57,6 +58,7 @@ class compliance_tracker {
   bool drifts(const std::string& ns, const namespace_entry& e) const;
 
   std::set<std::string, std::less<>> exempt_;
+  bool audit_only_ = false;
   enum class state : unsigned char { compliant, non_compliant, never_compliant };
   std::unordered_map<std::string, state, string_hash, std::equal_to<>> states_;
 };
@@ -65,7 +67,7 @@ class compliance_tracker {
 // it, worded as the webhook's denial, and what this means for new Pods there.
 std::string drift_note(drift_reason r, std::string_view ns, const namespace_entry& e,
                        const std::set<std::string, std::less<>>& exempt,
-                       std::chrono::sys_seconds now);
+                       std::chrono::sys_seconds now, bool audit_only = false);
 
 // The apiserver's limits (pkg/apis/core/validation/events.go).
 inline constexpr std::size_t reporting_instance_limit = 128;

@@ -27,6 +27,7 @@ struct drift_events_options {
   std::set<std::string, std::less<>> exempt_namespaces;  // never get Events
   std::string reporting_instance;                        // the leader identity
   std::chrono::milliseconds request_timeout{std::chrono::seconds(10)};
+  bool audit_only = false;  // the global --audit-only: notes say pods get a warning
 };
 
 class drift_events final : public live_state_listener {

@@ -125,6 +125,12 @@ TEST_CASE("drift record: an exemption or mode warn changes what the note says of
   e.settings.mode = namespace_mode::warn;
   CHECK(drift_note(drift_reason::baseline_missing, "team-a", e, {}, now)
             .ends_with("New Pods there are admitted with a warning (mode warn)."));
+  // The global --audit-only, with no label of the namespace's own.
+  e.settings.mode = namespace_mode::unset;
+  CHECK(drift_note(drift_reason::baseline_missing, "team-a", e, {}, now)
+            .ends_with("New Pods there are now refused."));
+  CHECK(drift_note(drift_reason::baseline_missing, "team-a", e, {}, now, true)
+            .ends_with("New Pods there are admitted with a warning (mode warn)."));
 }
 
 TEST_CASE("drift record: the Event passes the apiserver's events.k8s.io/v1 rules",
