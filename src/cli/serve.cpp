@@ -230,6 +230,7 @@ int run_serve(const std::vector<std::string>& args) {
       ro->writer.audit_only = o.hook.decision.audit_only;
       ro->writer.deny_allow_all = o.hook.decision.deny_allow_all;
       reporting = std::make_unique<kube::compliance_reporting>(*client, *live, *ro, m.kube);
+      reporting->set_sync_probe([l = live.get()] { return l->synced(); });
       live->add_listener(&reporting->writer());
       live->add_listener(&reporting->events());
     }

@@ -11,6 +11,7 @@ drift_events_options events_of(const compliance_reporting_options& o) {
   e.exempt_namespaces = o.writer.exempt_namespaces;
   e.reporting_instance = o.identity;
   e.request_timeout = o.writer.request_timeout;
+  e.audit_only = o.writer.audit_only;
   return e;
 }
 

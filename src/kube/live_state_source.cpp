@@ -229,6 +229,10 @@ void live_state_source::appeared(const std::string& name, bool terminating,
   listener_->namespace_appeared(n);
 }
 
+bool live_state_source::synced() const {
+  return policy_reflector_->synced() && namespace_reflector_->synced();
+}
+
 state_readiness live_state_source::readiness() const {
   state_readiness r;
   r.age_seconds =

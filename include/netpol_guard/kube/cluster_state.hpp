@@ -44,6 +44,7 @@ class cluster_state final : public namespace_state, public live_policy_reader {
 
   std::shared_ptr<const namespace_snapshot> snapshot() const override { return source_.snapshot(); }
   state_readiness readiness() const override { return source_.readiness(); }
+  bool synced() const { return source_.synced(); }
 
   boost::asio::awaitable<std::optional<namespace_entry>> read_namespace(
       std::string ns, std::chrono::milliseconds timeout) override {

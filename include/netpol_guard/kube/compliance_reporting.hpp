@@ -6,6 +6,7 @@
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <set>
@@ -36,6 +37,12 @@ class compliance_reporting {
   // What the live source must tell (before it starts).
   live_state_listener& writer() { return writer_; }
   live_state_listener& events() { return events_; }
+
+  // "Both lists are in" (lock-free), so the drift Events take the full
+  // state as their baseline. Before start().
+  void set_sync_probe(std::function<bool()> lists_in) {
+    events_.set_sync_probe(std::move(lists_in));
+  }
 
   void start(boost::asio::any_io_executor ex);
   // Stops writing at once, then gives the Lease up so another replica takes

@@ -18,47 +18,39 @@
 #include "netpol_guard/kube/api_client.hpp"
 #include "netpol_guard/kube/clock.hpp"
 #include "netpol_guard/kube/kube_stats.hpp"
+#include "netpol_guard/kube/leader_election_options.hpp"
 #include "netpol_guard/kube/leadership.hpp"
 
 namespace netpol_guard::kube {
 
-struct leader_election_options {
-  std::chrono::milliseconds lease_duration{std::chrono::seconds(15)};
-  std::chrono::milliseconds renew_deadline{std::chrono::seconds(10)};
-  std::chrono::milliseconds retry_period{std::chrono::seconds(2)};
-  std::string lease_name = "netpol-guard";
-  std::string lease_namespace;  // required
-  std::string identity;         // required: leader_identity()
-};
-
-// Empty when the options are usable, else one line naming the flag, with
-// client-go's rules: lease duration > renew deadline > retry period > 0, the
-// name a DNS subdomain, the namespace a DNS label.
-std::string validate(const leader_election_options& o);
-
-// POD_NAME from the downward API, else the hostname, then "_" and a random
-// suffix (client-go: hostname + "_" + UUID), so two replicas never share one.
-std::string leader_identity();
-
 class leader_elector {
  public:
+  // `api`, `state` and `m` must outlive the executor's run: after stop() the
+  // loop may still have one request in flight until its timeout.
   leader_elector(api_transport& api, leader_election_options options, leadership& state,
                  kube_stats& m, steady_clock_fn steady = real_steady_clock(),
                  wall_clock_fn wall = real_wall_clock());
   ~leader_elector();
 
-  // Runs the candidate/leader loop on `ex` until stop().
+  // Runs the candidate/leader loop on a strand of `ex` until stop(). Once.
   void start(boost::asio::any_io_executor ex);
-  // Stops the loop; leadership is lost at once (state.lost()).
+  // Stops the loop; leadership is lost at once (state.lost()). Idempotent;
+  // call it while the executor's context still exists.
   void stop();
   // If this replica holds the Lease, gives it up (holderIdentity cleared,
   // leaseDurationSeconds 1) so another replica takes over without waiting for
-  // it to expire. Bounded by the request timeout; failures are logged.
+  // it to expire. Bounded by the renew deadline; failures are logged.
+  // Stops the loop first (it would take the released Lease back at once).
   boost::asio::awaitable<void> release();
 
   // One round of client-go's tryAcquireOrRenew: true when this replica holds
   // the Lease afterwards. Public for tests.
   boost::asio::awaitable<bool> try_acquire_or_renew();
+
+  // One turn of the loop: try_acquire_or_renew, then gain or lose leadership
+  // (state, metrics, one log line); returns how long to wait before the next
+  // turn. Public for tests, which drive it with fake clocks.
+  boost::asio::awaitable<std::chrono::milliseconds> step();
 
  private:
   struct impl;

@@ -74,6 +74,8 @@ class live_state_source final : public namespace_state {
 
   std::shared_ptr<const namespace_snapshot> snapshot() const override { return cell_.load(); }
   state_readiness readiness() const override;
+  // Both kinds listed at least once. Lock-free: listeners may ask from published().
+  bool synced() const;
 
  private:
   class policy_sink;
