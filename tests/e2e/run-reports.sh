@@ -51,6 +51,7 @@ now_ms() { date +%s%3N; }
 # Several netpol-guard processes at once (lib.sh runs one): name -> pid, health
 # address, webhook port, log.
 declare -A rpid rhealth rport rlog
+replica_runs=0
 
 # The control plane's watchdog (lib.sh) stops lib.sh's netpol-guard; this one
 # stops the replicas, by pid, should this script be killed.
@@ -82,7 +83,9 @@ start_replica() {
   shift
   while (($#)) && [[ $1 != -- ]]; do envs+=("$1"); shift; done
   shift
-  local logf="$work/replica-$name.log" port
+  local logf port
+  replica_runs=$((replica_runs + 1))
+  logf="$work/replica-$name.$replica_runs.log"
   port=$(free_port)
   say "starting replica $name: serve $*"
   env -u POD_NAMESPACE POD_NAME="$name" "${envs[@]}" "$ng_bin" serve \
@@ -462,6 +465,8 @@ if [[ -n $follower ]]; then
   dups=$(awk '{ c[$1 " " $2] += $5 } END { for (k in c) if (c[k] > 1) print k, c[k] }' <<<"$events_after")
   check "3g. no drift Event twice in the whole run" "$([[ -z $dups ]]; echo $?)" "$dups"
 fi
+echo "$ kubectl get reports -A"
+k get reports.openreports.io -A 2>&1 | sed 's/^/  /' || true
 stop_replicas
 
 # ------------------------------------------------------------------ 4. policyreport
