@@ -358,3 +358,27 @@ TEST_CASE("the writer can be destroyed without start and after stop", "[kube][re
   CHECK(ioc.stopped());
   CHECK(api.calls.empty());
 }
+
+TEST_CASE("an exemption's expiry flips its result without any other change",
+          "[kube][report_writer]") {
+  fixture f;
+  namespace_map m;
+  auto e = ns_entry({false, true});
+  const auto until =
+      std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now()) + 2s;
+  e.settings.exempt = exemption{.directions = {true, false},
+                                .reason = "migration",
+                                .until_text = "in two seconds",
+                                .until = until};
+  m["legacy"] = e;
+  f.state.publish(m, f.writer.get());
+  f.writer->start(f.ioc.get_executor());
+  f.run_for(500ms);
+  CHECK(f.api.patches["legacy"] == 1);
+  CHECK(f.api.reports["legacy"]["results"][0]["result"] == "skip");
+  f.run_for(3500ms);
+  f.finish();
+  CHECK(f.api.patches["legacy"] == 2);
+  CHECK(f.api.reports["legacy"]["results"][0]["result"] == "fail");
+  CHECK(f.api.reports["legacy"]["results"][0]["properties"].count("exemptUntil") == 0);
+}
