@@ -27,6 +27,9 @@ namespace {
 const std::string reports_list =
     "/apis/openreports.io/v1alpha1/"
     "reports?labelSelector=app.kubernetes.io/managed-by%3Dnetpol-guard&limit=500";
+const std::string policyreports_list =
+    "/apis/wgpolicyk8s.io/v1alpha2/"
+    "policyreports?labelSelector=app.kubernetes.io/managed-by%3Dnetpol-guard&limit=500";
 const std::string all_pods =
     "/api/v1/pods?fieldSelector=status.phase!%3DSucceeded,status.phase!%3DFailed&limit=500";
 
@@ -43,14 +46,16 @@ class report_apiserver final : public api_transport {
   std::vector<std::pair<http::verb, std::string>> calls;
   std::map<std::string, int> patches;  // by namespace
   int namespace_lists = 0;             // pod LISTs of one namespace
+  std::vector<std::string> patch_targets;
 
   net::awaitable<api_reply> request(http::verb verb, std::string target, std::string body,
                                     std::chrono::milliseconds timeout) override {
     CHECK(timeout == 1s);
     calls.emplace_back(verb, target);
-    const bool report_path = target.rfind("/apis/openreports.io/", 0) == 0;
+    const bool report_path = target.rfind("/apis/openreports.io/", 0) == 0 ||
+                             target.rfind("/apis/wgpolicyk8s.io/", 0) == 0;
     if (report_path && !crd_served) co_return api_reply{404, "404 page not found", ""};
-    if (verb == http::verb::get && target == reports_list) {
+    if (verb == http::verb::get && (target == reports_list || target == policyreports_list)) {
       json items = json::array();
       for (const auto& [ns, r] : reports) items.push_back(r);
       co_return api_reply{200, json{{"kind", "ReportList"}, {"items", items}}.dump(), ""};
@@ -74,8 +79,8 @@ class report_apiserver final : public api_transport {
     if (verb == http::verb::patch && report_path) {
       const auto at = target.find("/namespaces/") + 12;
       const std::string ns = target.substr(at, target.find('/', at) - at);
-      CHECK(target.find("/reports/netpol-guard?fieldManager=netpol-guard&force=true") !=
-            std::string::npos);
+      CHECK(target.find("/netpol-guard?fieldManager=netpol-guard&force=true") != std::string::npos);
+      patch_targets.push_back(target);
       patches[ns]++;
       if (!patch_replies.empty()) {
         auto status = patch_replies.front();
@@ -381,4 +386,26 @@ TEST_CASE("an exemption's expiry flips its result without any other change",
   CHECK(f.api.patches["legacy"] == 2);
   CHECK(f.api.reports["legacy"]["results"][0]["result"] == "fail");
   CHECK(f.api.reports["legacy"]["results"][0]["properties"].count("exemptUntil") == 0);
+}
+
+TEST_CASE("--reports=policyreport writes the same content as a wgpolicyk8s.io PolicyReport",
+          "[kube][report_writer]") {
+  auto o = fast();
+  o.api = report_api::policyreport;
+  fixture f(o);
+  namespace_map one;
+  one["team-a"] = ns_entry({true, true});
+  f.state.publish(one, f.writer.get());
+  f.writer->start(f.ioc.get_executor());
+  f.run_for(500ms);
+  f.finish();
+  REQUIRE(f.api.calls.size() == 3);
+  CHECK(f.api.calls[0].second == policyreports_list);
+  CHECK(f.api.patch_targets ==
+        std::vector<std::string>{"/apis/wgpolicyk8s.io/v1alpha2/namespaces/team-a/policyreports/"
+                                 "netpol-guard?fieldManager=netpol-guard&force=true"});
+  const auto& r = f.api.reports["team-a"];
+  CHECK(r["apiVersion"] == "wgpolicyk8s.io/v1alpha2");
+  CHECK(r["kind"] == "PolicyReport");
+  CHECK(r["summary"]["pass"] == 2);
 }
