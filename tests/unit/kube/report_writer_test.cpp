@@ -43,6 +43,7 @@ class report_apiserver final : public api_transport {
   std::map<std::string, int> pods;      // running pods by namespace
   bool crd_served = true;
   std::deque<unsigned> patch_replies;
+  std::size_t page_size = 0;  // > 0: the reports LIST answers in pages
   std::vector<std::pair<http::verb, std::string>> calls;
   std::map<std::string, int> patches;  // by namespace
   int namespace_lists = 0;             // pod LISTs of one namespace
@@ -55,6 +56,27 @@ class report_apiserver final : public api_transport {
     const bool report_path = target.rfind("/apis/openreports.io/", 0) == 0 ||
                              target.rfind("/apis/wgpolicyk8s.io/", 0) == 0;
     if (report_path && !crd_served) co_return api_reply{404, "404 page not found", ""};
+    if (verb == http::verb::get && page_size > 0 && target.rfind(reports_list, 0) == 0) {
+      // Pages of `page_size`; the token needs escaping ("+" and "=" as base64 has).
+      std::size_t from = 0;
+      if (target.size() > reports_list.size()) {
+        const std::string prefix = reports_list + "&continue=page%2B";
+        REQUIRE(target.rfind(prefix, 0) == 0);
+        REQUIRE(target.substr(target.size() - 3) == "%3D");
+        from = std::stoul(target.substr(prefix.size(), target.size() - prefix.size() - 3));
+      }
+      json items = json::array();
+      std::size_t i = 0;
+      for (const auto& [ns, r] : reports) {
+        if (i >= from && i < from + page_size) items.push_back(r);
+        ++i;
+      }
+      json list{{"kind", "ReportList"}, {"items", items}, {"metadata", json::object()}};
+      if (from + page_size < reports.size()) {
+        list["metadata"]["continue"] = "page+" + std::to_string(from + page_size) + "=";
+      }
+      co_return api_reply{200, list.dump(), ""};
+    }
     if (verb == http::verb::get && (target == reports_list || target == policyreports_list)) {
       json items = json::array();
       for (const auto& [ns, r] : reports) items.push_back(r);
@@ -408,4 +430,19 @@ TEST_CASE("--reports=policyreport writes the same content as a wgpolicyk8s.io Po
   CHECK(r["apiVersion"] == "wgpolicyk8s.io/v1alpha2");
   CHECK(r["kind"] == "PolicyReport");
   CHECK(r["summary"]["pass"] == 2);
+}
+
+TEST_CASE("the reports LIST is read page by page", "[kube][report_writer]") {
+  fixture f;
+  f.api.page_size = 3;
+  namespace_map m;
+  for (int i = 0; i < 7; ++i) m["ns-" + std::to_string(i)] = ns_entry({true, true});
+  for (const auto& [ns, e] : m) f.api.reports[ns] = desired(ns, m, 0);
+  f.state.publish(m, f.writer.get());
+  f.writer->start(f.ioc.get_executor());
+  f.run_for(500ms);
+  f.finish();
+  CHECK(f.api.calls.size() == 4);  // three pages of reports, one of pods
+  CHECK(f.api.count(http::verb::patch) == 0);
+  CHECK(f.m.report_writes(report_write::unchanged) == 7);
 }
