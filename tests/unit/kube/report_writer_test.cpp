@@ -410,7 +410,7 @@ TEST_CASE("an exemption's expiry flips its result without any other change",
   CHECK(f.api.reports["legacy"]["results"][0]["properties"].count("exemptUntil") == 0);
 }
 
-TEST_CASE("--reports=policyreport writes the same content as a wgpolicyk8s.io PolicyReport",
+TEST_CASE("with reports=policyreport the same content is a wgpolicyk8s.io PolicyReport",
           "[kube][report_writer]") {
   auto o = fast();
   o.api = report_api::policyreport;
