@@ -374,7 +374,7 @@ lw=$(metric_of "${leader:-replica-a}" 'netpol_guard_report_writes_total{result="
 sleep 3 # three report intervals of a steady cluster
 lw2=$(metric_of "${leader:-replica-a}" 'netpol_guard_report_writes_total{result="written"}')
 check "2d. a steady cluster: no report written in 3 s (written ${lw:-?} -> ${lw2:-?})" \
-  "$([[ -n $lw && $lw2 == "$lw" ]]; echo $?)" "written before=$lw after=$lw2"
+  "$([[ ${lw:-0} -ge 1 && $lw2 == "$lw" ]]; echo $?)" "written before=$lw after=$lw2"
 fw=$(writes_of "${follower:-replica-b}")
 check "2e. only the leader writes (written: leader ${lw:-?}, follower's writes ${fw:-?})" \
   "$([[ -n $follower && ${lw:-0} -ge 4 && $fw == 0 ]]; echo $?)" "leader written=$lw" "follower all=$fw"
@@ -508,7 +508,7 @@ pw=$(metric_of replica-p 'netpol_guard_report_writes_total{result="written"}')
 sleep 3
 pw2=$(metric_of replica-p 'netpol_guard_report_writes_total{result="written"}')
 check "4b. a steady cluster: no PolicyReport written in 3 s (written ${pw:-?} -> ${pw2:-?})" \
-  "$([[ -n $pw && $pw2 == "$pw" ]]; echo $?)" "written before=$pw after=$pw2"
+  "$([[ ${pw:-0} -ge 1 && $pw2 == "$pw" ]]; echo $?)" "written before=$pw after=$pw2"
 ph=$(lease_holder netpol-guard)
 errs=""
 for reason in lease_failed report_failed event_failed; do
