@@ -401,99 +401,23 @@ class walker {
     return true;
   }
 
-  bool store_string(field f, std::string_view v);
+  bool store_string(field f, std::string_view v) {
+    if (f == field::obj_deletion || f == field::old_deletion) {
+      (f == field::obj_deletion ? out_.req.object : out_.req.old_object).deleting = !v.empty();
+      return true;
+    }
+    if (std::string* target = string_field(out_, f)) {
+      *target = v;
+      return true;
+    }
+    return wrong_type(f, f == field::dry_run ? "a boolean" : container_type(f));
+  }
 
   review_parts& out_;
   std::bitset<static_cast<std::size_t>(field::count_)> seen_;
   codec_error error_;
   bool failed_ = false;
 };
-
-bool walker::store_string(field f, std::string_view v) {
-  auto& req = out_.req;
-  switch (f) {
-    case field::api_version:
-      out_.api_version = v;
-      out_.has_api_version = true;
-      break;
-    case field::review_kind:
-      out_.review_kind = v;
-      out_.has_review_kind = true;
-      break;
-    case field::uid:
-      req.uid = v;
-      out_.has_uid = true;
-      break;
-    case field::kind_group:
-      req.kind_group = v;
-      break;
-    case field::kind_version:
-      req.kind_version = v;
-      break;
-    case field::kind_kind:
-      req.kind = v;
-      break;
-    case field::res_group:
-      req.resource_group = v;
-      break;
-    case field::res_version:
-      req.resource_version = v;
-      break;
-    case field::res_resource:
-      req.resource = v;
-      break;
-    case field::sub_resource:
-      req.sub_resource = v;
-      break;
-    case field::name:
-      req.name = v;
-      break;
-    case field::namespace_name:
-      req.namespace_name = v;
-      break;
-    case field::operation:
-      req.operation = v;
-      break;
-    case field::username:
-      req.username = v;
-      break;
-    case field::obj_name:
-      req.object.name = v;
-      break;
-    case field::obj_namespace:
-      req.object.namespace_name = v;
-      break;
-    case field::obj_generate_name:
-      req.object.generate_name = v;
-      break;
-    case field::obj_deletion:
-      req.object.deleting = !v.empty();
-      break;
-    case field::obj_created:
-      req.object.created = v;
-      break;
-    case field::old_name:
-      req.old_object.name = v;
-      break;
-    case field::old_namespace:
-      req.old_object.namespace_name = v;
-      break;
-    case field::old_generate_name:
-      req.old_object.generate_name = v;
-      break;
-    case field::old_deletion:
-      req.old_object.deleting = !v.empty();
-      break;
-    case field::old_created:
-      req.old_object.created = v;
-      break;
-    case field::dry_run:
-      return wrong_type(f, "a boolean");
-    default:
-      return wrong_type(f, container_type(f));
-  }
-  return true;
-}
 
 }  // namespace
 

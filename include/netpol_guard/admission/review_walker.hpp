@@ -7,25 +7,12 @@
 // values. Only review_decoder.cpp uses it; it checks what the walk found.
 
 #include <cstddef>
-#include <nlohmann/json.hpp>
 #include <optional>
-#include <string>
 
-#include "netpol_guard/admission/decision.hpp"
 #include "netpol_guard/admission/review_decoder.hpp"
+#include "netpol_guard/admission/review_parts.hpp"
 
 namespace netpol_guard::review_walker {
-
-// What the walk kept.
-struct review_parts {
-  admission_request req;
-  nlohmann::json object_spec = nlohmann::json::object();
-  nlohmann::json old_spec = nlohmann::json::object();
-  nlohmann::json object_meta = nlohmann::json::object();
-  nlohmann::json old_meta = nlohmann::json::object();
-  bool has_api_version = false, has_review_kind = false, has_request = false, has_uid = false;
-  std::string api_version, review_kind;
-};
 
 // Walks `size` bytes at `data`; `capacity` bytes from `data` must be readable,
 // and at least size + simdjson's padding (review_decoder.hpp's decoder_padding).
