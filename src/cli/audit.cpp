@@ -70,7 +70,10 @@ int run_audit(const std::vector<std::string>& args) {
     auto fut = net::co_spawn(
         ioc,
         [&]() -> net::awaitable<report_result> {
-          auto read = co_await read_cluster(client, {exempt, audit_only, deny_allow_all});
+          // A named local, not a braced temporary: GCC 12 mishandles temporaries
+          // in a co_await's arguments.
+          const cluster_judgement judgement{exempt, audit_only, deny_allow_all};
+          auto read = co_await read_cluster(client, judgement);
           if (!read) co_return read.error();
           co_return std::move(read->report);
         },

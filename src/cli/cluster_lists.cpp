@@ -40,7 +40,7 @@ boost::asio::awaitable<boost::system::result<std::vector<json>, std::string>> li
 }
 
 boost::asio::awaitable<boost::system::result<cluster_read, std::string>> read_cluster(
-    kube::api_transport& client, const cluster_judgement& how) {
+    kube::api_transport& client, cluster_judgement how) {
   cluster_read r;
   auto namespaces = co_await list_all(client, kube::all_namespaces_path);
   if (!namespaces) co_return namespaces.error();

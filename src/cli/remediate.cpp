@@ -116,7 +116,10 @@ int run_remediate(const std::vector<std::string>& args) {
     auto fut = net::co_spawn(
         ioc,
         [&]() -> net::awaitable<std::string> {
-          auto before = co_await read_cluster(client, {exempt, false, false});
+          // A named local, not a braced temporary: GCC 12 mishandles temporaries
+          // in a co_await's arguments.
+          const cluster_judgement judgement{exempt, false, false};
+          auto before = co_await read_cluster(client, judgement);
           if (!before) co_return before.error();
           if (auto unknown = unknown_namespaces(before->report, only); !unknown.empty()) {
             co_return "--namespaces: no namespace \"" + unknown.front() + "\" in the cluster";
@@ -168,7 +171,7 @@ int run_remediate(const std::vector<std::string>& args) {
           }
           // Judge the targets again from a fresh read: the exit code says
           // whether they are compliant now, whoever made them so.
-          auto after = co_await read_cluster(client, {exempt, false, false});
+          auto after = co_await read_cluster(client, judgement);
           if (!after) {
             // What was created is still reported before the error.
             std::cout << text << std::flush;

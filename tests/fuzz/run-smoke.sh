@@ -10,7 +10,12 @@ set -euo pipefail
 build=${1:?usage: run-smoke.sh BUILD_DIR [SECONDS]}
 seconds=${2:-30}
 here=$(cd "$(dirname "$0")" && pwd)
-targets=(codec manifest watch_stream kubeconfig)
+targets=(codec decoder_diff manifest watch_stream kubeconfig)
+# Seeds (under corpus/ and regressions/, or from the repository root) and
+# dictionary per target, when not its own.
+declare -A seeds=([decoder_diff]="codec tests/fixtures/admission tests/hostile/bodies")
+declare -A dicts=([decoder_diff]=codec)
+root=$(cd "$here/../.." && pwd)
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -25,12 +30,20 @@ for t in "${targets[@]}"; do
   fi
   corpus="$work/$t"
   mkdir -p "$corpus"
-  cp "$here/corpus/$t/"* "$corpus/"
+  for s in ${seeds[$t]:-$t}; do
+    if [[ -d "$here/corpus/$s" ]]; then
+      cp "$here/corpus/$s/"* "$corpus/"
+      if [[ -d "$here/regressions/$s" ]]; then cp "$here/regressions/$s/"* "$corpus/"; fi
+    else
+      cp "$root/$s/"* "$corpus/"
+    fi
+  done
   if [[ -d "$here/regressions/$t" ]]; then cp "$here/regressions/$t/"* "$corpus/"; fi
   artifacts="$build/fuzz-artifacts/$t"
   mkdir -p "$artifacts"
   dict=()
-  if [[ -f "$here/dict/$t.dict" ]]; then dict=(-dict="$here/dict/$t.dict"); fi
+  d=${dicts[$t]:-$t}
+  if [[ -f "$here/dict/$d.dict" ]]; then dict=(-dict="$here/dict/$d.dict"); fi
   log="$work/$t.log"
   echo "== $t: ${seconds}s"
   rc=0

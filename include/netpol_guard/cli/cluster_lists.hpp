@@ -37,6 +37,6 @@ struct cluster_judgement {
 };
 
 boost::asio::awaitable<boost::system::result<cluster_read, std::string>> read_cluster(
-    kube::api_transport& client, const cluster_judgement& how);
+    kube::api_transport& client, cluster_judgement how);
 
 }  // namespace netpol_guard::cli
