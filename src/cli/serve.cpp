@@ -284,7 +284,11 @@ int run_serve(const std::vector<std::string>& args) {
   for (std::size_t i = 1; i < threads; ++i) pool.emplace_back([&] { ioc.run(); });
   ioc.run();
   for (auto& t : pool) t.join();
+  // The reports' loops hold timers and strands of this io_context: stopped and
+  // destroyed while it still exists (their handlers go with the pending ones).
+  if (reporting) reporting->stop();
   ioc.destroy_pending_handlers();
+  reporting.reset();
   log::info("stopped", {{"requests", std::to_string(m.admission.requests_total())}});
   return 0;
 }

@@ -43,4 +43,10 @@ boost::asio::awaitable<void> compliance_reporting::shutdown() {
   elector_->stop();
 }
 
+void compliance_reporting::stop() {
+  writer_.stop();
+  events_.stop();
+  if (elector_) elector_->stop();
+}
+
 }  // namespace netpol_guard::kube

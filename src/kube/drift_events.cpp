@@ -206,7 +206,8 @@ net::awaitable<void> drift_events::impl::send(pending_event e) {
       co_return;
     }
     reply = co_await api.request(http::verb::post, events_path(), body, options.request_timeout);
-    if (reply.status == 201 || reply.status == 200) {
+    // 409 on the retry: the first attempt was created after all (same name).
+    if (reply.status == 201 || reply.status == 200 || (attempt == 2 && reply.status == 409)) {
       m.count_event(true);
       log::info("drift Event created", {{"namespace", t.name}, {"reason", reason_name(t.reason)}});
       co_return;

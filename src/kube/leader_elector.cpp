@@ -266,7 +266,8 @@ struct leader_elector::impl {
     if (a == attempt::held) {
       renewed_at = began;
       gain();
-      co_return o.retry_period;
+      // A slow renewal must not sleep past its own deadline.
+      co_return std::min(o.retry_period, time_left(renewed_at + o.renew_deadline));
     }
     if (leading) {
       if (a == attempt::not_held && !holds_by_observation()) {

@@ -118,6 +118,7 @@ struct report_writer::impl : std::enable_shared_from_this<impl> {
   std::atomic<bool> dirty{true};
   std::atomic<bool> stopping{false};
   std::atomic<bool> started{false};
+  std::function<bool()> lists_in;  // set before start(); empty: always in
   // The snapshot last announced by published(), which runs just before the
   // source publishes it: a plan that still reads an older one plans again.
   std::atomic<const namespace_snapshot*> announced{nullptr};
@@ -160,7 +161,9 @@ struct report_writer::impl : std::enable_shared_from_this<impl> {
     return e.known_namespace && !e.terminating && is_dns_label(ns);
   }
 
-  void wake() {
+  // wake(): nothing is posted once stopping (the io_context may be on its way out).
+  void wake() { stopping.load() ? void() : post_cancel(); }
+  void post_cancel() {
     if (!started.load(std::memory_order_acquire)) return;
     std::weak_ptr<impl> weak = weak_from_this();
     net::post(*strand, [weak] {
@@ -370,8 +373,9 @@ struct report_writer::impl : std::enable_shared_from_this<impl> {
   net::awaitable<void> run() {
     while (!stopping) {
       const auto now = steady();
-      if (!leader.leading()) {
-        // Another replica writes; on leading again this one reads the cluster first.
+      if (!leader.leading() || (lists_in && !lists_in())) {
+        // Another replica writes (on leading again this one reads the cluster
+        // first), or the state is not whole yet.
         synced = false;
         pending.clear();
         co_await sleep_until(now + leader_poll);
@@ -425,9 +429,13 @@ void report_writer::start(net::any_io_executor ex) {
       *impl_->strand, [self = impl_]() { return self->run(); }, net::detached);
 }
 
+void report_writer::set_sync_probe(std::function<bool()> lists_in) {
+  impl_->lists_in = std::move(lists_in);
+}
+
 void report_writer::stop() {
-  impl_->stopping = true;
-  impl_->wake();
+  if (impl_->stopping.exchange(true)) return;
+  impl_->post_cancel();
 }
 
 void report_writer::published(const namespace_snapshot& next) {

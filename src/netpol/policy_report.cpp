@@ -15,6 +15,8 @@ const char* to_string(report_result r) {
       return "pass";
     case report_result::skip:
       return "skip";
+    case report_result::warn:
+      return "warn";
     case report_result::fail:
       break;
   }
@@ -27,6 +29,7 @@ report_summary policy_report_content::summary() const {
     if (r.result == report_result::pass) s.pass++;
     if (r.result == report_result::fail) s.fail++;
     if (r.result == report_result::skip) s.skip++;
+    if (r.result == report_result::warn) s.warn++;
   }
   return s;
 }
@@ -53,7 +56,7 @@ std::string quoted_list(const std::vector<std::string>& names) {
 }
 
 rule_finding finding_for(bool ingress, std::string_view ns, const namespace_entry* entry,
-                         const namespace_compliance& c, std::uint64_t pods) {
+                         const namespace_compliance& c, std::uint64_t pods, bool deny_allow_all) {
   const char* direction = ingress ? "ingress" : "egress";
   rule_finding f;
   f.rule = std::string(ingress ? report_fields::ingress_rule : report_fields::egress_rule);
@@ -88,7 +91,8 @@ rule_finding finding_for(bool ingress, std::string_view ns, const namespace_entr
       }
     }
     if (first != nullptr) {
-      f.result = report_result::fail;
+      // As the webhook treats it: denied with --deny-allow-all, else a warning.
+      f.result = deny_allow_all ? report_result::fail : report_result::warn;
       f.message = allow_all_message(first->name, allow_all{first->opens, first->rule}, ns);
       f.properties["allowAllPolicies"] = joined(opening);
       f.properties["unprotectedPods"] = pod_count;
@@ -124,8 +128,8 @@ policy_report_content build_policy_report(std::string_view ns, const namespace_e
   const auto c = evaluate_namespace(ns, entry, ctx);
   policy_report_content r;
   r.namespace_name = std::string(ns);
-  r.results.push_back(finding_for(true, ns, entry, c, unprotected_pods));
-  r.results.push_back(finding_for(false, ns, entry, c, unprotected_pods));
+  r.results.push_back(finding_for(true, ns, entry, c, unprotected_pods, ctx.deny_allow_all));
+  r.results.push_back(finding_for(false, ns, entry, c, unprotected_pods, ctx.deny_allow_all));
   return r;
 }
 
@@ -164,16 +168,19 @@ json report_object(const policy_report_content& content, report_type type,
              {"message", r.message},
              {"properties", r.properties}});
   }
-  return json{{"apiVersion", type.api_version},
+  json object{{"apiVersion", type.api_version},
               {"kind", type.kind},
               {"metadata",
                {{"name", report_fields::report_name},
                 {"namespace", content.namespace_name},
                 {"labels", labels()}}},
-              {"source", report_fields::source},
               {"scope", scope_of(content.namespace_name)},
               {"summary", summary_json(content.summary())},
               {"results", std::move(results)}};
+  // The report-level source is openreports.io's; wgpolicyk8s.io's PolicyReport
+  // has it only in its results, and server-side apply refuses an undeclared field.
+  if (type.api_version.starts_with("openreports.io/")) object["source"] = report_fields::source;
+  return object;
 }
 
 namespace {
@@ -194,6 +201,7 @@ std::optional<report_result> result_of(const std::string& s) {
   if (s == "pass") return report_result::pass;
   if (s == "fail") return report_result::fail;
   if (s == "skip") return report_result::skip;
+  if (s == "warn") return report_result::warn;
   return std::nullopt;
 }
 
@@ -237,7 +245,9 @@ std::optional<policy_report_content> read_policy_report(const json& object) {
     auto have = l->find(k);
     if (have == l->end() || *have != v) return std::nullopt;
   }
-  if (!has(object, "source", report_fields::source)) return std::nullopt;
+  const bool openreports =
+      string_at(object, "apiVersion").value_or("").starts_with("openreports.io/");
+  if (openreports && !has(object, "source", report_fields::source)) return std::nullopt;
   auto scope = object.find("scope");
   if (scope == object.end() || *scope != scope_of(*ns)) return std::nullopt;
   auto results = object.find("results");

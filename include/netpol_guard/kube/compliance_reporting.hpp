@@ -39,15 +39,20 @@ class compliance_reporting {
   live_state_listener& events() { return events_; }
 
   // "Both lists are in" (lock-free), so the drift Events take the full
-  // state as their baseline. Before start().
-  void set_sync_probe(std::function<bool()> lists_in) {
-    events_.set_sync_probe(std::move(lists_in));
+  // state as their baseline and no report is written from half of it. Before start().
+  void set_sync_probe(const std::function<bool()>& lists_in) {
+    events_.set_sync_probe(lists_in);
+    writer_.set_sync_probe(lists_in);
   }
 
   void start(boost::asio::any_io_executor ex);
   // Stops writing at once, then gives the Lease up so another replica takes
   // over without waiting for it to expire.
   boost::asio::awaitable<void> shutdown();
+  // Stops all three at once, without giving the Lease up (after the io_context
+  // stopped, or when shutdown() had no time): call it while the io_context
+  // still exists, then destroy its pending handlers, then this.
+  void stop();
 
  private:
   leadership leader_;

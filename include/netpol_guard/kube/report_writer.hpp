@@ -12,6 +12,7 @@
 
 #include <boost/asio/any_io_executor.hpp>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <set>
 #include <string>
@@ -46,6 +47,11 @@ class report_writer final : public live_state_listener {
                 steady_clock_fn steady = real_steady_clock(),
                 wall_clock_fn wall = real_wall_clock());
   ~report_writer() override;
+
+  // "Both lists are in" (lock-free; before start()). Until it says so nothing is
+  // planned: a Namespace list that lands before the policy list would otherwise
+  // report every namespace as failing for an interval.
+  void set_sync_probe(std::function<bool()> lists_in);
 
   // Runs the writer loop on `ex` until stop().
   void start(boost::asio::any_io_executor ex);

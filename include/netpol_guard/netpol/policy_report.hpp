@@ -41,8 +41,10 @@ struct report_type {
 inline constexpr report_type openreports_report{"openreports.io/v1alpha1", "Report"};
 inline constexpr report_type wgpolicy_report{"wgpolicyk8s.io/v1alpha2", "PolicyReport"};
 
-enum class report_result : unsigned char { pass, fail, skip };
-const char* to_string(report_result r);  // "pass", "fail", "skip"
+// warn: a policy re-opens the direction and --deny-allow-all is off, so the
+// webhook only warns about it (as audit reports it).
+enum class report_result : unsigned char { pass, fail, skip, warn };
+const char* to_string(report_result r);  // "pass", "fail", "skip", "warn"
 
 // One result: a rule, its outcome and why. Properties are sorted by key.
 struct rule_finding {

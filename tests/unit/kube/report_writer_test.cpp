@@ -1,5 +1,6 @@
 #include "netpol_guard/kube/report_writer.hpp"
 
+#include <atomic>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
@@ -298,6 +299,20 @@ TEST_CASE("a replica that does not lead writes nothing", "[kube][report_writer]"
   CHECK(f.api.calls.empty());
   // Leading again: it reads the cluster, then writes.
   f.leader.acquired();
+  f.run_for(1000ms);
+  f.finish();
+  CHECK(f.api.count(http::verb::patch) == 4);
+}
+
+TEST_CASE("nothing is read or written until both lists are in", "[kube][report_writer]") {
+  fixture f;
+  std::atomic<bool> lists_in{false};
+  f.writer->set_sync_probe([&lists_in] { return lists_in.load(); });
+  f.state.publish(cluster(), f.writer.get());
+  f.writer->start(f.ioc.get_executor());
+  f.run_for(700ms);
+  CHECK(f.api.calls.empty());
+  lists_in = true;
   f.run_for(1000ms);
   f.finish();
   CHECK(f.api.count(http::verb::patch) == 4);
