@@ -504,18 +504,40 @@ def check_rbac(docs, exp, p):
     if reports:
         group, resource = REPORT_RESOURCES[reports]
         want |= {(group, resource, v) for v in ("get", "list", "create", "patch")}
-        want |= {("", "pods", "list"), ("events.k8s.io", "events", "create")}
+        want |= {("", "pods", "list")}
     p.check(set(rules) == want and len(rules) == len(want),
             f"RBAC grants {sorted(set(rules))}, least privilege is {sorted(want)}")
     check_lease_role(docs, bool(reports) and exp.get("leader_election", True), p)
+    check_events_role(docs, bool(reports), p)
     sa = one(docs, "ServiceAccount", "netpol-guard", p)
     if sa:
         p.check(sa["metadata"].get("namespace") == NS, "ServiceAccount namespace")
 
 
+def check_events_role(docs, wanted, p):
+    """The drift Events' Role: create on events.k8s.io Events in default only."""
+    roles = [d for d in docs if d["kind"] == "Role" and d["metadata"].get("namespace") == "default"]
+    bindings = [d for d in docs if d["kind"] == "RoleBinding" and d["metadata"].get("namespace") == "default"]
+    if not wanted:
+        p.check(not roles and not bindings, "unexpected RBAC in namespace default")
+        return
+    if not (p.check(len(roles) == 1, f"{len(roles)} Roles in default, expected the Events'")
+            and p.check(len(bindings) == 1, f"{len(bindings)} RoleBindings in default, expected one")):
+        return
+    role, binding = roles[0], bindings[0]
+    p.check(binding["roleRef"] == {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role",
+                                   "name": role["metadata"]["name"]}, f'RoleBinding roleRef {binding["roleRef"]}')
+    p.check(binding["subjects"] == [{"kind": "ServiceAccount", "name": "netpol-guard", "namespace": NS}],
+            f'RoleBinding subjects {binding["subjects"]}')
+    got = sorted((g, res, tuple(r.get("resourceNames", [])), v) for r in role["rules"]
+                 for g in r["apiGroups"] for res in r["resources"] for v in r["verbs"])
+    want = [("events.k8s.io", "events", (), "create")]
+    p.check(got == want, f"the Events Role grants {got}, least privilege is {want}")
+
+
 def check_lease_role(docs, wanted, p):
-    roles = [d for d in docs if d["kind"] == "Role"]
-    bindings = [d for d in docs if d["kind"] == "RoleBinding"]
+    roles = [d for d in docs if d["kind"] == "Role" and d["metadata"].get("namespace") != "default"]
+    bindings = [d for d in docs if d["kind"] == "RoleBinding" and d["metadata"].get("namespace") != "default"]
     if not wanted:
         p.check(not roles and not bindings, "unexpected namespaced RBAC")
         return
@@ -601,6 +623,9 @@ def check_install(name, docs, exp, p):
     namespaced = {"Namespace", "ClusterRole", "ClusterRoleBinding", "ValidatingWebhookConfiguration",
                   "FlowSchema", "PriorityLevelConfiguration"}
     for d in docs:
+        # The drift Events' Role lives where the Events must be (checked by check_events_role).
+        if d["kind"] in ("Role", "RoleBinding") and d["metadata"]["name"].endswith("-events"):
+            continue
         if d["kind"] not in namespaced:
             p.check(d["metadata"].get("namespace") == NS, f'{d["kind"]} {d["metadata"]["name"]} not in {NS}')
     check_labels(docs, p)
