@@ -514,16 +514,17 @@ def check_rbac(docs, exp, p):
         p.check(sa["metadata"].get("namespace") == NS, "ServiceAccount namespace")
 
 
-def check_events_role(docs, wanted, p):
-    """The drift Events' Role: create on events.k8s.io Events in default only."""
-    roles = [d for d in docs if d["kind"] == "Role" and d["metadata"].get("namespace") == "default"]
-    bindings = [d for d in docs if d["kind"] == "RoleBinding" and d["metadata"].get("namespace") == "default"]
+def check_role(docs, in_ns, wanted, what, want, p):
+    """One Role and its RoleBinding to netpol-guard's ServiceAccount, in the
+    namespaces `in_ns` accepts, granting exactly `want`; none when not wanted."""
+    roles = [d for d in docs if d["kind"] == "Role" and in_ns(d["metadata"].get("namespace"))]
+    bindings = [d for d in docs if d["kind"] == "RoleBinding" and in_ns(d["metadata"].get("namespace"))]
     if not wanted:
-        p.check(not roles and not bindings, "unexpected RBAC in namespace default")
-        return
-    if not (p.check(len(roles) == 1, f"{len(roles)} Roles in default, expected the Events'")
-            and p.check(len(bindings) == 1, f"{len(bindings)} RoleBindings in default, expected one")):
-        return
+        p.check(not roles and not bindings, f"unexpected namespaced RBAC ({what})")
+        return None
+    if not (p.check(len(roles) == 1, f"{len(roles)} Roles, expected the {what}'s")
+            and p.check(len(bindings) == 1, f"{len(bindings)} RoleBindings, expected the {what}'s")):
+        return None
     role, binding = roles[0], bindings[0]
     p.check(binding["roleRef"] == {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role",
                                    "name": role["metadata"]["name"]}, f'RoleBinding roleRef {binding["roleRef"]}')
@@ -531,32 +532,26 @@ def check_events_role(docs, wanted, p):
             f'RoleBinding subjects {binding["subjects"]}')
     got = sorted((g, res, tuple(r.get("resourceNames", [])), v) for r in role["rules"]
                  for g in r["apiGroups"] for res in r["resources"] for v in r["verbs"])
-    want = [("events.k8s.io", "events", (), "create")]
-    p.check(got == want, f"the Events Role grants {got}, least privilege is {want}")
+    p.check(got == sorted(want), f"the {what} Role grants {got}, least privilege is {sorted(want)}")
+    return role, binding
+
+
+def check_events_role(docs, wanted, p):
+    """The drift Events' Role: create on events.k8s.io Events in default only."""
+    check_role(docs, lambda ns: ns == "default", wanted, "drift Events",
+               [("events.k8s.io", "events", (), "create")], p)
 
 
 def check_lease_role(docs, wanted, p):
-    roles = [d for d in docs if d["kind"] == "Role" and d["metadata"].get("namespace") != "default"]
-    bindings = [d for d in docs if d["kind"] == "RoleBinding" and d["metadata"].get("namespace") != "default"]
-    if not wanted:
-        p.check(not roles and not bindings, "unexpected namespaced RBAC")
-        return
-    if not (p.check(len(roles) == 1, f"{len(roles)} Roles, expected the leader election's")
-            and p.check(len(bindings) == 1, f"{len(bindings)} RoleBindings, expected one")):
-        return
-    role, binding = roles[0], bindings[0]
-    p.check(role["metadata"].get("namespace") == NS, "the Lease Role is not in the release namespace")
-    p.check(binding["metadata"].get("namespace") == NS, "the Lease RoleBinding is not in the release namespace")
-    p.check(binding["roleRef"] == {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role",
-                                   "name": role["metadata"]["name"]}, f'RoleBinding roleRef {binding["roleRef"]}')
-    p.check(binding["subjects"] == [{"kind": "ServiceAccount", "name": "netpol-guard", "namespace": NS}],
-            f'RoleBinding subjects {binding["subjects"]}')
-    got = sorted((g, res, tuple(r.get("resourceNames", [])), v) for r in role["rules"]
-                 for g in r["apiGroups"] for res in r["resources"] for v in r["verbs"])
-    want = sorted([("coordination.k8s.io", "leases", (), "create"),
-                   ("coordination.k8s.io", "leases", (LEASE,), "get"),
-                   ("coordination.k8s.io", "leases", (LEASE,), "update")])
-    p.check(got == want, f"the Lease Role grants {got}, least privilege is {want}")
+    found = check_role(docs, lambda ns: ns != "default", wanted, "leader election",
+                       [("coordination.k8s.io", "leases", (), "create"),
+                        ("coordination.k8s.io", "leases", (LEASE,), "get"),
+                        ("coordination.k8s.io", "leases", (LEASE,), "update")], p)
+    if found:
+        role, binding = found
+        p.check(role["metadata"].get("namespace") == NS, "the Lease Role is not in the release namespace")
+        p.check(binding["metadata"].get("namespace") == NS,
+                "the Lease RoleBinding is not in the release namespace")
 
 
 def is_deny_all(np_):
