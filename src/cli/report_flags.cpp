@@ -1,5 +1,6 @@
 #include "netpol_guard/cli/report_flags.hpp"
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 
@@ -64,6 +65,12 @@ resolve_report_flags(const report_flags& r, const env_fn& env,
       e.lease_namespace = default_lease_namespace(env, token_namespace_file);
     e.identity = o.identity;
     if (auto wrong = kube::validate(e); !wrong.empty()) return wrong;
+    // A write that starts while this replica still leads (before its renew
+    // deadline) must land before any other replica may take the Lease (a lease
+    // duration after that renewal): so no two leaders' writes ever overlap.
+    o.writer.request_timeout = std::min(
+        o.writer.request_timeout,
+        std::chrono::duration_cast<std::chrono::milliseconds>(e.lease_duration - e.renew_deadline));
     o.election = std::move(e);
   }
   return std::optional<kube::compliance_reporting_options>{std::move(o)};

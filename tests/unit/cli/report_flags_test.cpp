@@ -78,6 +78,8 @@ TEST_CASE("kube components' leader election defaults, and the pod's namespace", 
     CHECK(p.options->election->retry_period == 2s);
     CHECK_FALSE(p.options->identity.empty());
     CHECK(p.options->election->identity == p.options->identity);
+    // Writes land before another replica may lead: lease duration - renew deadline.
+    CHECK(p.options->writer.request_timeout == 5s);
   }
   SECTION("then the service account's namespace, then default") {
     parsed p({"--reports=policyreport"}, env_of({}), sa.path);
@@ -100,11 +102,13 @@ TEST_CASE("kube components' leader election defaults, and the pod's namespace", 
     CHECK(p.options->election->retry_period == 4s);
     CHECK(p.options->election->lease_name == "guard");
     CHECK(p.options->election->lease_namespace == "ops");
+    CHECK(p.options->writer.request_timeout == 10s);
   }
   SECTION("--leader-elect=false leads alone") {
     parsed p({"--reports=openreports", "--leader-elect=false"}, env_of({}), sa.path);
     REQUIRE(p.options);
     CHECK_FALSE(p.options->election);
+    CHECK(p.options->writer.request_timeout == 10s);
   }
 }
 
