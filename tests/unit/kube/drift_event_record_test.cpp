@@ -5,29 +5,19 @@
 #include <tuple>
 #include <vector>
 
+#include "drift_snapshots.hpp"
+
 using namespace netpol_guard;
 using namespace netpol_guard::kube;
 using nlohmann::json;
 
 namespace {
 
-const deny_all_coverage both{true, true}, ingress_only{true, false}, none{false, false};
-
-struct row {
-  std::string ns;
-  deny_all_coverage c;
-  bool terminating = false;
-  bool known = true;
-};
-
-std::shared_ptr<const namespace_snapshot> snap(const std::vector<row>& rows) {
-  namespace_index index;
-  for (const auto& r : rows) {
-    if (r.known) index.upsert_namespace(r.ns, r.terminating);
-    if (r.c.any()) index.upsert_policy(r.ns, "default-deny-all", r.c);
-  }
-  return index.freeze("cluster");
-}
+using testing::both;
+using testing::ingress_only;
+using testing::none;
+using testing::row;
+using testing::snap;
 
 const std::chrono::sys_seconds now{std::chrono::seconds(1'800'000'000)};
 

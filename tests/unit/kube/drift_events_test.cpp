@@ -8,6 +8,7 @@
 #include <thread>
 #include <vector>
 
+#include "drift_snapshots.hpp"
 #include "scripted_source.hpp"
 
 using namespace netpol_guard;
@@ -19,22 +20,11 @@ using nlohmann::json;
 
 namespace {
 
-const deny_all_coverage both{true, true}, ingress_only{true, false}, none{false, false};
-
-struct row {
-  std::string ns;
-  deny_all_coverage c;
-  bool terminating = false;
-};
-
-std::shared_ptr<const namespace_snapshot> snap(const std::vector<row>& rows) {
-  namespace_index index;
-  for (const auto& r : rows) {
-    index.upsert_namespace(r.ns, r.terminating);
-    if (r.c.any()) index.upsert_policy(r.ns, "default-deny-all", r.c);
-  }
-  return index.freeze("cluster");
-}
+using testing::both;
+using testing::ingress_only;
+using testing::none;
+using testing::row;
+using testing::snap;
 
 const api_reply created{201, "{}", ""};
 const std::chrono::system_clock::time_point wall_now{std::chrono::seconds(1'800'000'000)};
