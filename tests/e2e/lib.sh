@@ -254,8 +254,15 @@ start_netpol_guard() {
   "$ng_bin" "${args[@]}" </dev/null >"$logf" 2>&1 &
   ng_pid=$!
   echo "$ng_pid" >"$work/netpol-guard.pid"
-  local i
-  health=""
+  health=$(await_ready "$logf" "$ng_pid")
+}
+
+# await_ready LOGF PID: waits (up to 30 s each) for the "listening" line that the
+# netpol-guard serve PID writes to LOGF, then for its /readyz. Prints the health
+# address whenever it was logged; returns 0 once ready, else puts the log's tail
+# on stderr and returns 1.
+await_ready() {
+  local logf=$1 pid=$2 i health=""
   for ((i = 0; i < 300; i++)); do
     health=$(python3 - "$logf" <<'PY' || true
 import json, sys
@@ -270,15 +277,17 @@ for line in open(sys.argv[1], errors="replace"):
 PY
 )
     [[ -n "$health" ]] && break
-    kill -0 "$ng_pid" 2>/dev/null || break
+    kill -0 "$pid" 2>/dev/null || break
     sleep 0.1
   done
-  [[ -n "$health" ]] || { tail -n 20 "$logf" >&2; return 1; }
-  for ((i = 0; i < 300; i++)); do
-    curl -fsS --max-time 1 "http://$health/readyz" >/dev/null 2>&1 && return 0
-    kill -0 "$ng_pid" 2>/dev/null || break
-    sleep 0.1
-  done
+  echo "$health"
+  if [[ -n "$health" ]]; then
+    for ((i = 0; i < 300; i++)); do
+      curl -fsS --max-time 1 "http://$health/readyz" >/dev/null 2>&1 && return 0
+      kill -0 "$pid" 2>/dev/null || break
+      sleep 0.1
+    done
+  fi
   tail -n 20 "$logf" >&2
   return 1
 }

@@ -96,33 +96,7 @@ start_replica() {
   rport[$name]=$port
   rlog[$name]=$logf
   echo "${rpid[$name]}" >"$work/replica-$name.pid"
-  rhealth[$name]=""
-  for ((i = 0; i < 300; i++)); do
-    rhealth[$name]=$(python3 - "$logf" <<'PY' || true
-import json, sys
-for line in open(sys.argv[1], errors="replace"):
-    try:
-        o = json.loads(line)
-    except ValueError:
-        continue
-    if isinstance(o, dict) and o.get("msg") == "listening" and o.get("health_listen"):
-        print(o["health_listen"])
-        break
-PY
-)
-    [[ -n "${rhealth[$name]}" ]] && break
-    kill -0 "${rpid[$name]}" 2>/dev/null || break
-    sleep 0.1
-  done
-  if [[ -n "${rhealth[$name]}" ]]; then
-    for ((i = 0; i < 300; i++)); do
-      curl -fsS --max-time 1 "http://${rhealth[$name]}/readyz" >/dev/null 2>&1 && return 0
-      kill -0 "${rpid[$name]}" 2>/dev/null || break
-      sleep 0.1
-    done
-  fi
-  tail -n 20 "$logf" >&2
-  return 1
+  rhealth[$name]=$(await_ready "$logf" "${rpid[$name]}")
 }
 
 metric_of() { # NAME METRIC-WITH-LABELS: the value, or nothing
