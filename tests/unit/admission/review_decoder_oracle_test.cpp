@@ -121,6 +121,34 @@ TEST_CASE("valid JSON the two parsers could read differently", "[decoder][oracle
   }
 }
 
+// The old decoder's lexer took a raw NUL byte for the end of the input, so it read
+// `{...}\0anything` as `{...}` (the one body it accepted that the new one refuses;
+// found by decoder_diff_fuzz). A raw NUL is never JSON: not whitespace, and not
+// allowed unescaped in a string. The apiserver never sends one.
+TEST_CASE("a raw NUL byte after the body is refused, where the old decoder stopped reading",
+          "[decoder][oracle]") {
+  const std::string body = fixture("pod-create.json").dump();
+  const std::string tails[] = {
+      std::string(1, '\0'),
+      std::string(1, '\0') + "x",
+      std::string(40, '\0') + "\n=",
+      " " + std::string(1, '\0') + "{}",
+  };
+  for (std::size_t i = 0; i < std::size(tails); ++i) {
+    SECTION("tail " + std::to_string(i)) {
+      CHECK(oracle::decode_admission_review_nlohmann(body + tails[i]).has_value());
+      auto err = decode_fails(body + tails[i]);
+      CHECK(err.reason == "malformed_json");
+    }
+  }
+  SECTION("inside the body, both refuse") {
+    auto inner = body;
+    inner.insert(inner.size() - 1, std::string(1, '\0'));
+    CHECK(decode_fails(inner).reason == "malformed_json");
+    check_agree(inner);
+  }
+}
+
 TEST_CASE("the no-copy entry point needs the padding in reserve", "[decoder][oracle]") {
   std::string body = fixture("pod-create.json").dump();
   body.reserve(body.size() + decoder_padding);
