@@ -48,7 +48,9 @@ std::string provisioning_message(std::string_view ns) {
 admission_decision decide_create(admission_decision d, const decision_config& config,
                                  std::chrono::sys_seconds now, const namespace_settings& settings,
                                  const std::string& loosened) {
-  const std::string& ns = d.subject.name;
+  // A copy: `d` is moved into the verdict in the same call that builds the
+  // message, and the order in which arguments are evaluated is unspecified.
+  const std::string ns = d.subject.name;
   if (config.provision_default_deny) {
     d = verdicts::warn(std::move(d), provisioning_message(ns));
     if (!loosened.empty()) d.response.warnings.push_back(to_warning(loosened));
@@ -94,7 +96,7 @@ admission_decision decide_namespace(admission_decision d, const admission_reques
   // A namespace being deleted: its settings no longer matter, and its deletion
   // must be able to finish.
   if (!create && r.object.deleting) return d;
-  const std::string& ns = d.subject.name;
+  const std::string ns = d.subject.name;  // a copy, as in decide_create
   const namespace_keys before = create ? namespace_keys{} : r.old_object.keys;
   const namespace_keys& after = r.object.keys;
 
