@@ -7,7 +7,7 @@ set -euo pipefail
 
 packages=(
   build-essential cmake ninja-build pkg-config
-  libboost1.81-dev libssl-dev nlohmann-json3-dev libsimdjson-dev libyaml-cpp-dev catch2
+  libboost1.81-dev libssl-dev nlohmann-json3-dev libsimdjson-dev libyaml-dev libyaml-cpp-dev catch2
   openssl curl ca-certificates python3 python3-yaml python3-venv
 )
 if [[ "${1:-}" == "--extra" ]]; then

@@ -1,16 +1,11 @@
 #include "netpol_guard/netpol/manifest_loader.hpp"
 
-#include <yaml-cpp/yaml.h>
-
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <cmath>
 #include <cstring>
-#include <filesystem>
-#include <fstream>
 #include <set>
-#include <sstream>
 
 #include "netpol_guard/netpol/object.hpp"
 #include "netpol_guard/netpol/policy_validation.hpp"
@@ -25,7 +20,6 @@ namespace netpol_guard {
 namespace {
 
 using json = nlohmann::json;
-namespace fs = std::filesystem;
 
 constexpr std::size_t max_yaml_documents = 100'000;
 constexpr std::string_view utf8_bom = "\xEF\xBB\xBF";
@@ -50,7 +44,7 @@ class line_map {
 // One YAML document as kubectl's YAMLReader cuts it: the lines between two
 // lines starting with "---".
 struct yaml_chunk {
-  std::string text;
+  std::string_view text;       // a view of the file's text: the lines are contiguous
   std::size_t first_line = 1;  // line of the chunk's first byte in the file
 };
 
@@ -68,29 +62,31 @@ std::string trim(std::string_view s) {
 boost::system::result<std::vector<yaml_chunk>, manifest_error> split_yaml(
     std::string_view text, std::size_t first_line, const std::string& source) {
   std::vector<yaml_chunk> out;
-  out.push_back({"", first_line});
+  std::size_t chunk_from = 0;
+  out.push_back({{}, first_line});
   std::size_t pos = 0;
   std::size_t line_no = first_line;
   while (pos < text.size()) {
     std::size_t eol = text.find('\n', pos);
-    std::string_view line =
-        text.substr(pos, eol == std::string_view::npos ? std::string_view::npos : eol - pos + 1);
+    std::size_t next = eol == std::string_view::npos ? text.size() : eol + 1;
+    std::string_view line = text.substr(pos, next - pos);
     if (line.substr(0, 3) == "---") {
       std::string rest = trim(line.substr(3));
       if (!rest.empty() && rest[0] != '#') {
         return manifest_error{source, "invalid YAML document separator: " + rest, line_no};
       }
-      out.push_back({"", line_no + 1});
+      out.back().text = text.substr(chunk_from, pos - chunk_from);
+      out.push_back({{}, line_no + 1});
+      chunk_from = next;
       if (out.size() > max_yaml_documents) {
         return manifest_error{
             source, "more than " + std::to_string(max_yaml_documents) + " YAML documents", line_no};
       }
-    } else {
-      out.back().text.append(line);
     }
-    pos = eol == std::string_view::npos ? text.size() : eol + 1;
+    pos = next;
     ++line_no;
   }
+  out.back().text = text.substr(chunk_from);
   return out;
 }
 
@@ -174,16 +170,12 @@ bool go_space(char c) {
 
 // ---- objects
 
-bool is_manifest_file(const fs::path& p) {
-  auto ext = p.extension().string();
-  return ext == ".yaml" || ext == ".yml" || ext == ".json";
-}
-
-// Appends `obj` (the items of a List) to `out`.
-boost::system::result<void, manifest_error> add_object(json obj, const YAML::Node* node,
+// Hands `obj` (the items of a List) to `sink`. `item_lines` are the lines of
+// the List's items, when known.
+boost::system::result<void, manifest_error> add_object(json obj,
+                                                       const std::vector<std::size_t>* item_lines,
                                                        const std::string& source, std::size_t line,
-                                                       std::vector<manifest_object>& out,
-                                                       int depth = 0) {
+                                                       const manifest_sink& sink, int depth = 0) {
   if (obj.is_null()) return {};  // empty document
   if (!obj.is_object()) {
     return manifest_error{source, "document is not a Kubernetes object (expected a mapping)", line};
@@ -198,35 +190,22 @@ boost::system::result<void, manifest_error> add_object(json obj, const YAML::Nod
     if (items == obj.end() || items->is_null()) return {};
     if (!items->is_array()) return manifest_error{source, "List.items is not an array", line};
     if (depth > 4) return manifest_error{source, "List nested too deeply", line};
-    const YAML::Node* item_nodes = nullptr;
-    YAML::Node found;
-    if (node && node->IsMap()) {
-      found = (*node)["items"];
-      if (found.IsSequence() && found.size() == items->size()) item_nodes = &found;
-    }
+    if (item_lines && item_lines->size() != items->size()) item_lines = nullptr;
     for (std::size_t i = 0; i < items->size(); ++i) {
-      YAML::Node item;
-      std::size_t item_line = line;
-      if (item_nodes) {
-        item = (*item_nodes)[i];
-        item_line = line + static_cast<std::size_t>(std::max(0, item.Mark().line)) -
-                    static_cast<std::size_t>(std::max(0, node->Mark().line));
-      }
-      auto added = add_object(std::move((*items)[i]), item_nodes ? &item : nullptr, source,
-                              item_line, out, depth + 1);
+      const std::size_t item_line = item_lines ? (*item_lines)[i] : line;
+      auto added = add_object(std::move((*items)[i]), nullptr, source, item_line, sink, depth + 1);
       if (!added) return added;
     }
     return {};
   }
-  out.push_back({source, std::move(obj), line});
-  return {};
+  return sink(manifest_object{source, std::move(obj), line});
 }
 
-// Appends the objects of every chunk to `out`.
+// Hands the objects of every chunk to `sink`.
 boost::system::result<void, manifest_error> parse_yaml_chunks(const std::vector<yaml_chunk>& chunks,
                                                               const std::string& source,
                                                               std::size_t first_number,
-                                                              std::vector<manifest_object>& out) {
+                                                              const manifest_sink& sink) {
   yaml_converter conv;
   std::size_t number = first_number;
   const bool numbered = chunks.size() > 1 || first_number > 0;
@@ -238,25 +217,21 @@ boost::system::result<void, manifest_error> parse_yaml_chunks(const std::vector<
     if (i > 0 || !blank) ++number;
     if (blank) continue;
     std::string where = numbered ? source + "#" + std::to_string(number) : source;
-    YAML::Node doc;
-    try {
-      doc = YAML::Load(chunk.text);
-    } catch (const YAML::Exception& e) {
-      return manifest_error{where, "invalid YAML/JSON: " + e.msg,
-                            chunk.first_line + static_cast<std::size_t>(std::max(0, e.mark.line))};
-    } catch (const std::exception& e) {
-      return manifest_error{where, std::string("cannot parse: ") + e.what(), chunk.first_line};
+    auto doc = conv.convert_document(chunk.text);
+    if (!doc) {
+      return manifest_error{where, doc.error().reason, chunk.first_line + doc.error().line};
     }
-    if (doc.IsNull()) {
+    if (!doc->found || doc->value.is_null()) {
       return manifest_error{where, "invalid YAML/JSON: no document could be read",
                             chunk.first_line};
     }
-    auto obj = conv.convert_document(doc);
-    if (!obj) {
-      return manifest_error{where, obj.error().reason, chunk.first_line + obj.error().line};
+    std::vector<std::size_t> item_lines;
+    for (std::size_t l : doc->item_lines) item_lines.push_back(chunk.first_line + l);
+    if (auto added = add_object(std::move(doc->value), &item_lines, where,
+                                chunk.first_line + doc->line, sink);
+        !added) {
+      return added;
     }
-    std::size_t line = chunk.first_line + static_cast<std::size_t>(std::max(0, doc.Mark().line));
-    if (auto added = add_object(std::move(*obj), &doc, where, line, out); !added) return added;
   }
   return {};
 }
@@ -271,9 +246,9 @@ std::string manifest_error::what() const {
   return out + reason;
 }
 
-boost::system::result<std::vector<manifest_object>, manifest_error> parse_manifests(
-    std::string_view text, const std::string& source) {
-  std::vector<manifest_object> out;
+boost::system::result<void, manifest_error> read_manifest_text(std::string_view text,
+                                                               const std::string& source,
+                                                               const manifest_sink& sink) {
   // kubectl reads files through unicode.BOMOverride: a leading UTF-8
   // byte-order mark is dropped before anything else looks at the text.
   if (text.substr(0, utf8_bom.size()) == utf8_bom) text.remove_prefix(utf8_bom.size());
@@ -316,11 +291,11 @@ boost::system::result<std::vector<manifest_object>, manifest_error> parse_manife
       bool more = pos < text.size();
       std::string where =
           (json_count > 1 || more) ? source + "#" + std::to_string(json_count) : source;
-      if (auto added = add_object(std::move(obj), nullptr, where, line, out); !added) {
+      if (auto added = add_object(std::move(obj), nullptr, where, line, sink); !added) {
         return added.error();
       }
     }
-    if (pos >= text.size()) return out;
+    if (pos >= text.size()) return {};
     // Go's decoder leaves the rest from the end of the last object, minus the
     // whitespace up to and including the first newline.
     std::size_t p = yaml_from;
@@ -331,76 +306,18 @@ boost::system::result<std::vector<manifest_object>, manifest_error> parse_manife
   const std::size_t first_line = lines.line_of(yaml_from);
   auto chunks = split_yaml(text.substr(yaml_from), first_line, source);
   if (!chunks) return chunks.error();
-  if (auto parsed = parse_yaml_chunks(*chunks, source, json_count, out); !parsed) {
-    return parsed.error();
-  }
-  return out;
+  return parse_yaml_chunks(*chunks, source, json_count, sink);
 }
 
-boost::system::result<std::vector<manifest_object>, manifest_error> load_manifests(
-    const std::vector<std::string>& paths) {
-  std::vector<fs::path> files;
-  for (const auto& p : paths) {
-    std::error_code ec;
-    auto status = fs::status(p, ec);
-    if (ec || !fs::exists(status)) {
-      return manifest_error{p, "no such file or directory"};
-    }
-    if (fs::is_directory(status)) {
-      std::vector<fs::path> found;
-      for (auto it = fs::recursive_directory_iterator(p, ec); !ec && it != fs::end(it);
-           it.increment(ec)) {
-        if (it->is_regular_file() && is_manifest_file(it->path())) found.push_back(it->path());
-      }
-      if (ec) {
-        return manifest_error{p, "cannot read directory: " + ec.message()};
-      }
-      std::sort(found.begin(), found.end());
-      files.insert(files.end(), found.begin(), found.end());
-    } else {
-      files.emplace_back(p);
-    }
-  }
+boost::system::result<std::vector<manifest_object>, manifest_error> parse_manifests(
+    std::string_view text, const std::string& source) {
   std::vector<manifest_object> out;
-  for (const auto& f : files) {
-    std::ifstream in(f, std::ios::binary);
-    if (!in) {
-      return manifest_error{f.string(), std::string("cannot open: ") + std::strerror(errno)};
-    }
-    std::error_code ec;
-    auto size = fs::file_size(f, ec);
-    if (!ec && size > max_manifest_bytes) {
-      return manifest_error{f.string(),
-                            "file larger than " + std::to_string(max_manifest_bytes) + " bytes"};
-    }
-    std::ostringstream text;
-    text << in.rdbuf();
-    auto objs = parse_manifests(text.str(), f.string());
-    if (!objs) return objs.error();
-    std::move(objs->begin(), objs->end(), std::back_inserter(out));
-  }
+  auto read = read_manifest_text(text, source, [&](manifest_object&& o) {
+    out.push_back(std::move(o));
+    return boost::system::result<void, manifest_error>();
+  });
+  if (!read) return read.error();
   return out;
-}
-
-boost::system::result<namespace_index, manifest_error> index_manifests(
-    const std::vector<manifest_object>& objects) {
-  namespace_index index;
-  for (const auto& m : objects) {
-    if (auto valid = validate_manifest_object(m.object); !valid) {
-      return manifest_error{m.source, valid.error(), m.line, describe_object(m.object)};
-    }
-    const auto& kind = m.object["kind"].get_ref<const std::string&>();
-    boost::system::result<void, std::string> indexed;
-    if (kind == "NetworkPolicy") {
-      indexed = index_policy(index, m.object);
-    } else if (kind == "Namespace") {
-      indexed = index_namespace(index, m.object);
-    }
-    if (!indexed) {
-      return manifest_error{m.source, indexed.error(), m.line, describe_object(m.object)};
-    }
-  }
-  return index;
 }
 
 }  // namespace netpol_guard

@@ -39,12 +39,11 @@ std::string offline_state::fingerprint() const {
 boost::system::result<void, manifest_error> offline_state::load() {
   std::lock_guard lock(reload_mutex_);
   std::string fp = fingerprint();
-  auto objects = load_manifests(paths_);
+  // One document's JSON at a time: the index keeps only policy summaries.
+  auto built = index_manifest_files(paths_);
   std::optional<namespace_index> index;
   manifest_error error;
-  if (!objects) {
-    error = objects.error();
-  } else if (auto built = index_manifests(*objects)) {
+  if (built) {
     index = std::move(*built);
   } else {
     error = built.error();
@@ -67,7 +66,6 @@ boost::system::result<void, manifest_error> offline_state::load() {
     std::lock_guard error_lock(error_mutex_);
     last_error_.clear();
   }
-  objects = {};
   index.reset();
   // Parsing the manifests needs far more memory than the index keeps: give the
   // parser's peak back to the system.

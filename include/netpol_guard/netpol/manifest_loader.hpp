@@ -6,6 +6,7 @@
 // read" lists every surface form.
 
 #include <boost/system/result.hpp>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
@@ -42,10 +43,24 @@ struct manifest_error {
 // Largest manifest file read; larger ones are an error, not a silent truncation.
 inline constexpr std::size_t max_manifest_bytes = 64 * 1024 * 1024;
 
+// Receives each object as it is read; an error stops the reading and is returned.
+using manifest_sink = std::function<boost::system::result<void, manifest_error>(manifest_object&&)>;
+
+// Reads one YAML or JSON text, handing each object to `sink` as soon as its
+// document is read: one document's JSON is held at a time.
+boost::system::result<void, manifest_error> read_manifest_text(std::string_view text,
+                                                               const std::string& source,
+                                                               const manifest_sink& sink);
+
 // Parses one YAML or JSON text (JSON is YAML) into objects; `kind: List` is
 // flattened. Throws nothing: the first error is returned.
 boost::system::result<std::vector<manifest_object>, manifest_error> parse_manifests(
     std::string_view text, const std::string& source);
+
+// Reads every file under `paths` (files or directories, recursively and
+// sorted), one file in memory at a time, handing each object to `sink`.
+boost::system::result<void, manifest_error> read_manifests(const std::vector<std::string>& paths,
+                                                           const manifest_sink& sink);
 
 // Reads every file under `paths` (files or directories).
 boost::system::result<std::vector<manifest_object>, manifest_error> load_manifests(
@@ -57,5 +72,10 @@ boost::system::result<std::vector<manifest_object>, manifest_error> load_manifes
 // is an error, never counted.
 boost::system::result<namespace_index, manifest_error> index_manifests(
     const std::vector<manifest_object>& objects);
+
+// load_manifests and index_manifests in one pass that holds no object longer
+// than it takes to index it: how `serve --policies` reads large policy sets.
+boost::system::result<namespace_index, manifest_error> index_manifest_files(
+    const std::vector<std::string>& paths);
 
 }  // namespace netpol_guard

@@ -1,20 +1,18 @@
 #pragma once
 
-// YAML nodes to JSON as kubectl reads them: sigs.k8s.io/yaml over go-yaml v2,
-// so YAML 1.1 scalars ("yes", 0x1F, 1_000), "<<" merge keys, last-wins
-// duplicate keys, and go-yaml's alias-ratio rule against "billion laughs".
-// README "How manifests are read" lists every form.
+// One YAML document to JSON as kubectl reads it (sigs.k8s.io/yaml over go-yaml
+// v2), from libyaml's events: no YAML DOM is built, each node goes straight
+// into the JSON value it becomes. YAML 1.1 scalars (yaml_scalars.hpp), "<<"
+// merge keys, last-wins duplicate keys, anchors and aliases with go-yaml's
+// alias-ratio rule against "billion laughs". README "How manifests are read"
+// lists every form.
 
 #include <boost/system/result.hpp>
 #include <cstddef>
 #include <nlohmann/json.hpp>
-#include <set>
 #include <string>
-#include <utility>
-
-namespace YAML {
-class Node;
-}
+#include <string_view>
+#include <vector>
 
 namespace netpol_guard {
 
@@ -25,29 +23,29 @@ inline constexpr std::size_t max_yaml_nodes = 2'000'000;
 
 struct conversion_error {
   std::string reason;
-  std::size_t line = 0;  // 0-based within the document; 0 when unknown
+  std::size_t line = 0;  // 0-based within the text read
 };
 
-// One converter reads the documents of one stream in turn.
+struct yaml_document {
+  nlohmann::json value;  // null when the document is empty
+  bool found = false;    // false when the text holds no document at all
+  std::size_t line = 0;  // 0-based line of the document's root node
+  // 0-based lines of the entries of the root mapping's "items" sequence, in
+  // order, so that the objects of a List keep their own lines.
+  std::vector<std::size_t> item_lines;
+};
+
+// One converter reads the documents of one stream (one per chunk, as kubectl's
+// YAMLReader cuts them) in turn; the node budget spans the stream.
 class yaml_converter {
  public:
-  // Converts one document, or says why kubectl would refuse it.
-  boost::system::result<nlohmann::json, conversion_error> convert_document(const YAML::Node& doc);
+  // Reads the first document of `text`, as go-yaml's Unmarshal does: what
+  // follows a "..." is not read. Parse errors read "invalid YAML/JSON: " and
+  // the parser's problem, as kubectl prints it.
+  boost::system::result<yaml_document, conversion_error> convert_document(std::string_view text);
 
  private:
-  bool fail(const YAML::Node& n, std::string why);
-  bool count(bool alias);
-  bool map_into(const YAML::Node& n, nlohmann::json& out, std::size_t depth);
-  bool merge(const YAML::Node& v, nlohmann::json& out, std::size_t depth);
-  bool convert(const YAML::Node& n, nlohmann::json& out, std::size_t depth);
-  bool convert_node(const YAML::Node& n, nlohmann::json& out, std::size_t depth);
-
   std::size_t budget_ = max_yaml_nodes;
-  conversion_error error_;
-  // yaml-cpp hands an alias back as its anchored node, marks included: a node
-  // met a second time is an alias expansion, and so is all beneath it.
-  std::set<std::pair<int, int>> seen_;  // (source position, node type)
-  std::size_t decoded_ = 0, from_aliases_ = 0, alias_depth_ = 0;
 };
 
 }  // namespace netpol_guard
