@@ -14,6 +14,11 @@ import sys
 
 SERVERS = ["netpol-guard", "agnhost", "nginx"]
 BODY_LABEL = {"1k": "1 KB", "8k": "8 KB", "256k": "256 KB"}
+# The goals of the performance issue (#16), per body: throughput against the
+# peer and the ceiling in the same run, and p99 against nginx's.
+PEER_GOAL = {"1k": 3, "8k": 4, "256k": 8}
+CEILING_GOAL = {"1k": 0.70, "8k": 0.60, "256k": 0.50}
+LATENCY_GOAL = 1.25
 # A load generator using this share of its CPUs was the bottleneck: the figure
 # is then a lower bound for the server.
 CLIENT_BOUND = 0.90
@@ -106,9 +111,9 @@ class report:
                      tp_cell("agnhost", b), tp_cell("nginx", b),
                      "—" if vs_peer is None else f"{vs_peer:.2f}×",
                      "—" if vs_ceil is None else f"{vs_ceil * 100:.0f}%",
-                     "≥ 3× peer / ≥ 70% of ceiling",
-                     f"{mark(None if vs_peer is None else vs_peer >= 3)} / "
-                     f"{mark(None if vs_ceil is None else vs_ceil >= 0.70)}")
+                     f"≥ {PEER_GOAL[b]}× peer / ≥ {CEILING_GOAL[b] * 100:.0f}% of ceiling",
+                     f"{mark(None if vs_peer is None else vs_peer >= PEER_GOAL[b])} / "
+                     f"{mark(None if vs_ceil is None else vs_ceil >= CEILING_GOAL[b])}")
         for b in bodies:
             ng, peer, ceil = tp[("netpol-guard", b)], tp[("agnhost", b)], tp[("nginx", b)]
             lower = self.ratio(ng, peer, lambda r: r[1], invert=True)
@@ -121,7 +126,7 @@ class report:
 
         rate = m.get("rate", 2000)
         for b in [b for b in ["1k", "8k", "256k"] if self.select("latency", body=b, state="small")]:
-            cells, met = [], None
+            cells, met, p99 = [], None, {}
             for s in SERVERS:
                 runs = self.select("latency", server=s, body=b, state="small")
                 if not runs:
@@ -138,10 +143,18 @@ class report:
                     cells.append(f"{p[0]:.2f} / {p[1]:.2f} / {p[2]:.2f} ‡")
                 else:
                     cells.append(f"{p[0]:.2f} / {p[1]:.2f} / {p[2]:.2f}")
-                if s == "netpol-guard":
-                    met = not overrun and not behind and p[1] <= 1 and p[2] <= 5
+                if not overrun and not behind:
+                    p99[s] = p[1]
+            # An absolute p99 on a shared VM measures the VM: the goal is nginx's
+            # p99 in the same run.
+            if "netpol-guard" in p99 and "nginx" in p99:
+                met = p99["netpol-guard"] <= LATENCY_GOAL * p99["nginx"]
+            elif cells[0].startswith("saturated") or cells[0].endswith("‡"):
+                met = False
+            vs_ceil = (f"{p99['netpol-guard'] / p99['nginx']:.2f}× nginx's p99"
+                       if "netpol-guard" in p99 and p99.get("nginx") else "—")
             self.row(f"Latency at {rate:,} req/s, {BODY_LABEL[b]}: p50 / p99 / p99.9 (ms)",
-                     *cells, "—", "—", "p99 ≤ 1 ms, p99.9 ≤ 5 ms", mark(met))
+                     *cells, "—", vs_ceil, f"p99 ≤ {LATENCY_GOAL}× nginx's p99", mark(met))
 
         self.scale_rows()
         self.apiserver_rows()
@@ -189,9 +202,12 @@ class report:
         if cold["large"]:
             ready = {s: median([r["ready_ms"] for r in cold[s]]) for s in cold}
             cpu = median([r["cpu_s"] for r in cold["large"]])
+            peak = median([r["hwm_kib"] for r in cold["large"]]) / 1024
             self.row("Cold start to ready (exec to /readyz 200) (ms)",
                      f"{fmt_int(ready['large'])} with 10k / 50k; {fmt_int(ready['small'])} small set",
-                     "—", "—", "—", "—", "≤ 100 ms", mark(ready["large"] <= 100))
+                     "—", "—", "—", "—", "≤ 1,000 ms", mark(ready["large"] <= 1000))
+            self.row("Peak RSS during the cold start with 10k / 50k: VmHWM (MiB)", f"{peak:.0f}",
+                     "—", "—", "—", "—", "≤ 64 MiB", mark(peak <= 64))
             self.row("Full re-index CPU: cold-start CPU with 10k / 50k (s)", fmt(cpu), "—", "—",
                      "—", "—", "≤ 2 s", mark(cpu <= 2))
 

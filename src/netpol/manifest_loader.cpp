@@ -253,6 +253,18 @@ boost::system::result<void, manifest_error> read_manifest_text(std::string_view 
   // byte-order mark is dropped before anything else looks at the text.
   if (text.substr(0, utf8_bom.size()) == utf8_bom) text.remove_prefix(utf8_bom.size());
   const line_map lines(text);
+  // kubectl converts UTF-16 (by its byte-order mark) to UTF-8; this reader
+  // does not, and splitting such a text on "---" would silently read only its
+  // first document. A NUL byte is in every UTF-16 or UTF-32 text and in no
+  // valid YAML or JSON: refuse it.
+  if (text.starts_with("\xFF\xFE") || text.starts_with("\xFE\xFF") ||
+      text.find('\0') != std::string_view::npos) {
+    const std::size_t at = std::min(text.find('\0'), text.size());
+    return manifest_error{source,
+                          "invalid YAML/JSON: not UTF-8 (UTF-16 or UTF-32, or a NUL byte); "
+                          "convert the file to UTF-8",
+                          lines.line_of(at)};
+  }
   std::size_t pos = 0;
   while (pos < text.size() && go_space(text[pos])) ++pos;
   // kubectl reads a stream whose first non-space byte is '{' as a series of

@@ -130,3 +130,23 @@ TEST_CASE("index_manifest_files builds the index load_manifests and index_manife
   CHECK(bad.error().line == 5);
   CHECK(bad.error().object == "NetworkPolicy ok/Bad_Name");
 }
+
+TEST_CASE("UTF-16 and UTF-32 texts and NUL bytes are refused, never half read",
+          "[netpol][surface]") {
+  // Two documents in UTF-16LE with a byte-order mark: split on "---" as bytes,
+  // only the first would be read, and the Pod of the second never counted.
+  const std::string utf8 = "kind: Namespace\nmetadata: {name: a}\n---\nkind: Pod\n";
+  std::string le = "\xFF\xFE";
+  for (char c : utf8) le += std::string{c, '\0'};
+  auto err = parse_fails(le);
+  CHECK_THAT(err.reason, Contains("not UTF-8"));
+  CHECK(err.line == 1);
+  std::string be = "\xFE\xFF";
+  for (char c : utf8) be += std::string{'\0', c};
+  CHECK_THAT(parse_fails(be).reason, Contains("not UTF-8"));
+  std::string nul = "kind: Pod\nmetadata: {name: p}\n---\nkind: Pod\x00\n";
+  nul[nul.size() - 2] = '\0';
+  auto at = parse_fails(std::string("kind: Pod\nmetadata: {name: p}\n") + std::string(1, '\0'));
+  CHECK(at.line == 3);
+  CHECK_THAT(parse_fails(nul).reason, Contains("NUL"));
+}
