@@ -45,20 +45,25 @@ bool is_json_content_type(std::string_view ct) {
 }  // namespace
 
 // One connection's stream and its slot in the table, shared with the table's
-// close callback so eviction and shutdown act on the session's own strand
-// without outliving it.
+// close callback so eviction and shutdown act on the session's own io_context
+// (one thread: no strand) without outliving it. The stream's executor is the
+// worker io_context's own, not type-erased.
 struct webhook_listener::connection {
-  connection(tcp::socket s, std::shared_ptr<ssl::context> c)
+  using executor = net::io_context::executor_type;
+  using socket = net::basic_stream_socket<tcp, executor>;
+  connection(socket s, std::shared_ptr<ssl::context> c)
       : ctx(std::move(c)), stream(std::move(s), *ctx) {}
   std::shared_ptr<ssl::context> ctx;  // outlives the stream's SSL object
-  beast::ssl_stream<beast::tcp_stream> stream;
+  beast::ssl_stream<beast::basic_stream<tcp, executor>> stream;
   std::shared_ptr<connection_table::entry> slot;
-  bool closing = false;  // on the strand: evicted or shut down; no more requests
+  bool closing = false;  // on its io_context: evicted or shut down; no more requests
 };
 
-webhook_listener::webhook_listener(net::io_context& ioc, const server_config& config, webhook& hook,
+webhook_listener::webhook_listener(net::io_context& ioc, worker_pool& workers,
+                                   const server_config& config, webhook& hook,
                                    tls_credentials& credentials, server_stats& m)
     : ioc_(ioc),
+      workers_(workers),
       config_(config),
       hook_(hook),
       credentials_(credentials),
@@ -281,7 +286,9 @@ net::awaitable<void> webhook_listener::session(std::shared_ptr<connection> conn)
 
 net::awaitable<void> webhook_listener::accept_loop() {
   for (;;) {
-    auto [ec, socket] = co_await acceptor_.async_accept(net::make_strand(ioc_), use_tuple);
+    // Straight onto a worker's io_context: the session never touches this one's
+    // threads.
+    auto [ec, socket] = co_await acceptor_.async_accept(workers_.next(), use_tuple);
     if (ec) {
       if (ec == net::error::operation_aborted || !acceptor_.is_open()) co_return;
       log::warn("accept failed", {{"error", ec.message()}});
