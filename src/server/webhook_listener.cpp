@@ -29,6 +29,10 @@ namespace {
 
 constexpr auto use_tuple = net::as_tuple(net::use_awaitable);
 
+// A body buffer that a large request grew past this is released after that
+// request, so idle keep-alive connections do not pin memory.
+constexpr std::size_t retained_body_bytes = 64 * 1024;
+
 // The status comes from admission/failure_answer.hpp's table, by reason.
 http_response error_response(const char* reason, std::string message, unsigned version) {
   webhook_answer answer = answer_failure(reason, std::move(message));
@@ -56,6 +60,8 @@ struct webhook_listener::connection {
   std::shared_ptr<ssl::context> ctx;  // outlives the stream's SSL object
   beast::ssl_stream<beast::basic_stream<tcp, executor>> stream;
   std::shared_ptr<connection_table::entry> slot;
+  // The request body's storage, reused from one request to the next.
+  std::string body;
   bool closing = false;  // on its io_context: evicted or shut down; no more requests
 };
 
@@ -193,6 +199,9 @@ net::awaitable<void> webhook_listener::session(std::shared_ptr<connection> conn)
       }
     };
     http::request_parser<http::string_body> parser;
+    // The connection's body storage: its capacity is kept across requests.
+    conn->body.clear();
+    parser.get().body() = std::move(conn->body);
     parser.header_limit(static_cast<std::uint32_t>(config_.max_header_bytes));
     parser.body_limit(config_.max_request_bytes);
     parser.on_chunk_header(on_chunk);
@@ -270,6 +279,9 @@ net::awaitable<void> webhook_listener::session(std::shared_ptr<connection> conn)
       }
     }
     http_response res = co_await route(req);
+    // The body is read: its storage goes back to the connection, unless a large
+    // request grew it.
+    if (req.body().capacity() <= retained_body_bytes) conn->body = std::move(req.body());
     const bool keep_alive = req.keep_alive() && !draining_ && !conn->closing;
     res.keep_alive(keep_alive);
     tcp_layer.expires_after(config_.write_timeout);
