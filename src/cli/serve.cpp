@@ -31,8 +31,10 @@ namespace net = boost::asio;
 
 namespace {
 
-// The io_context, with a way to destroy its pending handlers while the server
-// still exists. ioc.stop() (the drain's end, or a second signal) can leave a
+// The main io_context (the control plane: listeners, reloads, drain, cluster
+// watch, leader election, reports), run by the main thread; the admission
+// sessions run on the worker pool. It has a way to destroy its pending handlers
+// while the server still exists. ioc.stop() (the drain's end, or a second signal) can leave a
 // session suspended, such as a health connection the drain does not wait for.
 // Its coroutine frame is destroyed with the handlers, and its cleanup releases
 // a slot in the server's connection table: ~io_context would do that after the
@@ -149,7 +151,9 @@ int run_serve(const std::vector<std::string>& args) {
                      "on SIGTERM, report not ready and keep serving this long");
   flags.add_duration("shutdown-grace-period", &o.server.shutdown_grace,
                      "then let in-flight requests finish for at most this long");
-  flags.add_size("threads", &o.threads, "worker threads (0: one per core)");
+  flags.add_size("threads", &o.threads,
+                 "worker threads for admission connections, one io_context each (0: one per "
+                 "core); the control plane runs on the main thread");
   flags.add_string("log-level", &o.log_level, "debug, info, warn or error");
   flags.add_bool("help", &o.help, "show this help");
 
@@ -238,9 +242,10 @@ int run_serve(const std::vector<std::string>& args) {
   }
 
   std::size_t threads = o.threads ? o.threads : std::max(1u, std::thread::hardware_concurrency());
-  serve_context ioc(static_cast<int>(threads));
+  serve_context ioc(1);
+  worker_pool workers(threads);
   webhook hook(*state, o.hook, m.admission, live.get());
-  server srv(ioc, o.server, hook, *state, m.server, m.tls,
+  server srv(ioc, workers, o.server, hook, *state, m.server, m.tls,
              [&m](const state_gauges& gauges) { return m.render(gauges); });
   try {
     srv.start();
@@ -280,13 +285,16 @@ int run_serve(const std::vector<std::string>& args) {
     net::co_spawn(ioc, reload_policies(*offline, o.policy_reload_interval, srv, m.offline),
                   net::detached);
 
-  std::vector<std::thread> pool;
-  for (std::size_t i = 1; i < threads; ++i) pool.emplace_back([&] { ioc.run(); });
+  workers.start();
   ioc.run();
-  for (auto& t : pool) t.join();
+  // The drain is over (or a second signal came): the sessions stop where they are.
+  workers.stop();
   // The reports' loops hold timers and strands of this io_context: stopped and
   // destroyed while it still exists (their handlers go with the pending ones).
   if (reporting) reporting->stop();
+  // Suspended sessions hold slots in the server's connection table: destroyed
+  // while the server exists.
+  workers.destroy_pending_handlers();
   ioc.destroy_pending_handlers();
   reporting.reset();
   log::info("stopped", {{"requests", std::to_string(m.admission.requests_total())}});

@@ -5,7 +5,6 @@
 namespace netpol_guard {
 
 namespace net = boost::asio;
-using tcp = net::ip::tcp;
 
 bool counted_admission(connection_table::admission a, listener which, server_stats& m,
                        const net::ip::address& source) {
@@ -27,12 +26,6 @@ bool counted_admission(connection_table::admission a, listener which, server_sta
       return false;
   }
   return false;
-}
-
-void refuse_connection(tcp::socket& socket) {
-  boost::system::error_code ignored;
-  socket.shutdown(tcp::socket::shutdown_both, ignored);
-  socket.close(ignored);
 }
 
 }  // namespace netpol_guard

@@ -32,15 +32,15 @@ struct server::impl {
   health_listener health;
   net::steady_timer reload_timer;
 
-  impl(net::io_context& io, server_config cfg, webhook& hook, const namespace_state& state,
-       server_stats& stats, tls_stats& tls_, metrics_renderer render_metrics,
-       const std::atomic<bool>& stopping)
+  impl(net::io_context& io, worker_pool& workers, server_config cfg, webhook& hook,
+       const namespace_state& state, server_stats& stats, tls_stats& tls_,
+       metrics_renderer render_metrics, const std::atomic<bool>& stopping)
       : ioc(io),
         config(std::move(cfg)),
         tls(tls_),
         credentials(config.tls_cert_file, config.tls_private_key_file, config.client_ca_file,
                     &tls_),
-        admission(io, config, hook, credentials, stats),
+        admission(io, workers, config, hook, credentials, stats),
         health(io, config, state, stats, std::move(render_metrics), stopping),
         reload_timer(io) {}
 
@@ -63,10 +63,10 @@ struct server::impl {
   }
 };
 
-server::server(net::io_context& ioc, server_config config, webhook& hook,
+server::server(net::io_context& ioc, worker_pool& workers, server_config config, webhook& hook,
                const namespace_state& state, server_stats& stats, tls_stats& tls,
                metrics_renderer render_metrics)
-    : impl_(std::make_unique<impl>(ioc, std::move(config), hook, state, stats, tls,
+    : impl_(std::make_unique<impl>(ioc, workers, std::move(config), hook, state, stats, tls,
                                    std::move(render_metrics), stopping_)) {}
 
 server::~server() = default;

@@ -29,6 +29,10 @@ namespace {
 
 constexpr auto use_tuple = net::as_tuple(net::use_awaitable);
 
+// A body buffer that a large request grew past this is released after that
+// request, so idle keep-alive connections do not pin memory.
+constexpr std::size_t retained_body_bytes = 64 * 1024;
+
 // The status comes from admission/failure_answer.hpp's table, by reason.
 http_response error_response(const char* reason, std::string message, unsigned version) {
   webhook_answer answer = answer_failure(reason, std::move(message));
@@ -45,20 +49,27 @@ bool is_json_content_type(std::string_view ct) {
 }  // namespace
 
 // One connection's stream and its slot in the table, shared with the table's
-// close callback so eviction and shutdown act on the session's own strand
-// without outliving it.
+// close callback so eviction and shutdown act on the session's own io_context
+// (one thread: no strand) without outliving it. The stream's executor is the
+// worker io_context's own, not type-erased.
 struct webhook_listener::connection {
-  connection(tcp::socket s, std::shared_ptr<ssl::context> c)
+  using executor = net::io_context::executor_type;
+  using socket = net::basic_stream_socket<tcp, executor>;
+  connection(socket s, std::shared_ptr<ssl::context> c)
       : ctx(std::move(c)), stream(std::move(s), *ctx) {}
   std::shared_ptr<ssl::context> ctx;  // outlives the stream's SSL object
-  beast::ssl_stream<beast::tcp_stream> stream;
+  beast::ssl_stream<beast::basic_stream<tcp, executor>> stream;
   std::shared_ptr<connection_table::entry> slot;
-  bool closing = false;  // on the strand: evicted or shut down; no more requests
+  // The request body's storage, reused from one request to the next.
+  std::string body;
+  bool closing = false;  // on its io_context: evicted or shut down; no more requests
 };
 
-webhook_listener::webhook_listener(net::io_context& ioc, const server_config& config, webhook& hook,
+webhook_listener::webhook_listener(net::io_context& ioc, worker_pool& workers,
+                                   const server_config& config, webhook& hook,
                                    tls_credentials& credentials, server_stats& m)
     : ioc_(ioc),
+      workers_(workers),
       config_(config),
       hook_(hook),
       credentials_(credentials),
@@ -188,6 +199,9 @@ net::awaitable<void> webhook_listener::session(std::shared_ptr<connection> conn)
       }
     };
     http::request_parser<http::string_body> parser;
+    // The connection's body storage: its capacity is kept across requests.
+    conn->body.clear();
+    parser.get().body() = std::move(conn->body);
     parser.header_limit(static_cast<std::uint32_t>(config_.max_header_bytes));
     parser.body_limit(config_.max_request_bytes);
     parser.on_chunk_header(on_chunk);
@@ -265,6 +279,9 @@ net::awaitable<void> webhook_listener::session(std::shared_ptr<connection> conn)
       }
     }
     http_response res = co_await route(req);
+    // The body is read: its storage goes back to the connection, unless a large
+    // request grew it.
+    if (req.body().capacity() <= retained_body_bytes) conn->body = std::move(req.body());
     const bool keep_alive = req.keep_alive() && !draining_ && !conn->closing;
     res.keep_alive(keep_alive);
     tcp_layer.expires_after(config_.write_timeout);
@@ -281,7 +298,9 @@ net::awaitable<void> webhook_listener::session(std::shared_ptr<connection> conn)
 
 net::awaitable<void> webhook_listener::accept_loop() {
   for (;;) {
-    auto [ec, socket] = co_await acceptor_.async_accept(net::make_strand(ioc_), use_tuple);
+    // Straight onto a worker's io_context: the session never touches this one's
+    // threads.
+    auto [ec, socket] = co_await acceptor_.async_accept(workers_.next(), use_tuple);
     if (ec) {
       if (ec == net::error::operation_aborted || !acceptor_.is_open()) co_return;
       log::warn("accept failed", {{"error", ec.message()}});

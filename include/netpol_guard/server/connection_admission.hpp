@@ -16,8 +16,8 @@
 namespace netpol_guard {
 
 // The table's close callback for a connection of type C (with `stream`,
-// `slot` and `closing`): it acts on the connection's own strand and does not
-// keep the connection alive.
+// `slot` and `closing`): it acts on the connection's own executor (a strand, or
+// a worker io_context run by one thread) and does not keep the connection alive.
 template <class C>
 std::function<void(bool)> closer(const std::shared_ptr<C>& conn) {
   std::weak_ptr<C> weak = conn;
@@ -51,7 +51,12 @@ bool admit_connection(connection_table& table, listener which, server_stats& m,
 }
 
 // Closes a connection that was not admitted.
-void refuse_connection(boost::asio::ip::tcp::socket& socket);
+template <class Socket>
+void refuse_connection(Socket& socket) {
+  boost::system::error_code ignored;
+  socket.shutdown(Socket::shutdown_both, ignored);
+  socket.close(ignored);
+}
 
 // The peer's source address for limits, or nothing when it is already gone.
 template <class Socket>

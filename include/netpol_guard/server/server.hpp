@@ -1,7 +1,9 @@
 #pragma once
 
 // The server: the TLS admission listener, the plain-HTTP health listener, the
-// serving certificate's reloader, and the graceful stop that ties them.
+// serving certificate's reloader, and the graceful stop that ties them. The
+// listeners, the reloader and the drain run on `ioc`; admission sessions on
+// `workers` (server/worker_pool.hpp).
 
 #include <atomic>
 #include <boost/asio/io_context.hpp>
@@ -15,12 +17,13 @@
 #include "netpol_guard/server/server_stats.hpp"
 #include "netpol_guard/server/state_gauges.hpp"
 #include "netpol_guard/server/tls_stats.hpp"
+#include "netpol_guard/server/worker_pool.hpp"
 
 namespace netpol_guard {
 
 class server {
  public:
-  server(boost::asio::io_context& ioc, server_config config, webhook& hook,
+  server(boost::asio::io_context& ioc, worker_pool& workers, server_config config, webhook& hook,
          const namespace_state& state, server_stats& stats, tls_stats& tls,
          metrics_renderer render_metrics);
   ~server();

@@ -1,7 +1,10 @@
 #pragma once
 
 // The TLS listener for POST /validate: one session per connection, a deadline
-// before every step, the body budget, and the drain at shutdown.
+// before every step, the body budget, and the drain at shutdown. The acceptor
+// and the drain run on the main io_context; each accepted connection goes to
+// the next io_context of the worker pool and its session runs there, without a
+// strand (one thread runs that io_context).
 
 #include <atomic>
 #include <boost/asio/awaitable.hpp>
@@ -22,13 +25,14 @@
 #include "netpol_guard/server/server_config.hpp"
 #include "netpol_guard/server/server_stats.hpp"
 #include "netpol_guard/server/tls_credentials.hpp"
+#include "netpol_guard/server/worker_pool.hpp"
 
 namespace netpol_guard {
 
 class webhook_listener {
  public:
-  webhook_listener(boost::asio::io_context& ioc, const server_config& config, webhook& hook,
-                   tls_credentials& credentials, server_stats& m);
+  webhook_listener(boost::asio::io_context& ioc, worker_pool& workers, const server_config& config,
+                   webhook& hook, tls_credentials& credentials, server_stats& m);
 
   // Binds --listen; throws std::runtime_error with one clear line on failure.
   void listen();
@@ -56,6 +60,7 @@ class webhook_listener {
   void session_ended();
 
   boost::asio::io_context& ioc_;
+  worker_pool& workers_;
   const server_config& config_;
   webhook& hook_;
   tls_credentials& credentials_;
