@@ -1,11 +1,13 @@
 #pragma once
 
 // Where decisions get namespace state from. The request path only ever calls
-// snapshot(): an atomic load of an immutable snapshot, no lock.
+// snapshot(): a copy of the pointer to an immutable snapshot, taken under a
+// lock held for that copy alone.
 
 #include <atomic>
 #include <chrono>
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "netpol_guard/netpol/namespace_snapshot.hpp"
@@ -26,19 +28,31 @@ class namespace_state {
   virtual state_readiness readiness() const = 0;
 };
 
-// An atomically swapped snapshot pointer; the building block of every source.
+// A swapped snapshot pointer; the building block of every source.
+// Not std::atomic<std::shared_ptr>: libstdc++ 12 releases its internal lock
+// in load() with memory_order_relaxed (bits/shared_ptr_atomic.h), so a
+// reader's read of the pointer is not ordered before the next publish()'s
+// write, a data race TSan reports once readers and the publisher are on
+// different threads. The mutex is held for a pointer copy and a swap.
 class snapshot_cell {
  public:
   snapshot_cell() : current_(std::make_shared<const namespace_snapshot>()) {}
   std::shared_ptr<const namespace_snapshot> load() const {
-    return current_.load(std::memory_order_acquire);
+    std::lock_guard lock(mutex_);
+    return current_;
   }
   void publish(std::shared_ptr<const namespace_snapshot> s) {
-    current_.store(std::move(s), std::memory_order_release);
+    {
+      std::lock_guard lock(mutex_);
+      current_.swap(s);
+    }
+    // The previous snapshot, if this was its last owner, is freed here,
+    // outside the lock.
   }
 
  private:
-  std::atomic<std::shared_ptr<const namespace_snapshot>> current_;
+  mutable std::mutex mutex_;
+  std::shared_ptr<const namespace_snapshot> current_;
 };
 
 }  // namespace netpol_guard
