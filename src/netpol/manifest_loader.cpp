@@ -1,14 +1,8 @@
 #include "netpol_guard/netpol/manifest_loader.hpp"
 
 #include <algorithm>
-#include <cerrno>
-#include <charconv>
 #include <cmath>
-#include <cstring>
-#include <set>
 
-#include "netpol_guard/netpol/object.hpp"
-#include "netpol_guard/netpol/policy_validation.hpp"
 #include "netpol_guard/netpol/yaml_reader.hpp"
 
 // The reading rules here follow kubectl (k8s.io/apimachinery util/yaml

@@ -76,7 +76,6 @@ class document_reader {
         case YAML_DOCUMENT_END_EVENT:
         case YAML_STREAM_END_EVENT:
           // go-yaml's Unmarshal reads the first document only.
-          if (error_) return *error_;
           return std::move(doc_);
         case YAML_ALIAS_EVENT:
           if (!on_alias(text_of(e.data.alias.anchor), line)) return *error_;
